@@ -1,0 +1,28 @@
+# One entry point for people and CI. `make help` lists the targets.
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+STACK ?= staging
+UV := uv
+
+.PHONY: help setup system-packages test lint plan
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+setup: ## Install uv and the locked Python dependencies into .venv
+	@command -v $(UV) >/dev/null 2>&1 && $(UV) --version | grep -q "$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --locked
+
+system-packages: ## Install the Debian servers the tests run for real (PostgreSQL, Redis, promtool, amtool)
+	bash scripts/system-packages.sh
+
+test: setup system-packages ## Run every test (lint, types, unit, mock, real-server and end-to-end)
+	$(UV) run --locked pytest
+
+lint: setup ## Ruff and mypy
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+	$(UV) run --locked mypy
+
+plan: setup ## Offline plan of STACK (default staging): `make plan STACK=production`
+	$(UV) run --locked offline-plan --stack $(STACK)
