@@ -2,7 +2,7 @@
 # Installs the Debian packages whose real servers and tools the tests use, when any is missing.
 set -euo pipefail
 needed=()
-command -v pg_ctlcluster >/dev/null 2>&1 || needed+=(postgresql)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || needed+=(postgresql)
 command -v redis-server  >/dev/null 2>&1 || needed+=(redis-server)
 command -v promtool      >/dev/null 2>&1 || needed+=(prometheus)
 command -v amtool        >/dev/null 2>&1 || needed+=(prometheus-alertmanager)
