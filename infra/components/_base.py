@@ -1,0 +1,88 @@
+"""Shared pieces of every component: the args base model and IAM/KMS helpers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import BaseModel, ConfigDict
+
+from infra.tagging import aws_tags
+
+
+class ComponentArgs(BaseModel):
+    """Frozen, typed component arguments; fields may hold Pulumi Outputs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+def policy_json(statements: list[dict[str, Any]]) -> pulumi.Output[str]:
+    """An IAM policy document; statements may contain Outputs."""
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def assume_role_policy(service: str) -> str:
+    """Trust policy letting one AWS service assume the role."""
+    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def encryption_key(
+    name: str,
+    *,
+    description: str,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+    service_statements: list[dict[str, Any]] | None = None,
+) -> aws.kms.Key:
+    """A rotated customer-managed KMS key whose policy admits the account and the named services."""
+    identity = aws.get_caller_identity()
+    partition = aws.get_partition().partition
+    root = f"arn:{partition}:iam::{identity.account_id}:root"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AccountAdministers",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        *(service_statements or []),
+    ]
+    key = aws.kms.Key(
+        name,
+        description=description,
+        enable_key_rotation=True,
+        rotation_period_in_days=365,
+        deletion_window_in_days=30,
+        policy=policy_json(statements),
+        tags=aws_tags(tags, name),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    aws.kms.Alias(
+        f"{name}-alias",
+        name=f"alias/{name}",
+        target_key_id=key.key_id,
+        opts=pulumi.ResourceOptions(parent=key),
+    )
+    return key
+
+
+def logs_key_statement(region: str, account_id: str, partition: str, log_group_name: str) -> dict[str, Any]:
+    """Key-policy statement letting CloudWatch Logs use a key for exactly one log group."""
+    return {
+        "Sid": "CloudWatchLogsEncrypt",
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+        "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        "Resource": "*",
+        "Condition": {
+            "ArnEquals": {
+                "kms:EncryptionContext:aws:logs:arn": (
+                    f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_group_name}"
+                )
+            }
+        },
+    }

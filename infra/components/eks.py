@@ -1,0 +1,481 @@
+"""`EksCluster`: the Kubernetes control plane, its node pools and the provider every workload uses.
+
+Defaults and why:
+- Secrets are envelope-encrypted with a rotated customer-managed key; every control-plane log type
+  goes to a CloudWatch log group with a retention and its own key.
+- The API endpoint is private; it is public only for the CIDRs a stack file lists.
+- Access is granted by EKS access entries (authentication mode API), never the aws-auth ConfigMap:
+  the identity running `pulumi up` and the configured admin roles get cluster-admin; the cluster
+  creator gets nothing implicit.
+- One managed node group per pool, each with its own launch template: IMDSv2 required with a hop
+  limit of 1 (pods cannot reach node credentials), an encrypted gp3 root volume, pool labels and
+  taints. Desired size is set once; the cluster autoscaler owns it afterwards.
+- Add-ons are EKS-managed at AWS's default version for the cluster version. vpc-cni and kube-proxy
+  come before the node groups (nodes cannot become Ready without a CNI); coredns and the EBS CSI
+  driver after them (their pods need nodes, or the add-on hangs in CREATING). vpc-cni and the EBS
+  CSI driver run with their own IRSA roles, so nodes carry neither permission.
+- A default gp3 StorageClass encrypted with the EBS key, and a `pulumi_kubernetes` Provider built
+  from the cluster's outputs, which every Kubernetes resource of the project uses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from infra.components._base import (
+    ComponentArgs,
+    assume_role_policy,
+    encryption_key,
+    logs_key_statement,
+    policy_json,
+)
+from infra.config import ClusterConfig, NodePool
+from infra.tagging import aws_tags
+
+POOL_LABEL = "memory-platform.io/pool"
+DEFAULT_STORAGE_CLASS = "gp3-encrypted"
+_EKS_TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+
+
+class EksClusterArgs(ComponentArgs):
+    cluster_name: str
+    config: ClusterConfig
+    node_pools: tuple[NodePool, ...]
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: Sequence[pulumi.Output[str]]
+    tags: dict[str, str]
+
+
+class EksCluster(pulumi.ComponentResource):
+    """EKS control plane, node groups, add-ons, OIDC provider, StorageClass and Kubernetes provider."""
+
+    cluster_name: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    provider: k8s.Provider
+    node_groups: dict[str, aws.eks.NodeGroup]
+    storage_class_name: str
+
+    def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("memory-platform:kubernetes:EksCluster", name, None, opts)
+        config, tags = args.config, args.tags
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOptions(parent=self)
+        identity = aws.get_caller_identity(opts=invoke)
+        self._partition = aws.get_partition(opts=invoke).partition
+        self._account_id = identity.account_id
+        self._tags = tags
+        region = aws.get_region(opts=invoke).region
+        self._region = region
+
+        secrets_key = encryption_key(
+            f"{name}-secrets", description=f"Envelope encryption of {name} Kubernetes secrets", tags=tags, parent=self
+        )
+        log_group_name = f"/aws/eks/{args.cluster_name}/cluster"
+        logs_key = encryption_key(
+            f"{name}-logs",
+            description=f"Encrypts the control-plane logs of {name}",
+            tags=tags,
+            parent=self,
+            service_statements=[logs_key_statement(region, self._account_id, self._partition, log_group_name)],
+        )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane",
+            name=log_group_name,
+            retention_in_days=config.log_retention_days,
+            kms_key_id=logs_key.arn,
+            tags=aws_tags(tags, f"{name}-control-plane"),
+            opts=child,
+        )
+
+        cluster_role = aws.iam.Role(
+            f"{name}-cluster",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "eks.amazonaws.com"},
+                            "Action": ["sts:AssumeRole", "sts:TagSession"],
+                        }
+                    ],
+                }
+            ),
+            tags=aws_tags(tags, f"{name}-cluster"),
+            opts=child,
+        )
+        cluster_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster-policy",
+            role=cluster_role.name,
+            policy_arn=self._managed_policy("AmazonEKSClusterPolicy"),
+            opts=pulumi.ResourceOptions(parent=cluster_role),
+        )
+        cluster_kms = aws.iam.RolePolicy(
+            f"{name}-cluster-kms",
+            role=cluster_role.id,
+            policy=policy_json(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"],
+                        "Resource": secrets_key.arn,
+                    }
+                ]
+            ),
+            opts=pulumi.ResourceOptions(parent=cluster_role),
+        )
+
+        public_cidrs = list(config.public_access_cidrs)
+        cluster = aws.eks.Cluster(
+            f"{name}-cluster",
+            name=args.cluster_name,
+            version=config.version,
+            role_arn=cluster_role.arn,
+            vpc_config={
+                "subnet_ids": list(args.private_subnet_ids),
+                "endpoint_private_access": True,
+                "endpoint_public_access": bool(public_cidrs),
+                "public_access_cidrs": public_cidrs or None,
+            },
+            encryption_config={"provider": {"key_arn": secrets_key.arn}, "resources": ["secrets"]},
+            enabled_cluster_log_types=list(config.log_types),
+            access_config={
+                "authentication_mode": "API",
+                "bootstrap_cluster_creator_admin_permissions": False,
+            },
+            bootstrap_self_managed_addons=False,
+            tags=aws_tags(tags, args.cluster_name),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, cluster_policy, cluster_kms]),
+        )
+        self.cluster_name = cluster.name
+        self.security_group_id = cluster.vpc_config.cluster_security_group_id
+        self.oidc_issuer = cluster.identities[0].oidcs[0].issuer.apply(lambda url: url.removeprefix("https://"))
+        oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            url=cluster.identities[0].oidcs[0].issuer,
+            client_id_lists=["sts.amazonaws.com"],
+            tags=aws_tags(tags, f"{name}-oidc"),
+            opts=pulumi.ResourceOptions(parent=cluster),
+        )
+        self.oidc_provider_arn = oidc.arn
+
+        deployer = aws.iam.get_session_context(arn=identity.arn, opts=invoke).issuer_arn
+        admins = [deployer, *config.admin_role_arns]
+        access = [self._cluster_admin(name, cluster, index, arn) for index, arn in enumerate(dict.fromkeys(admins))]
+
+        network_addons = [
+            self._addon(name, cluster, "vpc-cni", config.version, self._vpc_cni_role(name)),
+            self._addon(name, cluster, "kube-proxy", config.version),
+        ]
+        ebs_key = self._ebs_key(name)
+        node_role = self._node_role(name)
+        self.node_groups = {
+            pool.name: self._node_group(name, cluster, pool, node_role, ebs_key, args, network_addons)
+            for pool in args.node_pools
+        }
+        after_nodes = list(self.node_groups.values())
+        self._addon(name, cluster, "coredns", config.version, depends_on=after_nodes)
+        self._addon(
+            name, cluster, "aws-ebs-csi-driver", config.version, self._ebs_csi_role(name, ebs_key), after_nodes
+        )
+
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=_kubeconfig(cluster, region),
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=access),
+        )
+        storage_class = k8s.storage.v1.StorageClass(
+            f"{name}-{DEFAULT_STORAGE_CLASS}",
+            metadata={
+                "name": DEFAULT_STORAGE_CLASS,
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+            },
+            provisioner="ebs.csi.aws.com",
+            parameters={"type": "gp3", "encrypted": "true", "kmsKeyId": ebs_key.arn, "fsType": "ext4"},
+            reclaim_policy="Delete",
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+        )
+        self.storage_class_name = DEFAULT_STORAGE_CLASS
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "oidcProviderArn": self.oidc_provider_arn,
+                "securityGroupId": self.security_group_id,
+                "storageClass": storage_class.metadata["name"],
+            }
+        )
+
+    def service_account_role(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        policy: pulumi.Input[str] | None = None,
+        managed_policies: Sequence[str] = (),
+        parent: pulumi.Resource | None = None,
+    ) -> aws.iam.Role:
+        """An IRSA role only the one service account of one namespace can assume."""
+        condition = self.oidc_issuer.apply(
+            lambda issuer: {
+                f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                f"{issuer}:aud": "sts.amazonaws.com",
+            }
+        )
+        trust = policy_json(
+            [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": self.oidc_provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringEquals": condition},
+                }
+            ]
+        )
+        owner = parent or self
+        role = aws.iam.Role(
+            name, assume_role_policy=trust, tags=aws_tags(self._tags, name), opts=pulumi.ResourceOptions(parent=owner)
+        )
+        role_child = pulumi.ResourceOptions(parent=role)
+        if policy is not None:
+            aws.iam.RolePolicy(name, role=role.id, policy=policy, opts=role_child)
+        for managed in managed_policies:
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{managed}", role=role.name, policy_arn=self._managed_policy(managed), opts=role_child
+            )
+        return role
+
+    def _managed_policy(self, policy_name: str) -> str:
+        return f"arn:{self._partition}:iam::aws:policy/{policy_name}"
+
+    def _cluster_admin(
+        self, name: str, cluster: aws.eks.Cluster, index: int, principal: str
+    ) -> aws.eks.AccessPolicyAssociation:
+        entry = aws.eks.AccessEntry(
+            f"{name}-admin-{index}",
+            cluster_name=cluster.name,
+            principal_arn=principal,
+            type="STANDARD",
+            tags=aws_tags(self._tags, f"{name}-admin-{index}"),
+            opts=pulumi.ResourceOptions(parent=cluster),
+        )
+        return aws.eks.AccessPolicyAssociation(
+            f"{name}-admin-{index}",
+            cluster_name=cluster.name,
+            principal_arn=entry.principal_arn,
+            policy_arn=f"arn:{self._partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            access_scope={"type": "cluster"},
+            opts=pulumi.ResourceOptions(parent=entry),
+        )
+
+    def _addon(
+        self,
+        name: str,
+        cluster: aws.eks.Cluster,
+        addon: str,
+        kubernetes_version: str,
+        role: aws.iam.Role | None = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> aws.eks.Addon:
+        version = aws.eks.get_addon_version(
+            addon_name=addon,
+            kubernetes_version=kubernetes_version,
+            most_recent=False,
+            opts=pulumi.InvokeOptions(parent=self),
+        ).version
+        return aws.eks.Addon(
+            f"{name}-{addon}",
+            cluster_name=cluster.name,
+            addon_name=addon,
+            addon_version=version,
+            service_account_role_arn=role.arn if role else None,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="PRESERVE",
+            tags=aws_tags(self._tags, f"{name}-{addon}"),
+            opts=pulumi.ResourceOptions(parent=cluster, depends_on=list(depends_on)),
+        )
+
+    def _vpc_cni_role(self, name: str) -> aws.iam.Role:
+        return self.service_account_role(
+            f"{name}-vpc-cni", namespace="kube-system", service_account="aws-node", managed_policies=["AmazonEKS_CNI_Policy"]
+        )
+
+    def _ebs_csi_role(self, name: str, ebs_key: aws.kms.Key) -> aws.iam.Role:
+        kms = policy_json(
+            [
+                {
+                    "Effect": "Allow",
+                    "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                    "Resource": ebs_key.arn,
+                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                    "Resource": ebs_key.arn,
+                },
+            ]
+        )
+        return self.service_account_role(
+            f"{name}-ebs-csi",
+            namespace="kube-system",
+            service_account="ebs-csi-controller-sa",
+            policy=kms,
+            managed_policies=["service-role/AmazonEBSCSIDriverPolicy"],
+        )
+
+    def _ebs_key(self, name: str) -> aws.kms.Key:
+        autoscaling = (
+            f"arn:{self._partition}:iam::{self._account_id}:role/aws-service-role/"
+            "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+        )
+        statements: list[dict[str, Any]] = [
+            {
+                "Sid": "AutoScalingUsesKeyForNodeVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": autoscaling},
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "AutoScalingGrantsForAttachedVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": autoscaling},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+        ]
+        return encryption_key(
+            f"{name}-ebs", description=f"Encrypts {name} node and persistent volumes", tags=self._tags,
+            parent=self, service_statements=statements,
+        )
+
+    def _node_role(self, name: str) -> aws.iam.Role:
+        role = aws.iam.Role(
+            f"{name}-nodes",
+            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+            tags=aws_tags(self._tags, f"{name}-nodes"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for managed in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"):
+            aws.iam.RolePolicyAttachment(
+                f"{name}-nodes-{managed}",
+                role=role.name,
+                policy_arn=self._managed_policy(managed),
+                opts=pulumi.ResourceOptions(parent=role),
+            )
+        return role
+
+    def _node_group(
+        self,
+        name: str,
+        cluster: aws.eks.Cluster,
+        pool: NodePool,
+        node_role: aws.iam.Role,
+        ebs_key: aws.kms.Key,
+        args: EksClusterArgs,
+        depends_on: Sequence[pulumi.Resource],
+    ) -> aws.eks.NodeGroup:
+        pool_name = pool.name.replace("_", "-")
+        resource_name = f"{name}-{pool_name}"
+        node_tags = aws_tags(self._tags, resource_name, pool=pool.name)
+        template = aws.ec2.LaunchTemplate(
+            resource_name,
+            description=f"Nodes of the {pool.name} pool of {args.cluster_name}",
+            update_default_version=True,
+            metadata_options={
+                "http_endpoint": "enabled",
+                "http_tokens": "required",
+                "http_put_response_hop_limit": 1,
+                "instance_metadata_tags": "disabled",
+            },
+            block_device_mappings=[
+                {
+                    "device_name": "/dev/xvda",
+                    "ebs": {
+                        "volume_size": pool.disk_size_gib,
+                        "volume_type": "gp3",
+                        "encrypted": "true",
+                        "kms_key_id": ebs_key.arn,
+                        "delete_on_termination": "true",
+                    },
+                }
+            ],
+            monitoring={"enabled": True},
+            tag_specifications=[
+                {"resource_type": "instance", "tags": node_tags},
+                {"resource_type": "volume", "tags": node_tags},
+            ],
+            tags=node_tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return aws.eks.NodeGroup(
+            resource_name,
+            cluster_name=cluster.name,
+            node_group_name=pool_name,
+            node_role_arn=node_role.arn,
+            subnet_ids=list(args.private_subnet_ids),
+            ami_type="AL2023_x86_64_STANDARD",
+            instance_types=[pool.instance_type],
+            capacity_type=pool.capacity_type,
+            scaling_config={
+                "min_size": pool.min_nodes,
+                "max_size": pool.max_nodes,
+                "desired_size": pool.initial_nodes,
+            },
+            update_config={"max_unavailable": pool.max_unavailable},
+            launch_template={"id": template.id, "version": template.latest_version.apply(str)},
+            labels={**pool.labels, POOL_LABEL: pool.name},
+            taints=[
+                {"key": taint.key, "value": taint.value or None, "effect": _EKS_TAINT_EFFECTS[taint.effect]}
+                for taint in pool.taints
+            ],
+            tags=node_tags,
+            opts=pulumi.ResourceOptions(
+                parent=cluster,
+                depends_on=[*depends_on, node_role],
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
+
+
+def _kubeconfig(cluster: aws.eks.Cluster, region: str) -> pulumi.Output[str]:
+    """A kubeconfig that authenticates with `aws eks get-token`; it holds no credential."""
+
+    def render(values: list[Any]) -> str:
+        cluster_name, endpoint, authority = values
+        return json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": authority}}],
+                "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+                "current-context": cluster_name,
+                "users": [
+                    {
+                        "name": cluster_name,
+                        "user": {
+                            "exec": {
+                                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                                "command": "aws",
+                                "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region],
+                            }
+                        },
+                    }
+                ],
+            }
+        )
+
+    return pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(render)

@@ -1,0 +1,434 @@
+"""Typed stack configuration, read once at the edge of the program.
+
+`Pulumi.<stack>.yaml` holds every value that differs between stacks; components receive the parts
+of `StackConfig` they need and never read `pulumi.Config` themselves. Keys are camelCase in the
+stack files (the Pulumi convention) and snake_case in Python. A bad value stops the program before
+any resource is registered, with one line per problem naming the key, the stack file and what is
+allowed (see `StackConfigError`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+PROJECT_NAMESPACE = "memory-platform"
+REQUIRED_TAGS = ("owner", "cost-center", "environment")
+
+# Instance families this platform is sized and priced for. Graviton and GPU families are left
+# out on purpose until the images and the cost table cover them.
+INSTANCE_FAMILIES = frozenset(
+    {"t3", "m5", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "r6i", "r7i", "x2idn"}
+)
+BURSTABLE_FAMILIES = frozenset({"t3", "t4g"})
+EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+SUPPORTED_EKS_VERSIONS = ("1.34", "1.35", "1.36")
+
+
+class _Model(BaseModel):
+    """Frozen, strict about unknown keys, camelCase in stack files."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        use_enum_values=True,
+    )
+
+
+def _instance_type(value: str) -> str:
+    match = re.fullmatch(r"([a-z][a-z0-9-]*?)\.([0-9]*x?[a-z]+)", value)
+    if not match:
+        raise ValueError(f"'{value}' is not an EC2 instance type like 'm5.xlarge'")
+    family = match.group(1)
+    if family not in INSTANCE_FAMILIES:
+        allowed = ", ".join(sorted(INSTANCE_FAMILIES))
+        raise ValueError(f"instance family '{family}' is not supported; use one of: {allowed}")
+    return value
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"'{value}' is not a network CIDR like '10.0.0.0/16' ({error})") from None
+    return str(network)
+
+
+InstanceType = Annotated[str, AfterValidator(_instance_type)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+
+
+class NatStrategy(StrEnum):
+    ONE_PER_AZ = "one_per_az"
+    SINGLE = "single"
+
+
+class TaintEffect(StrEnum):
+    NO_SCHEDULE = "NoSchedule"
+    PREFER_NO_SCHEDULE = "PreferNoSchedule"
+    NO_EXECUTE = "NoExecute"
+
+
+class Taint(_Model):
+    """A Kubernetes taint on every node of a pool."""
+
+    key: str = Field(description="Taint key, e.g. 'dedicated'.", min_length=1, max_length=63)
+    value: str = Field(default="", description="Taint value, e.g. 'database'.", max_length=63)
+    effect: TaintEffect = Field(description="NoSchedule, PreferNoSchedule or NoExecute.")
+
+
+class NodePool(_Model):
+    """One EKS managed node group with its own launch template."""
+
+    name: str = Field(
+        description="Pool name; also the value of the pool label on its nodes.",
+        pattern=r"^[a-z][a-z0-9_]{1,30}$",
+    )
+    instance_type: InstanceType = Field(description="EC2 instance type of every node.")
+    min_nodes: int = Field(ge=0, le=100, description="Lower bound of the autoscaling range.")
+    max_nodes: int = Field(ge=1, le=100, description="Upper bound of the autoscaling range.")
+    desired_nodes: int | None = Field(
+        default=None, description="Initial size; defaults to min_nodes. Later changes are ignored."
+    )
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
+        default="ON_DEMAND", description="ON_DEMAND or SPOT."
+    )
+    disk_size_gib: int = Field(default=50, ge=20, le=2000, description="Encrypted gp3 root volume.")
+    max_unavailable: int = Field(
+        default=1, ge=1, le=100, description="Nodes replaced at once during an update."
+    )
+    labels: dict[str, str] = Field(default_factory=dict, description="Extra Kubernetes node labels.")
+    taints: tuple[Taint, ...] = Field(default=(), description="Kubernetes taints on every node.")
+
+    @model_validator(mode="after")
+    def _sizes_are_ordered(self) -> Self:
+        if self.min_nodes > self.max_nodes:
+            raise ValueError(
+                f"minNodes ({self.min_nodes}) is greater than maxNodes ({self.max_nodes}); "
+                "set minNodes <= maxNodes"
+            )
+        desired = self.desired_nodes
+        if desired is not None and not self.min_nodes <= desired <= self.max_nodes:
+            raise ValueError(
+                f"desiredNodes ({desired}) must lie between minNodes ({self.min_nodes}) "
+                f"and maxNodes ({self.max_nodes})"
+            )
+        return self
+
+    @property
+    def initial_nodes(self) -> int:
+        return self.desired_nodes if self.desired_nodes is not None else self.min_nodes
+
+
+def _reference_pools() -> tuple[NodePool, ...]:
+    database_taint = Taint(key="dedicated", value="database", effect=TaintEffect.NO_SCHEDULE)
+    return (
+        NodePool(name="application", instance_type="m5.xlarge", min_nodes=3, max_nodes=10),
+        NodePool(name="ml_workload", instance_type="c5.2xlarge", min_nodes=2, max_nodes=8),
+        NodePool(
+            name="database",
+            instance_type="r5.xlarge",
+            min_nodes=3,
+            max_nodes=3,
+            disk_size_gib=100,
+            taints=(database_taint,),
+        ),
+    )
+
+
+class NetworkConfig(_Model):
+    """The VPC of the primary region."""
+
+    vpc_cidr: Cidr = Field(default="10.20.0.0/16", description="VPC CIDR, a /16 to /20 private range.")
+    az_count: int = Field(default=3, ge=2, le=4, description="Availability zones to spread over.")
+    nat_strategy: NatStrategy = Field(
+        default=NatStrategy.ONE_PER_AZ,
+        description="one_per_az survives an AZ outage; single is cheaper for non-production.",
+    )
+    flow_log_retention_days: int = Field(
+        default=365, ge=1, description="CloudWatch retention of VPC flow logs."
+    )
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _private_and_sized(cls, value: str) -> str:
+        network = ipaddress.ip_network(value)
+        if not network.is_private or network.version != 4:
+            raise ValueError(f"'{value}' must be a private IPv4 range (10/8, 172.16/12, 192.168/16)")
+        if not 16 <= network.prefixlen <= 20:
+            raise ValueError(f"'{value}' must be between /16 and /20 to fit pods and subnets")
+        return value
+
+
+class ClusterConfig(_Model):
+    """The EKS control plane."""
+
+    version: str = Field(default="1.34", description="Kubernetes minor version of the control plane.")
+    public_access_cidrs: tuple[Cidr, ...] = Field(
+        default=(),
+        description="CIDRs allowed to the public API endpoint; empty keeps the endpoint private.",
+    )
+    log_types: tuple[str, ...] = Field(
+        default=EKS_LOG_TYPES, description="Control-plane log types sent to CloudWatch."
+    )
+    log_retention_days: int = Field(default=90, ge=1, description="Retention of control-plane logs.")
+    admin_role_arns: tuple[str, ...] = Field(
+        default=(), description="IAM roles granted cluster-admin through EKS access entries."
+    )
+
+    @field_validator("version")
+    @classmethod
+    def _supported_version(cls, value: str) -> str:
+        if value not in SUPPORTED_EKS_VERSIONS:
+            raise ValueError(f"'{value}' is not supported; use one of {', '.join(SUPPORTED_EKS_VERSIONS)}")
+        return value
+
+    @field_validator("log_types")
+    @classmethod
+    def _known_log_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [kind for kind in value if kind not in EKS_LOG_TYPES]
+        if unknown:
+            raise ValueError(f"unknown log type(s) {unknown}; allowed: {', '.join(EKS_LOG_TYPES)}")
+        return value
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _not_the_internet(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(ipaddress.ip_network(cidr).prefixlen == 0 for cidr in value):
+            raise ValueError("0.0.0.0/0 would expose the API server to the internet; list your CIDRs")
+        return value
+
+    @field_validator("admin_role_arns")
+    @classmethod
+    def _role_arns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [arn for arn in value if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/.+", arn)]
+        if bad:
+            raise ValueError(f"{bad} are not IAM role ARNs like 'arn:aws:iam::123456789012:role/Admin'")
+        return value
+
+
+class DisasterRecoveryConfig(_Model):
+    """Replicas in a second region; off by default."""
+
+    enabled: bool = Field(default=False, description="Create the DR region's replicas.")
+    region: str | None = Field(default=None, description="AWS region of the replicas.")
+    vpc_cidr: Cidr = Field(default="10.30.0.0/16", description="VPC CIDR in the DR region.")
+
+
+class Tags(_Model):
+    """Cost-allocation tags applied to every taggable AWS resource."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+
+    owner: str = Field(min_length=1, description="Team that owns the stack.")
+    cost_center: str = Field(alias="cost-center", min_length=1, description="Cost center to bill.")
+    environment: str = Field(min_length=1, description="Environment name; matches `environment`.")
+
+    def as_dict(self) -> dict[str, str]:
+        extra = {str(key): str(value) for key, value in (self.model_extra or {}).items()}
+        base = {"owner": self.owner, "cost-center": self.cost_center, "environment": self.environment}
+        return {**extra, **base}
+
+
+class StackConfig(_Model):
+    """Everything a stack file configures; the only input of the program."""
+
+    environment: Literal["staging", "production"] = Field(description="staging or production.")
+    primary_region: str = Field(description="AWS region of the platform (from `aws:region`).")
+    tags: Tags = Field(description="owner, cost-center and environment are required.")
+    network: NetworkConfig = Field(default_factory=NetworkConfig, description="The VPC.")
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="The EKS cluster.")
+    node_pools: tuple[NodePool, ...] = Field(
+        default_factory=_reference_pools, description="EKS managed node groups."
+    )
+    dr: DisasterRecoveryConfig = Field(
+        default_factory=DisasterRecoveryConfig, description="Disaster-recovery replicas."
+    )
+
+    @field_validator("primary_region")
+    @classmethod
+    def _region_name(cls, value: str) -> str:
+        return _region(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.tags.environment != self.environment:
+            raise ValueError(
+                f"tags.environment ('{self.tags.environment}') must equal environment "
+                f"('{self.environment}')"
+            )
+        names = [pool.name for pool in self.node_pools]
+        if len(set(names)) != len(names):
+            raise ValueError(f"nodePools names must be unique, got {names}")
+        if not any(pool.name == "application" for pool in self.node_pools):
+            raise ValueError("nodePools must include an 'application' pool for the memory API")
+        if self.dr.enabled:
+            if self.dr.region is None:
+                raise ValueError("dr.region is required when dr.enabled is true, e.g. 'us-west-2'")
+            _region(self.dr.region)
+            if self.dr.region == self.primary_region:
+                raise ValueError(f"dr.region must differ from aws:region ('{self.primary_region}')")
+            primary = ipaddress.ip_network(self.network.vpc_cidr)
+            secondary = ipaddress.ip_network(self.dr.vpc_cidr)
+            if primary.overlaps(secondary):
+                raise ValueError(
+                    f"dr.vpcCidr ({secondary}) overlaps network.vpcCidr ({primary}); "
+                    "pick non-overlapping ranges so the regions can be peered"
+                )
+        return self
+
+    @property
+    def stack_prefix(self) -> str:
+        return f"memory-{self.environment}"
+
+
+def _region(value: str) -> str:
+    if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", value):
+        raise ValueError(f"'{value}' is not an AWS region name like 'us-east-1'")
+    return value
+
+
+class StackConfigError(Exception):
+    """Configuration that cannot produce a correct stack; lists every problem, one per line."""
+
+    def __init__(self, stack_file: str, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(
+            f"{stack_file} has {len(problems)} configuration problem(s); nothing was created:\n{lines}"
+        )
+
+
+# Stack-file keys (without the project namespace) and the StackConfig field each fills.
+_TOP_LEVEL_KEYS = {
+    "environment": "environment",
+    "tags": "tags",
+    "network": "network",
+    "cluster": "cluster",
+    "nodePools": "node_pools",
+    "dr": "dr",
+}
+
+
+def parse_stack_config(
+    values: Mapping[str, Any], *, primary_region: str | None, stack_file: str
+) -> StackConfig:
+    """Validate project config values (keys without namespace) into a `StackConfig`.
+
+    Structured values may arrive as JSON strings, the way the engine hands them to programs.
+    """
+    problems: list[str] = []
+    data: dict[str, Any] = {}
+    for key, raw in values.items():
+        if key not in _TOP_LEVEL_KEYS:
+            allowed = ", ".join(f"{PROJECT_NAMESPACE}:{name}" for name in _TOP_LEVEL_KEYS)
+            problems.append(f"{PROJECT_NAMESPACE}:{key}: unknown key; allowed keys are {allowed}")
+            continue
+        data[_TOP_LEVEL_KEYS[key]] = _decode(raw)
+    if primary_region is None:
+        problems.append("aws:region: required; set it with `pulumi config set aws:region us-east-1`")
+    else:
+        data["primary_region"] = primary_region
+    try:
+        stack_config = StackConfig.model_validate(data)
+    except ValidationError as error:
+        problems += [_describe(item) for item in error.errors() if item["loc"] not in {("primary_region",), ("primaryRegion",)}]
+    if problems:
+        raise StackConfigError(stack_file, problems)
+    return stack_config
+
+
+def _decode(raw: Any) -> Any:
+    if isinstance(raw, str) and raw[:1] in "[{":
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    location = [str(part) for part in error["loc"]]
+    key = ".".join(_camel(part) for part in location).replace(".[", "[") if location else "(stack)"
+    if key.startswith("primaryRegion"):
+        key = "aws:region"
+    else:
+        key = f"{PROJECT_NAMESPACE}:{key}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key; check the spelling against the JSON schema in schema/"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    elif error["type"] == "enum":
+        message = f"got {error.get('input')!r}; {message[0].lower()}{message[1:]}"
+    return f"{key}: {message}"
+
+
+def _camel(part: str) -> str:
+    if part.isdigit():
+        return f"[{part}]"
+    return part if part == "cost-center" else to_camel(part)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the stack config, for editors validating `Pulumi.<stack>.yaml`."""
+    schema = StackConfig.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "memory-platform stack configuration"
+    return schema
+
+
+def stack_file_schema() -> dict[str, Any]:
+    """JSON Schema of a whole `Pulumi.<stack>.yaml`, namespaced the way the stack file writes keys."""
+    model = json_schema()
+    definitions = model.pop("$defs", {})
+    fields = model["properties"]
+    properties: dict[str, Any] = {"aws:region": {"type": "string", "pattern": r"^[a-z]{2}(-gov)?-[a-z]+-\d$"}}
+    for key in _TOP_LEVEL_KEYS:
+        properties[f"{PROJECT_NAMESPACE}:{key}"] = fields[key]
+    ours = [f"{PROJECT_NAMESPACE}:{key}" for key in _TOP_LEVEL_KEYS]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Pulumi stack file of the memory-platform project",
+        "type": "object",
+        "properties": {
+            "config": {
+                "type": "object",
+                "properties": properties,
+                "required": ["aws:region", f"{PROJECT_NAMESPACE}:environment", f"{PROJECT_NAMESPACE}:tags"],
+                "propertyNames": {"anyOf": [{"enum": ours}, {"not": {"pattern": f"^{PROJECT_NAMESPACE}:"}}]},
+            },
+        },
+        "$defs": definitions,
+    }
+
+
+def load() -> StackConfig:
+    """Read this stack's configuration from the Pulumi engine; the program's only config read."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
+    prefix = f"{PROJECT_NAMESPACE}:"
+    # The SDK has no public way to list keys; unknown keys must be reported, so read the whole map.
+    all_values: Mapping[str, Any] = runtime_config.CONFIG.get()
+    ours = {key.removeprefix(prefix): value for key, value in all_values.items() if key.startswith(prefix)}
+    region = pulumi.Config("aws").get("region")
+    return parse_stack_config(ours, primary_region=region, stack_file=stack_file)

@@ -1,0 +1,125 @@
+"""`offline-plan`: what `pulumi preview` would create, without the Pulumi CLI or a cloud account.
+
+    offline-plan --stack staging                 # this project
+    offline-plan --stack dev --program ../other  # any Pulumi Python program
+    offline-plan --stack production --json       # machine-readable plan on stdout
+
+Writes `<out>/<stack>/resources.json`, `summary.txt` and one YAML file per Kubernetes object
+under `manifests/`, each validated against the cluster version's Kubernetes OpenAPI schema.
+Exit codes: 0 planned, 1 the program or its config failed, 3 a manifest failed validation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from offline_plan.manifests import kubernetes_objects, validate, write_manifests
+from offline_plan.project import ProjectError, load_stack
+from offline_plan.report import summary
+from offline_plan.runner import Plan, ProgramError, run_program
+
+EXIT_PROGRAM_FAILED = 1
+EXIT_INVALID_MANIFESTS = 3
+DEFAULT_KUBERNETES_VERSION = "1.34"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="offline-plan", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stack", required=True, help="stack name; reads Pulumi.<stack>.yaml")
+    parser.add_argument("--program", type=Path, default=Path(), help="folder holding Pulumi.yaml (default: .)")
+    parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON on stdout")
+    parser.add_argument(
+        "--kubernetes-version",
+        help="schema version for manifest validation (default: the EKS cluster's version in the plan)",
+    )
+    return parser.parse_args(argv)
+
+
+class Progress:
+    """A one-line counter on a terminal; sparse lines when stderr is a log."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._tty = stream.isatty()
+
+    def __call__(self, count: int) -> None:
+        if self._tty:
+            self._stream.write(f"\r  registering resources: {count}")
+            self._stream.flush()
+        elif count % 50 == 0:
+            self._stream.write(f"  registered {count} resources\n")
+
+    def done(self, count: int, seconds: float) -> None:
+        prefix = "\r" if self._tty else ""
+        self._stream.write(f"{prefix}  registered {count} resources in {seconds:.1f}s\n")
+
+
+def plan_document(plan: Plan, manifests: list[str], problems: list[str]) -> dict[str, Any]:
+    return {
+        "project": plan.project,
+        "stack": plan.stack,
+        "resources": sorted(plan.resources, key=lambda resource: resource["urn"]),
+        "outputs": plan.outputs,
+        "invokes": plan.invokes,
+        "warnings": plan.warnings,
+        "manifests": manifests,
+        "manifestProblems": problems,
+    }
+
+
+def cluster_version(plan: Plan) -> str:
+    for resource in plan.resources:
+        if resource["type"] == "aws:eks/cluster:Cluster" and resource["inputs"].get("version"):
+            return str(resource["inputs"]["version"])
+    return DEFAULT_KUBERNETES_VERSION
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    err = sys.stderr
+    try:
+        settings = load_stack(args.program.resolve(), args.stack)
+    except ProjectError as error:
+        err.write(f"error: {error}\n")
+        return EXIT_PROGRAM_FAILED
+    err.write(f"Planning {settings.project}/{settings.stack} from {settings.main} (offline, mock engine)\n")
+    progress = Progress(err)
+    started = time.perf_counter()
+    try:
+        plan = run_program(settings, on_register=progress)
+    except ProgramError as error:
+        err.write(f"\nerror: the program failed; nothing was planned\n{error}\n")
+        return EXIT_PROGRAM_FAILED
+    progress.done(len(plan.resources), time.perf_counter() - started)
+
+    out = args.out / settings.stack
+    if out.exists():
+        shutil.rmtree(out)
+    manifests = write_manifests(kubernetes_objects(plan.resources), out / "manifests")
+    problems = validate(manifests, args.kubernetes_version or cluster_version(plan))
+    relative = [str(manifest.path.relative_to(out)) for manifest in manifests]
+    document = plan_document(plan, relative, problems)
+    (out / "resources.json").write_text(json.dumps(document, indent=2, sort_keys=False))
+    text = summary(plan)
+    (out / "summary.txt").write_text(text + "\n")
+
+    if args.json:
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        sys.stdout.write(text + "\n")
+        sys.stdout.write(f"\nWrote {out / 'resources.json'} and {len(manifests)} manifests under {out / 'manifests'}\n")
+    if problems:
+        err.write("error: Kubernetes manifests failed schema validation:\n" + "\n".join(problems) + "\n")
+        return EXIT_INVALID_MANIFESTS
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

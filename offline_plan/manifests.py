@@ -1,0 +1,62 @@
+"""Kubernetes objects of a plan as YAML files, validated against the cluster version's OpenAPI schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import yaml
+
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path
+    kind: str
+    name: str
+    namespace: str | None
+    body: dict[str, Any]
+
+
+def kubernetes_objects(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Kubernetes API objects a plan registers (Helm releases excluded)."""
+    objects = []
+    for resource in resources:
+        kind_type = resource["type"]
+        if not kind_type.startswith("kubernetes:") or kind_type.startswith("kubernetes:helm.sh/"):
+            continue
+        body = {key: value for key, value in resource["inputs"].items() if not key.startswith("__")}
+        if "apiVersion" in body and "kind" in body:
+            objects.append(body)
+    return objects
+
+
+def write_manifests(objects: list[dict[str, Any]], folder: Path) -> list[Manifest]:
+    """One YAML file per object: `<namespace or _cluster>/<kind>-<name>.yaml`."""
+    manifests = []
+    for body in objects:
+        metadata = body.get("metadata") or {}
+        name = str(metadata.get("name", "unnamed"))
+        namespace = metadata.get("namespace")
+        path = folder / (namespace or "_cluster") / f"{body['kind'].lower()}-{name}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(body, sort_keys=False))
+        manifests.append(Manifest(path, body["kind"], name, namespace, body))
+    return manifests
+
+
+def validate(manifests: list[Manifest], kubernetes_version: str) -> list[str]:
+    """Schema errors, one line each, naming the file; custom resources are checked for shape only."""
+    problems = []
+    for manifest in manifests:
+        try:
+            kubernetes_validate.validate(manifest.body, kubernetes_version, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            if not manifest.body.get("apiVersion") or not manifest.body.get("metadata", {}).get("name"):
+                problems.append(f"{manifest.path}: custom resource without apiVersion or metadata.name")
+        except kubernetes_validate.ValidationError as error:
+            location = ".".join(str(part) for part in error.path) or "(root)"
+            problems.append(f"{manifest.path}: {location}: {error.message}")
+    return problems

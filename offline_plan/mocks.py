@@ -1,0 +1,228 @@
+"""Deterministic, realistic answers for the engine's side of a program: resource state and invokes.
+
+Ids and ARNs derive from the resource name, so two runs of the same program produce the same plan.
+Invokes the plan cannot answer return an empty result and are reported as warnings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+
+ACCOUNT_ID = "123456789012"
+DEPLOYER_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/platform-deployer"
+
+# Default add-on versions AWS reports for a Kubernetes version (`describe-addon-versions`).
+ADDON_VERSIONS = {
+    "vpc-cni": "v1.20.4-eksbuild.2",
+    "kube-proxy": "v{k8s}.0-eksbuild.2",
+    "coredns": "v1.12.3-eksbuild.1",
+    "aws-ebs-csi-driver": "v1.48.0-eksbuild.2",
+}
+
+
+def short_hash(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:12]
+
+
+class PlanMocks(pulumi.runtime.Mocks):
+    """Resource state and invoke results of a plausible AWS account, derived from names alone."""
+
+    def __init__(self, config: dict[str, str], provider_region: Callable[[str], str | None]) -> None:
+        self._default_region = config.get("aws:region", "us-east-1")
+        self._provider_region = provider_region
+        self.warnings: list[str] = []
+
+    # -- invokes -------------------------------------------------------------------------------------
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        region = self._region(args.provider)
+        answers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "aws:index/getCallerIdentity:getCallerIdentity": lambda _: {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/platform-deployer/pulumi",
+                "userId": "AROAEXAMPLEDEPLOYER:pulumi",
+                "id": ACCOUNT_ID,
+            },
+            "aws:index/getPartition:getPartition": lambda _: {
+                "partition": "aws",
+                "dnsSuffix": "amazonaws.com",
+                "reverseDnsPrefix": "com.amazonaws",
+                "id": "aws",
+            },
+            "aws:index/getRegion:getRegion": lambda a: {
+                "region": a.get("region") or region,
+                "name": a.get("region") or region,
+                "endpoint": f"ec2.{region}.amazonaws.com",
+                "description": region,
+                "id": region,
+            },
+            "aws:index/getAvailabilityZones:getAvailabilityZones": lambda _: {
+                "names": [f"{region}{suffix}" for suffix in "abcd"],
+                "zoneIds": [f"{region[:2]}{region.split('-')[1][0]}1-az{n}" for n in range(1, 5)],
+                "groupNames": [region],
+                "id": region,
+            },
+            "aws:iam/getSessionContext:getSessionContext": lambda a: {
+                "arn": a["arn"],
+                "issuerArn": DEPLOYER_ROLE,
+                "issuerId": "AROAEXAMPLEDEPLOYER",
+                "issuerName": "platform-deployer",
+                "sessionName": "pulumi",
+                "id": a["arn"],
+            },
+            "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
+            "aws:eks/getAddonVersion:getAddonVersion": lambda a: {
+                "version": ADDON_VERSIONS.get(a["addonName"], "v1.0.0-eksbuild.1").format(
+                    k8s=a["kubernetesVersion"]
+                ),
+                "addonName": a["addonName"],
+                "kubernetesVersion": a["kubernetesVersion"],
+                "id": a["addonName"],
+            },
+        }
+        answer = answers.get(args.token)
+        if answer is None:
+            self.warnings.append(f"no offline answer for invoke {args.token}; it returned an empty result")
+            return {}, []
+        return answer(args.args), []
+
+    # -- resources -----------------------------------------------------------------------------------
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        resource_id = args.resource_id or f"{args.name}-{short_hash(args.typ, args.name)}"
+        state = dict(args.inputs)
+        if not args.custom:
+            return None, state
+        if args.typ.startswith("kubernetes:"):
+            return resource_id, _kubernetes_state(args.name, state)
+        if args.typ.startswith("aws:"):
+            region = state.get("region") or self._region(args.provider)
+            return resource_id, _aws_state(args.typ, args.name, resource_id, state, region)
+        return resource_id, state
+
+    def _region(self, provider_ref: str | None) -> str:
+        region = self._provider_region(provider_ref or "")
+        return region or self._default_region
+
+
+def _aws_state(typ: str, name: str, resource_id: str, state: dict[str, Any], region: str) -> dict[str, Any]:
+    service = typ.split(":")[1].split("/")[0]
+    physical = state.get("name") or f"{name}-{short_hash(typ, name)[:7]}"
+    extra = _AWS_OUTPUTS.get(typ)
+    if extra:
+        for key, value in extra(physical, resource_id, state, region).items():
+            state.setdefault(key, value)
+    state.setdefault("arn", f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{typ.rsplit(':', 1)[1].lower()}/{physical}")
+    state.setdefault("tagsAll", state.get("tags") or {})
+    return state
+
+
+def _kubernetes_state(name: str, state: dict[str, Any]) -> dict[str, Any]:
+    metadata = dict(state.get("metadata") or {})
+    if state.get("kind") not in {None, "Namespace", "StorageClass", "ClusterRole", "ClusterRoleBinding"}:
+        metadata.setdefault("namespace", "default")
+    metadata.setdefault("name", f"{name}-{short_hash(name)[:8]}")
+    state["metadata"] = metadata
+    if "chart" in state:  # helm.sh/v3 Release
+        state.setdefault("status", {"name": state.get("name") or name, "namespace": state.get("namespace"), "status": "deployed"})
+    return state
+
+
+def _eks_cluster(physical: str, _id: str, state: dict[str, Any], region: str) -> dict[str, Any]:
+    oidc_id = short_hash(physical).upper()
+    vpc_config = dict(state.get("vpcConfig") or {})
+    vpc_config.setdefault("clusterSecurityGroupId", f"sg-{short_hash(physical, 'cluster')[:17]}")
+    vpc_config.setdefault("vpcId", "vpc-0offlineplan")
+    return {
+        "name": physical,
+        "endpoint": f"https://{oidc_id}.gr7.{region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk9GRkxJTkUtUExBTgo="},
+        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc_id}"}]}],
+        "vpcConfig": vpc_config,
+        "status": "ACTIVE",
+        "platformVersion": "eks.1",
+    }
+
+
+_AWS_OUTPUTS: dict[str, Callable[[str, str, dict[str, Any], str], dict[str, Any]]] = {
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:kms/key:Key": lambda p, i, s, r: {
+        "keyId": i,
+        "arn": f"arn:aws:kms:{r}:{ACCOUNT_ID}:key/{i}",
+    },
+    "aws:iam/role:Role": lambda p, i, s, r: {"name": p, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{p}", "uniqueId": i},
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda p, i, s, r: {
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{str(s.get('url', '')).removeprefix('https://')}"
+    },
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda p, i, s, r: {"latestVersion": 1, "defaultVersion": 1},
+    "aws:rds/cluster:Cluster": lambda p, i, s, r: {
+        "clusterIdentifier": s.get("clusterIdentifier") or p,
+        "endpoint": f"{s.get('clusterIdentifier') or p}.cluster-c0ffee.{r}.rds.amazonaws.com",
+        "readerEndpoint": f"{s.get('clusterIdentifier') or p}.cluster-ro-c0ffee.{r}.rds.amazonaws.com",
+        "port": s.get("port") or 5432,
+        "arn": f"arn:aws:rds:{r}:{ACCOUNT_ID}:cluster:{s.get('clusterIdentifier') or p}",
+        "masterUserSecrets": [
+            {"secretArn": f"arn:aws:secretsmanager:{r}:{ACCOUNT_ID}:secret:rds!cluster-{i}", "secretStatus": "active"}
+        ],
+    },
+    "aws:rds/clusterInstance:ClusterInstance": lambda p, i, s, r: {
+        "identifier": s.get("identifier") or p,
+        "endpoint": f"{s.get('identifier') or p}.c0ffee.{r}.rds.amazonaws.com",
+    },
+    "aws:rds/globalCluster:GlobalCluster": lambda p, i, s, r: {
+        "arn": f"arn:aws:rds::{ACCOUNT_ID}:global-cluster:{s.get('globalClusterIdentifier') or p}"
+    },
+    "aws:elasticache/replicationGroup:ReplicationGroup": lambda p, i, s, r: {
+        "primaryEndpointAddress": f"master.{i}.c0ffee.{r[:3]}1.cache.amazonaws.com",
+        "readerEndpointAddress": f"replica.{i}.c0ffee.{r[:3]}1.cache.amazonaws.com",
+        "configurationEndpointAddress": f"clustercfg.{i}.c0ffee.{r[:3]}1.cache.amazonaws.com",
+        "port": s.get("port") or 6379,
+    },
+    "aws:s3/bucket:Bucket": lambda p, i, s, r: {
+        "bucket": s.get("bucket") or p,
+        "arn": f"arn:aws:s3:::{s.get('bucket') or p}",
+        "bucketRegionalDomainName": f"{s.get('bucket') or p}.s3.{r}.amazonaws.com",
+        "region": r,
+    },
+    "aws:ecr/repository:Repository": lambda p, i, s, r: {
+        "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{r}.amazonaws.com/{p}",
+        "registryId": ACCOUNT_ID,
+    },
+    "aws:secretsmanager/secret:Secret": lambda p, i, s, r: {
+        "arn": f"arn:aws:secretsmanager:{r}:{ACCOUNT_ID}:secret:{p}-AbCdEf"
+    },
+    "aws:route53/zone:Zone": lambda p, i, s, r: {"zoneId": "Z0OFFLINEPLAN", "nameServers": ["ns-1.awsdns-00.org"]},
+    "aws:acm/certificate:Certificate": lambda p, i, s, r: {
+        "arn": f"arn:aws:acm:{r}:{ACCOUNT_ID}:certificate/{i}"
+    },
+}
+
+
+def _policy_document(args: dict[str, Any]) -> dict[str, Any]:
+    """Renders `getPolicyDocument` statements to IAM JSON, the way the provider does."""
+    statements = []
+    for statement in args.get("statements") or []:
+        rendered: dict[str, Any] = {}
+        if statement.get("sid"):
+            rendered["Sid"] = statement["sid"]
+        rendered["Effect"] = statement.get("effect", "Allow")
+        for source, target in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource")):
+            values = statement.get(source)
+            if values:
+                rendered[target] = values[0] if len(values) == 1 else values
+        for principal in statement.get("principals") or []:
+            identifiers = principal["identifiers"]
+            rendered.setdefault("Principal", {})[principal["type"]] = (
+                identifiers[0] if len(identifiers) == 1 else identifiers
+            )
+        for condition in statement.get("conditions") or []:
+            values = condition["values"]
+            rendered.setdefault("Condition", {}).setdefault(condition["test"], {})[condition["variable"]] = (
+                values[0] if len(values) == 1 else values
+            )
+        statements.append(rendered)
+    document = json.dumps({"Version": args.get("version", "2012-10-17"), "Statement": statements}, indent=2)
+    return {"json": document, "minifiedJson": json.dumps(json.loads(document), separators=(",", ":")), "id": short_hash(document)}

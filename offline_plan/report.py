@@ -1,0 +1,39 @@
+"""A preview-like summary of a plan: the resource tree by parent and the counts per type."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from offline_plan.runner import Plan
+
+
+def tree_lines(plan: Plan) -> list[str]:
+    """`+ type name` lines indented under their parents, like `pulumi preview`."""
+    children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    for resource in plan.resources:
+        children[resource["parent"]].append(resource)
+    lines: list[str] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for resource in sorted(children.get(parent, []), key=lambda item: (item["type"], item["name"])):
+            lines.append(f"{'    ' * depth}+ {resource['type']:<58} {resource['name']}")
+            walk(resource["urn"], depth + 1)
+
+    walk(None, 0)
+    return lines
+
+
+def type_counts(plan: Plan) -> list[tuple[str, int]]:
+    return sorted(Counter(resource["type"] for resource in plan.resources).items())
+
+
+def summary(plan: Plan) -> str:
+    lines = [f"Offline plan of {plan.project}/{plan.stack}", "", *tree_lines(plan), "", "Resources by type:"]
+    lines += [f"  {count:>4}  {kind}" for kind, count in type_counts(plan)]
+    lines.append(f"  {len(plan.resources):>4}  to create")
+    if plan.outputs:
+        lines += ["", "Outputs:"] + [f"  {key}: {value}" for key, value in sorted(plan.outputs.items())]
+    if plan.warnings:
+        lines += ["", "Warnings:"] + [f"  {warning}" for warning in plan.warnings]
+    return "\n".join(lines)
