@@ -4,7 +4,7 @@ UV_VERSION := 0.13.8
 STACK ?= staging
 UV := uv
 
-.PHONY: help setup system-packages test lint plan
+.PHONY: help setup system-packages test lint plan schema
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -26,3 +26,6 @@ lint: setup ## Ruff and mypy
 
 plan: setup ## Offline plan of STACK (default staging): `make plan STACK=production`
 	$(UV) run --locked offline-plan --stack $(STACK)
+
+schema: setup ## Regenerate schema/stack-config.schema.json from the StackConfig model
+	$(UV) run --locked python -c "import json; from infra.config import stack_file_schema; print(json.dumps(stack_file_schema(), indent=2))" > schema/stack-config.schema.json

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
+import pulumi
+from pulumi.runtime import config as runtime_config
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -32,9 +34,7 @@ REQUIRED_TAGS = ("owner", "cost-center", "environment")
 
 # Instance families this platform is sized and priced for. Graviton and GPU families are left
 # out on purpose until the images and the cost table cover them.
-INSTANCE_FAMILIES = frozenset(
-    {"t3", "m5", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "r6i", "r7i", "x2idn"}
-)
+INSTANCE_FAMILIES = frozenset({"t3", "m5", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "r6i", "r7i", "x2idn"})
 BURSTABLE_FAMILIES = frozenset({"t3", "t4g"})
 EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 SUPPORTED_EKS_VERSIONS = ("1.34", "1.35", "1.36")
@@ -107,9 +107,7 @@ class NodePool(_Model):
     desired_nodes: int | None = Field(
         default=None, description="Initial size; defaults to min_nodes. Later changes are ignored."
     )
-    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
-        default="ON_DEMAND", description="ON_DEMAND or SPOT."
-    )
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(default="ON_DEMAND", description="ON_DEMAND or SPOT.")
     disk_size_gib: int = Field(default=50, ge=20, le=2000, description="Encrypted gp3 root volume.")
     max_unavailable: int = Field(
         default=1, ge=1, le=100, description="Nodes replaced at once during an update."
@@ -271,8 +269,7 @@ class StackConfig(_Model):
     def _consistent(self) -> Self:
         if self.tags.environment != self.environment:
             raise ValueError(
-                f"tags.environment ('{self.tags.environment}') must equal environment "
-                f"('{self.environment}')"
+                f"tags.environment ('{self.tags.environment}') must equal environment ('{self.environment}')"
             )
         names = [pool.name for pool in self.node_pools]
         if len(set(names)) != len(names):
@@ -349,7 +346,11 @@ def parse_stack_config(
     try:
         stack_config = StackConfig.model_validate(data)
     except ValidationError as error:
-        problems += [_describe(item) for item in error.errors() if item["loc"] not in {("primary_region",), ("primaryRegion",)}]
+        problems += [
+            _describe(item)
+            for item in error.errors()
+            if item["loc"] not in {("primary_region",), ("primaryRegion",)}
+        ]
     if problems:
         raise StackConfigError(stack_file, problems)
     return stack_config
@@ -367,10 +368,7 @@ def _decode(raw: Any) -> Any:
 def _describe(error: Mapping[str, Any]) -> str:
     location = [str(part) for part in error["loc"]]
     key = ".".join(_camel(part) for part in location).replace(".[", "[") if location else "(stack)"
-    if key.startswith("primaryRegion"):
-        key = "aws:region"
-    else:
-        key = f"{PROJECT_NAMESPACE}:{key}"
+    key = "aws:region" if key.startswith("primaryRegion") else f"{PROJECT_NAMESPACE}:{key}"
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key; check the spelling against the JSON schema in schema/"
@@ -422,9 +420,6 @@ def stack_file_schema() -> dict[str, Any]:
 
 def load() -> StackConfig:
     """Read this stack's configuration from the Pulumi engine; the program's only config read."""
-    import pulumi
-    from pulumi.runtime import config as runtime_config
-
     stack_file = f"Pulumi.{pulumi.get_stack()}.yaml"
     prefix = f"{PROJECT_NAMESPACE}:"
     # The SDK has no public way to list keys; unknown keys must be reported, so read the whole map.

@@ -32,7 +32,9 @@ DEFAULT_KUBERNETES_VERSION = "1.34"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="offline-plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", required=True, help="stack name; reads Pulumi.<stack>.yaml")
-    parser.add_argument("--program", type=Path, default=Path(), help="folder holding Pulumi.yaml (default: .)")
+    parser.add_argument(
+        "--program", type=Path, default=Path(), help="folder holding Pulumi.yaml (default: .)"
+    )
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out/)")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON on stdout")
     parser.add_argument(
@@ -102,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out / settings.stack
     if out.exists():
         shutil.rmtree(out)
+    out.mkdir(parents=True)
     manifests = write_manifests(kubernetes_objects(plan.resources), out / "manifests")
     problems = validate(manifests, args.kubernetes_version or cluster_version(plan))
     relative = [str(manifest.path.relative_to(out)) for manifest in manifests]
@@ -114,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         sys.stdout.write(text + "\n")
-        sys.stdout.write(f"\nWrote {out / 'resources.json'} and {len(manifests)} manifests under {out / 'manifests'}\n")
+        sys.stdout.write(
+            f"\nWrote {out / 'resources.json'} and {len(manifests)} manifests under {out / 'manifests'}\n"
+        )
     if problems:
         err.write("error: Kubernetes manifests failed schema validation:\n" + "\n".join(problems) + "\n")
         return EXIT_INVALID_MANIFESTS

@@ -10,7 +10,6 @@ import kubernetes_validate
 import yaml
 
 
-
 @dataclass(frozen=True)
 class Manifest:
     path: Path

@@ -32,9 +32,10 @@ def short_hash(*parts: str) -> str:
 class PlanMocks(pulumi.runtime.Mocks):
     """Resource state and invoke results of a plausible AWS account, derived from names alone."""
 
-    def __init__(self, config: dict[str, str], provider_region: Callable[[str], str | None]) -> None:
+    def __init__(self, config: dict[str, str]) -> None:
         self._default_region = config.get("aws:region", "us-east-1")
-        self._provider_region = provider_region
+        # Region of an explicit provider, by provider reference; the recording monitor knows them.
+        self.provider_region: Callable[[str], str | None] = lambda _reference: None
         self.warnings: list[str] = []
 
     # -- invokes -------------------------------------------------------------------------------------
@@ -104,18 +105,20 @@ class PlanMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def _region(self, provider_ref: str | None) -> str:
-        region = self._provider_region(provider_ref or "")
+        region = self.provider_region(provider_ref or "")
         return region or self._default_region
 
 
 def _aws_state(typ: str, name: str, resource_id: str, state: dict[str, Any], region: str) -> dict[str, Any]:
-    service = typ.split(":")[1].split("/")[0]
+    service = typ.split(":")[1].split("/", maxsplit=1)[0]
     physical = state.get("name") or f"{name}-{short_hash(typ, name)[:7]}"
     extra = _AWS_OUTPUTS.get(typ)
     if extra:
         for key, value in extra(physical, resource_id, state, region).items():
             state.setdefault(key, value)
-    state.setdefault("arn", f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{typ.rsplit(':', 1)[1].lower()}/{physical}")
+    state.setdefault(
+        "arn", f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{typ.rsplit(':', 1)[1].lower()}/{physical}"
+    )
     state.setdefault("tagsAll", state.get("tags") or {})
     return state
 
@@ -127,7 +130,10 @@ def _kubernetes_state(name: str, state: dict[str, Any]) -> dict[str, Any]:
     metadata.setdefault("name", f"{name}-{short_hash(name)[:8]}")
     state["metadata"] = metadata
     if "chart" in state:  # helm.sh/v3 Release
-        state.setdefault("status", {"name": state.get("name") or name, "namespace": state.get("namespace"), "status": "deployed"})
+        state.setdefault(
+            "status",
+            {"name": state.get("name") or name, "namespace": state.get("namespace"), "status": "deployed"},
+        )
     return state
 
 
@@ -153,7 +159,11 @@ _AWS_OUTPUTS: dict[str, Callable[[str, str, dict[str, Any], str], dict[str, Any]
         "keyId": i,
         "arn": f"arn:aws:kms:{r}:{ACCOUNT_ID}:key/{i}",
     },
-    "aws:iam/role:Role": lambda p, i, s, r: {"name": p, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{p}", "uniqueId": i},
+    "aws:iam/role:Role": lambda p, i, s, r: {
+        "name": p,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{p}",
+        "uniqueId": i,
+    },
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda p, i, s, r: {
         "arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{str(s.get('url', '')).removeprefix('https://')}"
     },
@@ -165,7 +175,10 @@ _AWS_OUTPUTS: dict[str, Callable[[str, str, dict[str, Any], str], dict[str, Any]
         "port": s.get("port") or 5432,
         "arn": f"arn:aws:rds:{r}:{ACCOUNT_ID}:cluster:{s.get('clusterIdentifier') or p}",
         "masterUserSecrets": [
-            {"secretArn": f"arn:aws:secretsmanager:{r}:{ACCOUNT_ID}:secret:rds!cluster-{i}", "secretStatus": "active"}
+            {
+                "secretArn": f"arn:aws:secretsmanager:{r}:{ACCOUNT_ID}:secret:rds!cluster-{i}",
+                "secretStatus": "active",
+            }
         ],
     },
     "aws:rds/clusterInstance:ClusterInstance": lambda p, i, s, r: {
@@ -194,7 +207,10 @@ _AWS_OUTPUTS: dict[str, Callable[[str, str, dict[str, Any], str], dict[str, Any]
     "aws:secretsmanager/secret:Secret": lambda p, i, s, r: {
         "arn": f"arn:aws:secretsmanager:{r}:{ACCOUNT_ID}:secret:{p}-AbCdEf"
     },
-    "aws:route53/zone:Zone": lambda p, i, s, r: {"zoneId": "Z0OFFLINEPLAN", "nameServers": ["ns-1.awsdns-00.org"]},
+    "aws:route53/zone:Zone": lambda p, i, s, r: {
+        "zoneId": "Z0OFFLINEPLAN",
+        "nameServers": ["ns-1.awsdns-00.org"],
+    },
     "aws:acm/certificate:Certificate": lambda p, i, s, r: {
         "arn": f"arn:aws:acm:{r}:{ACCOUNT_ID}:certificate/{i}"
     },
@@ -225,4 +241,8 @@ def _policy_document(args: dict[str, Any]) -> dict[str, Any]:
             )
         statements.append(rendered)
     document = json.dumps({"Version": args.get("version", "2012-10-17"), "Statement": statements}, indent=2)
-    return {"json": document, "minifiedJson": json.dumps(json.loads(document), separators=(",", ":")), "id": short_hash(document)}
+    return {
+        "json": document,
+        "minifiedJson": json.dumps(json.loads(document), separators=(",", ":")),
+        "id": short_hash(document),
+    }

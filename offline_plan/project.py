@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-SECRET_PLACEHOLDER = "offline-plan-placeholder-secret"
+SECRET_PLACEHOLDER = "offline-plan-placeholder-secret"  # noqa: S105 - a marker, not a password
 
 
 class ProjectError(Exception):
@@ -39,7 +39,9 @@ def load_stack(project_dir: Path, stack: str) -> StackSettings:
     runtime = project.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if runtime_name != "python":
-        raise ProjectError(f"{project_file}: runtime is {runtime_name!r}; the offline plan runs Python programs")
+        raise ProjectError(
+            f"{project_file}: runtime is {runtime_name!r}; the offline plan runs Python programs"
+        )
     main = (project_dir / str(project.get("main", "."))).resolve()
     if not (main / "__main__.py").is_file() and not main.is_file():
         raise ProjectError(f"{project_file}: main {main} has no __main__.py")
@@ -59,7 +61,9 @@ def load_stack(project_dir: Path, stack: str) -> StackSettings:
             config[full_key] = f"{SECRET_PLACEHOLDER}-{full_key}"
             secret_keys.append(full_key)
         elif _contains_secure(value):
-            raise ProjectError(f"{stack_file}: {full_key} holds a secure value inside a structure; keep secrets top-level")
+            raise ProjectError(
+                f"{stack_file}: {full_key} holds a secure value inside a structure; keep secrets top-level"
+            )
         else:
             config[full_key] = value if isinstance(value, str) else json.dumps(value)
     return StackSettings(name, stack, project_dir.resolve(), main, stack_file, config, secret_keys)
@@ -68,7 +72,9 @@ def load_stack(project_dir: Path, stack: str) -> StackSettings:
 def _project_defaults(project: dict[str, Any], name: str) -> dict[str, Any]:
     defaults: dict[str, Any] = {}
     for key, spec in (project.get("config") or {}).items():
-        value = spec.get("default") if isinstance(spec, dict) and ("type" in spec or "default" in spec) else spec
+        value = (
+            spec.get("default") if isinstance(spec, dict) and ("type" in spec or "default" in spec) else spec
+        )
         if value is not None:
             defaults[key if ":" in key else f"{name}:{key}"] = value
     return defaults

@@ -33,7 +33,7 @@ from offline_plan.project import StackSettings
 REDACTED = "[secret]"
 UNKNOWN = "[unknown]"
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - the SDK's secret signature
 _RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 _OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 _ASSET_SIGS = {"c44067f5952c0a294b673a41bacd8c17": "asset", "0def7320c3a5731c473e5ecbe6d01bc7": "archive"}
@@ -82,7 +82,9 @@ def plain(value: Any) -> Any:
 class RecordingMonitor(runtime_mocks.MockMonitor):
     """A mock resource monitor that also keeps the engine's view of every registration."""
 
-    def __init__(self, mocks: PlanMocks, plan: Plan, config: dict[str, str], on_register: Callable[[int], None]):
+    def __init__(
+        self, mocks: PlanMocks, plan: Plan, config: dict[str, str], on_register: Callable[[int], None]
+    ):
         super().__init__(mocks)
         self.plan = plan
         self._config = config
@@ -110,8 +112,17 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             self._record(request, response.urn, custom=False, provider="", inputs={})
             return response
         is_provider = request.type.startswith("pulumi:providers:")
-        provider = request.provider or (self._default_provider(request) if request.custom and not is_provider else "")
-        self._record(request, response.urn, custom=bool(request.custom), provider=provider, inputs=None, id_=response.id)
+        provider = request.provider or (
+            self._default_provider(request) if request.custom and not is_provider else ""
+        )
+        self._record(
+            request,
+            response.urn,
+            custom=bool(request.custom),
+            provider=provider,
+            inputs=None,
+            id_=response.id,
+        )
         return response
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802
@@ -140,7 +151,9 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             name = f"default_{version.replace('.', '_')}"
             urn = f"urn:pulumi:{self.plan.stack}::{self.plan.project}::pulumi:providers:{package}::{name}"
             inputs = {
-                key.split(":", 1)[1]: value for key, value in self._config.items() if key.startswith(f"{package}:")
+                key.split(":", 1)[1]: value
+                for key, value in self._config.items()
+                if key.startswith(f"{package}:")
             }
             self._append(
                 {
@@ -183,9 +196,10 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             "custom": custom,
             "parent": request.parent or None,
             "provider": provider,
-            "dependencies": list(getattr(request, "dependencies", [])),
+            "dependencies": sorted(getattr(request, "dependencies", [])),
             "propertyDependencies": {
-                key: list(value.urns) for key, value in getattr(request, "propertyDependencies", {}).items()
+                key: sorted(value.urns)
+                for key, value in sorted(getattr(request, "propertyDependencies", {}).items())
             },
             "inputs": inputs if inputs is not None else plain(json_format.MessageToDict(message)),
             "options": options,
@@ -218,10 +232,9 @@ def _program_context(settings: StackSettings) -> Iterator[None]:
 def run_program(settings: StackSettings, on_register: Callable[[int], None] = lambda _: None) -> Plan:
     """Run the program of `settings` once under mocks and return what it registered."""
     plan = Plan(project=settings.project, stack=settings.stack)
-    monitor_holder: dict[str, RecordingMonitor] = {}
-    mocks = PlanMocks(settings.config, lambda ref: monitor_holder["monitor"].provider_region(ref))
+    mocks = PlanMocks(settings.config)
     monitor = RecordingMonitor(mocks, plan, settings.config, on_register)
-    monitor_holder["monitor"] = monitor
+    mocks.provider_region = monitor.provider_region
 
     runtime_settings.ROOT.set(None)
     set_all_config(dict(settings.config), list(settings.secret_keys))
@@ -244,10 +257,12 @@ def run_program(settings: StackSettings, on_register: Callable[[int], None] = la
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     try:
         with _program_context(settings):
-            loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(settings.main), run_name="__main__")))
+            loop.run_until_complete(
+                run_in_stack(lambda: runpy.run_path(str(settings.main), run_name="__main__"))
+            )
     except pulumi.RunError as error:
         raise ProgramError(str(error)) from None
-    except Exception as error:  # noqa: BLE001 - the program's own failure, reported without harness frames
+    except Exception as error:
         raise ProgramError(_program_traceback(error, settings)) from None
     finally:
         loop.close()
@@ -262,7 +277,8 @@ def _program_traceback(error: BaseException, settings: StackSettings) -> str:
     frames = [
         frame
         for frame in traceback.extract_tb(error.__traceback__)
-        if Path(frame.filename).resolve().is_relative_to(settings.project_dir)
+        if not frame.filename.startswith("<")
+        and Path(frame.filename).resolve().is_relative_to(settings.project_dir)
         and not Path(frame.filename).resolve().is_relative_to(_HARNESS_DIR)
         and ".venv" not in Path(frame.filename).parts
     ]

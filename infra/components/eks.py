@@ -40,7 +40,11 @@ from infra.tagging import aws_tags
 
 POOL_LABEL = "memory-platform.io/pool"
 DEFAULT_STORAGE_CLASS = "gp3-encrypted"
-_EKS_TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+_EKS_TAINT_EFFECTS = {
+    "NoSchedule": "NO_SCHEDULE",
+    "PreferNoSchedule": "PREFER_NO_SCHEDULE",
+    "NoExecute": "NO_EXECUTE",
+}
 
 
 class EksClusterArgs(ComponentArgs):
@@ -76,7 +80,10 @@ class EksCluster(pulumi.ComponentResource):
         self._region = region
 
         secrets_key = encryption_key(
-            f"{name}-secrets", description=f"Envelope encryption of {name} Kubernetes secrets", tags=tags, parent=self
+            f"{name}-secrets",
+            description=f"Envelope encryption of {name} Kubernetes secrets",
+            tags=tags,
+            parent=self,
         )
         log_group_name = f"/aws/eks/{args.cluster_name}/cluster"
         logs_key = encryption_key(
@@ -84,7 +91,9 @@ class EksCluster(pulumi.ComponentResource):
             description=f"Encrypts the control-plane logs of {name}",
             tags=tags,
             parent=self,
-            service_statements=[logs_key_statement(region, self._account_id, self._partition, log_group_name)],
+            service_statements=[
+                logs_key_statement(region, self._account_id, self._partition, log_group_name)
+            ],
         )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-control-plane",
@@ -157,7 +166,9 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.cluster_name = cluster.name
         self.security_group_id = cluster.vpc_config.cluster_security_group_id
-        self.oidc_issuer = cluster.identities[0].oidcs[0].issuer.apply(lambda url: url.removeprefix("https://"))
+        self.oidc_issuer = (
+            cluster.identities[0].oidcs[0].issuer.apply(lambda url: url.removeprefix("https://"))
+        )
         oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc",
             url=cluster.identities[0].oidcs[0].issuer,
@@ -169,7 +180,9 @@ class EksCluster(pulumi.ComponentResource):
 
         deployer = aws.iam.get_session_context(arn=identity.arn, opts=invoke).issuer_arn
         admins = [deployer, *config.admin_role_arns]
-        access = [self._cluster_admin(name, cluster, index, arn) for index, arn in enumerate(dict.fromkeys(admins))]
+        access = [
+            self._cluster_admin(name, cluster, index, arn) for index, arn in enumerate(dict.fromkeys(admins))
+        ]
 
         network_addons = [
             self._addon(name, cluster, "vpc-cni", config.version, self._vpc_cni_role(name)),
@@ -184,7 +197,12 @@ class EksCluster(pulumi.ComponentResource):
         after_nodes = list(self.node_groups.values())
         self._addon(name, cluster, "coredns", config.version, depends_on=after_nodes)
         self._addon(
-            name, cluster, "aws-ebs-csi-driver", config.version, self._ebs_csi_role(name, ebs_key), after_nodes
+            name,
+            cluster,
+            "aws-ebs-csi-driver",
+            config.version,
+            self._ebs_csi_role(name, ebs_key),
+            after_nodes,
         )
 
         self.provider = k8s.Provider(
@@ -245,7 +263,10 @@ class EksCluster(pulumi.ComponentResource):
         )
         owner = parent or self
         role = aws.iam.Role(
-            name, assume_role_policy=trust, tags=aws_tags(self._tags, name), opts=pulumi.ResourceOptions(parent=owner)
+            name,
+            assume_role_policy=trust,
+            tags=aws_tags(self._tags, name),
+            opts=pulumi.ResourceOptions(parent=owner),
         )
         role_child = pulumi.ResourceOptions(parent=role)
         if policy is not None:
@@ -308,7 +329,10 @@ class EksCluster(pulumi.ComponentResource):
 
     def _vpc_cni_role(self, name: str) -> aws.iam.Role:
         return self.service_account_role(
-            f"{name}-vpc-cni", namespace="kube-system", service_account="aws-node", managed_policies=["AmazonEKS_CNI_Policy"]
+            f"{name}-vpc-cni",
+            namespace="kube-system",
+            service_account="aws-node",
+            managed_policies=["AmazonEKS_CNI_Policy"],
         )
 
     def _ebs_csi_role(self, name: str, ebs_key: aws.kms.Key) -> aws.iam.Role:
@@ -322,7 +346,13 @@ class EksCluster(pulumi.ComponentResource):
                 },
                 {
                     "Effect": "Allow",
-                    "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                    "Action": [
+                        "kms:Encrypt",
+                        "kms:Decrypt",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:DescribeKey",
+                    ],
                     "Resource": ebs_key.arn,
                 },
             ]
@@ -345,7 +375,13 @@ class EksCluster(pulumi.ComponentResource):
                 "Sid": "AutoScalingUsesKeyForNodeVolumes",
                 "Effect": "Allow",
                 "Principal": {"AWS": autoscaling},
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Action": [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:DescribeKey",
+                ],
                 "Resource": "*",
             },
             {
@@ -358,8 +394,11 @@ class EksCluster(pulumi.ComponentResource):
             },
         ]
         return encryption_key(
-            f"{name}-ebs", description=f"Encrypts {name} node and persistent volumes", tags=self._tags,
-            parent=self, service_statements=statements,
+            f"{name}-ebs",
+            description=f"Encrypts {name} node and persistent volumes",
+            tags=self._tags,
+            parent=self,
+            service_statements=statements,
         )
 
     def _node_role(self, name: str) -> aws.iam.Role:
@@ -460,8 +499,15 @@ def _kubeconfig(cluster: aws.eks.Cluster, region: str) -> pulumi.Output[str]:
             {
                 "apiVersion": "v1",
                 "kind": "Config",
-                "clusters": [{"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": authority}}],
-                "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+                "clusters": [
+                    {
+                        "name": cluster_name,
+                        "cluster": {"server": endpoint, "certificate-authority-data": authority},
+                    }
+                ],
+                "contexts": [
+                    {"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}
+                ],
                 "current-context": cluster_name,
                 "users": [
                     {
@@ -470,7 +516,14 @@ def _kubeconfig(cluster: aws.eks.Cluster, region: str) -> pulumi.Output[str]:
                             "exec": {
                                 "apiVersion": "client.authentication.k8s.io/v1beta1",
                                 "command": "aws",
-                                "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region],
+                                "args": [
+                                    "eks",
+                                    "get-token",
+                                    "--cluster-name",
+                                    cluster_name,
+                                    "--region",
+                                    region,
+                                ],
                             }
                         },
                     }

@@ -1,0 +1,63 @@
+"""Offline plan of a stack, start-up included, against importing the SDK modules it uses.
+
+    uv run python benchmarks/plan_vs_imports.py --stack production --repeat 3
+
+Both are measured in fresh interpreters in the same run (median wall-clock of --repeat runs).
+The baseline imports exactly the pulumi_aws / pulumi_kubernetes resource classes the plan registers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def module_of(resource_type: str) -> tuple[str, str] | None:
+    package, middle, class_name = resource_type.split(":")
+    if package == "aws":
+        return f"pulumi_aws.{middle.split('/')[0]}", class_name
+    if package == "kubernetes" and "/" in middle:
+        group, version = middle.split("/")
+        if group == "helm.sh":
+            return f"pulumi_kubernetes.helm.{version}", class_name
+        return f"pulumi_kubernetes.{group.split('.')[0]}.{version}", class_name
+    return None
+
+
+def timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--stack", default="production")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    out = Path(tempfile.mkdtemp(prefix="plan-bench-"))
+    plan_command = [sys.executable, "-m", "offline_plan.cli", "--stack", args.stack, "--out", str(out)]
+    plan_times = [timed(plan_command) for _ in range(args.repeat)]
+    resources = json.loads((out / args.stack / "resources.json").read_text())["resources"]
+    classes = sorted({found for r in resources if (found := module_of(r["type"])) is not None})
+    script = "import importlib\n" + "\n".join(
+        f"getattr(importlib.import_module({module!r}), {name!r})" for module, name in classes
+    )
+    import_times = [timed([sys.executable, "-c", script]) for _ in range(args.repeat)]
+    plan_s, import_s = statistics.median(plan_times), statistics.median(import_times)
+    print(f"{'measure':<44}{'median s':>10}")
+    print(f"{'import ' + str(len(classes)) + ' used SDK resource classes':<44}{import_s:>10.2f}")
+    print(f"{'offline plan of ' + args.stack + f' ({len(resources)} resources)':<44}{plan_s:>10.2f}")
+    print(f"{'ratio plan / imports':<44}{plan_s / import_s:>10.2f}")
+
+
+if __name__ == "__main__":
+    main()

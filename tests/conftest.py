@@ -1,0 +1,40 @@
+"""Shared fixtures: the offline plan of each stack, run once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offline_plan.project import load_stack
+from offline_plan.runner import Plan, run_program
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _plan(stack: str) -> Plan:
+    return run_program(load_stack(ROOT, stack))
+
+
+@pytest.fixture(scope="session")
+def production_plan() -> Plan:
+    return _plan("production")
+
+
+@pytest.fixture(scope="session")
+def staging_plan() -> Plan:
+    return _plan("staging")
+
+
+@pytest.fixture(scope="session", params=["staging", "production"])
+def stack_plan(request: pytest.FixtureRequest, production_plan: Plan, staging_plan: Plan) -> Plan:
+    return production_plan if request.param == "production" else staging_plan
+
+
+def of_type(plan: Plan, resource_type: str) -> list[dict[str, Any]]:
+    return [resource for resource in plan.resources if resource["type"] == resource_type]
+
+
+def by_urn(plan: Plan) -> dict[str, dict[str, Any]]:
+    return {resource["urn"]: resource for resource in plan.resources}

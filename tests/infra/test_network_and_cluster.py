@@ -1,0 +1,218 @@
+"""Properties of the Network and EksCluster components, read from the offline plan of each stack."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from functools import cache
+from typing import Any
+
+from offline_plan.runner import Plan
+from tests.conftest import by_urn, of_type
+
+REQUIRED_TAGS = {"owner", "cost-center", "environment"}
+
+
+def inputs_of(plan: Plan, resource_type: str) -> list[dict[str, Any]]:
+    return [resource["inputs"] for resource in of_type(plan, resource_type)]
+
+
+@cache
+def is_taggable(resource_type: str) -> bool:
+    package, middle, class_name = resource_type.split(":")
+    if package != "aws":
+        return False
+    module = importlib.import_module(f"pulumi_aws.{middle.split('/')[0]}")
+    return "tags" in inspect.signature(getattr(module, class_name)._internal_init).parameters
+
+
+def test_production_spreads_nat_gateways_across_every_az(production_plan: Plan) -> None:
+    nats = inputs_of(production_plan, "aws:ec2/natGateway:NatGateway")
+    subnets = {r["urn"]: r for r in of_type(production_plan, "aws:ec2/subnet:Subnet")}
+    assert len(nats) == 3
+    nat_resources = of_type(production_plan, "aws:ec2/natGateway:NatGateway")
+    zones = {
+        subnets[dep]["inputs"]["availabilityZone"]
+        for nat in nat_resources
+        for dep in nat["propertyDependencies"]["subnetId"]
+    }
+    assert zones == {"us-east-1a", "us-east-1b", "us-east-1c"}
+
+
+def test_staging_has_a_single_nat(staging_plan: Plan) -> None:
+    assert len(of_type(staging_plan, "aws:ec2/natGateway:NatGateway")) == 1
+    routes = [r for r in inputs_of(staging_plan, "aws:ec2/route:Route") if "natGatewayId" in r]
+    assert len(routes) == 2 and len({r["natGatewayId"] for r in routes}) == 1
+
+
+def test_subnet_tiers_per_zone(stack_plan: Plan) -> None:
+    zones = 3 if stack_plan.stack == "production" else 2
+    tiers = [s["tags"]["tier"] for s in inputs_of(stack_plan, "aws:ec2/subnet:Subnet")]
+    assert sorted(tiers) == sorted(["public", "private", "isolated"] * zones)
+    for subnet in inputs_of(stack_plan, "aws:ec2/subnet:Subnet"):
+        assert subnet["mapPublicIpOnLaunch"] is False
+        role = {"public": "kubernetes.io/role/elb", "private": "kubernetes.io/role/internal-elb"}.get(
+            subnet["tags"]["tier"]
+        )
+        if role:
+            assert subnet["tags"][role] == "1"
+
+
+def test_isolated_subnets_have_no_internet_route(stack_plan: Plan) -> None:
+    resources = by_urn(stack_plan)
+    isolated_tables = {
+        resources[dep]["urn"]
+        for assoc in of_type(stack_plan, "aws:ec2/routeTableAssociation:RouteTableAssociation")
+        for dep in assoc["propertyDependencies"]["subnetId"]
+        if resources[dep]["inputs"]["tags"]["tier"] == "isolated"
+        for dep in assoc["propertyDependencies"]["routeTableId"]
+    }
+    assert len(isolated_tables) == 1
+    routes_into = [
+        route
+        for route in of_type(stack_plan, "aws:ec2/route:Route")
+        if set(route["propertyDependencies"]["routeTableId"]) & isolated_tables
+    ]
+    assert routes_into == []
+
+
+def test_flow_logs_are_on_and_encrypted(stack_plan: Plan) -> None:
+    [flow_log] = inputs_of(stack_plan, "aws:ec2/flowLog:FlowLog")
+    assert flow_log["trafficType"] == "ALL"
+    groups = {g["name"]: g for g in inputs_of(stack_plan, "aws:cloudwatch/logGroup:LogGroup")}
+    group = next(g for name, g in groups.items() if name.endswith("/flow-logs"))
+    assert group["kmsKeyId"].startswith("arn:aws:kms:")
+    assert group["retentionInDays"] == (365 if stack_plan.stack == "production" else 30)
+
+
+def test_every_launch_template_requires_imdsv2_and_encrypts_its_root_volume(stack_plan: Plan) -> None:
+    templates = inputs_of(stack_plan, "aws:ec2/launchTemplate:LaunchTemplate")
+    assert len(templates) == 3
+    for template in templates:
+        metadata = template["metadataOptions"]
+        assert metadata["httpTokens"] == "required"
+        assert metadata["httpPutResponseHopLimit"] == 1
+        [volume] = template["blockDeviceMappings"]
+        assert volume["ebs"]["encrypted"] == "true"
+        assert volume["ebs"]["volumeType"] == "gp3"
+        assert volume["ebs"]["kmsKeyId"].startswith("arn:aws:kms:")
+
+
+def test_node_group_sizes_come_from_the_stack_file(production_plan: Plan, staging_plan: Plan) -> None:
+    def sizes(plan: Plan) -> dict[str, tuple[int, int, int, list[str]]]:
+        return {
+            g["nodeGroupName"]: (
+                g["scalingConfig"]["minSize"],
+                g["scalingConfig"]["desiredSize"],
+                g["scalingConfig"]["maxSize"],
+                g["instanceTypes"],
+            )
+            for g in inputs_of(plan, "aws:eks/nodeGroup:NodeGroup")
+        }
+
+    assert sizes(production_plan) == {
+        "application": (3, 3, 10, ["m5.xlarge"]),
+        "ml-workload": (2, 2, 8, ["c5.2xlarge"]),
+        "database": (3, 3, 3, ["r5.xlarge"]),
+    }
+    assert sizes(staging_plan)["application"] == (2, 2, 4, ["m5.large"])
+
+
+def test_only_the_database_pool_is_tainted(stack_plan: Plan) -> None:
+    groups = {g["nodeGroupName"]: g for g in inputs_of(stack_plan, "aws:eks/nodeGroup:NodeGroup")}
+    assert groups["database"]["taints"] == [
+        {"key": "dedicated", "value": "database", "effect": "NO_SCHEDULE"}
+    ]
+    assert not groups["application"].get("taints") and not groups["ml-workload"].get("taints")
+    assert groups["database"]["labels"]["memory-platform.io/pool"] == "database"
+
+
+def test_desired_size_is_left_to_the_autoscaler(stack_plan: Plan) -> None:
+    for group in of_type(stack_plan, "aws:eks/nodeGroup:NodeGroup"):
+        assert "scalingConfig.desiredSize" in group["options"]["ignoreChanges"]
+
+
+def test_secrets_are_encrypted_with_a_rotated_customer_key(stack_plan: Plan) -> None:
+    [cluster] = of_type(stack_plan, "aws:eks/cluster:Cluster")
+    [encryption] = (
+        cluster["inputs"]["encryptionConfig"]
+        if isinstance(cluster["inputs"]["encryptionConfig"], list)
+        else [cluster["inputs"]["encryptionConfig"]]
+    )
+    assert encryption["resources"] == ["secrets"]
+    key_urns = cluster["propertyDependencies"]["encryptionConfig"]
+    keys = [by_urn(stack_plan)[urn] for urn in key_urns if "kms/key" in urn]
+    assert keys and all(key["inputs"]["enableKeyRotation"] is True for key in keys)
+
+
+def test_every_kms_key_rotates(stack_plan: Plan) -> None:
+    keys = inputs_of(stack_plan, "aws:kms/key:Key")
+    assert keys and all(key["enableKeyRotation"] is True for key in keys)
+
+
+def test_api_endpoint_is_private_and_audit_logged(stack_plan: Plan) -> None:
+    [cluster] = inputs_of(stack_plan, "aws:eks/cluster:Cluster")
+    assert cluster["vpcConfig"]["endpointPrivateAccess"] is True
+    assert cluster["vpcConfig"]["endpointPublicAccess"] is False
+    assert "audit" in cluster["enabledClusterLogTypes"]
+    assert cluster["accessConfig"] == {
+        "authenticationMode": "API",
+        "bootstrapClusterCreatorAdminPermissions": False,
+    }
+
+
+def test_addons_are_ordered_around_the_node_groups(stack_plan: Plan) -> None:
+    addons = {a["inputs"]["addonName"]: a for a in of_type(stack_plan, "aws:eks/addon:Addon")}
+    assert set(addons) == {"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"}
+    groups = {g["urn"] for g in of_type(stack_plan, "aws:eks/nodeGroup:NodeGroup")}
+    for name in ("coredns", "aws-ebs-csi-driver"):
+        assert groups <= set(addons[name]["dependencies"]), f"{name} must wait for every node group"
+    for group in of_type(stack_plan, "aws:eks/nodeGroup:NodeGroup"):
+        assert {addons["vpc-cni"]["urn"], addons["kube-proxy"]["urn"]} <= set(group["dependencies"])
+
+
+def test_irsa_roles_trust_exactly_one_service_account(stack_plan: Plan) -> None:
+    irsa = [
+        r
+        for r in inputs_of(stack_plan, "aws:iam/role:Role")
+        if "AssumeRoleWithWebIdentity" in r["assumeRolePolicy"]
+    ]
+    assert len(irsa) >= 2
+    for role in irsa:
+        [statement] = json.loads(role["assumeRolePolicy"])["Statement"]
+        conditions = statement["Condition"]["StringEquals"]
+        subjects = [value for key, value in conditions.items() if key.endswith(":sub")]
+        assert len(subjects) == 1 and subjects[0].startswith("system:serviceaccount:")
+        assert "*" not in subjects[0]
+
+
+def test_every_kubernetes_object_uses_the_clusters_provider(stack_plan: Plan) -> None:
+    [provider] = [
+        p for p in of_type(stack_plan, "pulumi:providers:kubernetes") if not p["options"].get("default")
+    ]
+    objects = [r for r in stack_plan.resources if r["type"].startswith("kubernetes:")]
+    assert objects
+    for obj in objects:
+        assert obj["provider"].rsplit("::", 1)[0] == provider["urn"], obj["urn"]
+    kubeconfig = json.loads(provider["inputs"]["kubeconfig"])
+    [cluster] = of_type(stack_plan, "aws:eks/cluster:Cluster")
+    assert cluster["urn"] in provider["propertyDependencies"]["kubeconfig"]
+    assert kubeconfig["users"][0]["user"]["exec"]["command"] == "aws"
+
+
+def test_default_storage_class_is_encrypted_gp3(stack_plan: Plan) -> None:
+    [storage_class] = inputs_of(stack_plan, "kubernetes:storage.k8s.io/v1:StorageClass")
+    assert storage_class["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
+    assert storage_class["parameters"]["encrypted"] == "true" and storage_class["parameters"]["type"] == "gp3"
+    assert storage_class["parameters"]["kmsKeyId"].startswith("arn:aws:kms:")
+
+
+def test_required_tags_are_on_every_taggable_aws_resource(stack_plan: Plan) -> None:
+    taggable = [r for r in stack_plan.resources if r["custom"] and is_taggable(r["type"])]
+    assert len(taggable) > 30
+    for resource in taggable:
+        tags = resource["inputs"].get("tags") or {}
+        missing = REQUIRED_TAGS - set(tags)
+        assert not missing, f"{resource['urn']} lacks tags {sorted(missing)}"
+        assert tags["environment"] == stack_plan.stack

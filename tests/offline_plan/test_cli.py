@@ -1,0 +1,189 @@
+"""The offline plan end to end: both stacks, another program, bad config, failures and secrets."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from offline_plan.cli import EXIT_INVALID_MANIFESTS, EXIT_PROGRAM_FAILED, main
+from offline_plan.project import SECRET_PLACEHOLDER
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("plans")
+    for stack in ("staging", "production"):
+        assert main(["--stack", stack, "--program", str(ROOT), "--out", str(out)]) == 0
+    return out
+
+
+def load(out: Path, stack: str) -> dict:
+    return json.loads((out / stack / "resources.json").read_text())
+
+
+def test_production_plan_lists_the_foundation(planned: Path) -> None:
+    document = load(planned, "production")
+    counts = Counter(resource["type"] for resource in document["resources"])
+    assert counts["aws:ec2/vpc:Vpc"] == 1
+    assert counts["aws:ec2/subnet:Subnet"] == 9
+    assert counts["aws:ec2/natGateway:NatGateway"] == 3
+    assert counts["aws:eks/cluster:Cluster"] == 1
+    assert counts["aws:eks/nodeGroup:NodeGroup"] == 3
+    assert counts["aws:ec2/launchTemplate:LaunchTemplate"] == 3
+    assert counts["aws:eks/addon:Addon"] == 4
+    assert counts["aws:iam/openIdConnectProvider:OpenIdConnectProvider"] == 1
+    assert counts["aws:kms/key:Key"] >= 1
+    assert counts["kubernetes:storage.k8s.io/v1:StorageClass"] == 1
+
+
+def test_every_resource_has_type_urn_parent_and_inputs(planned: Path) -> None:
+    resources = load(planned, "production")["resources"]
+    urns = {resource["urn"] for resource in resources}
+    for resource in resources:
+        assert resource["urn"].startswith("urn:pulumi:production::memory-platform::")
+        assert resource["urn"].endswith(f"::{resource['name']}")
+        assert isinstance(resource["inputs"], dict)
+        if resource["type"] != "pulumi:pulumi:Stack" and not resource["options"].get("default"):
+            assert resource["parent"] in urns, resource["urn"]
+
+
+def test_urns_follow_the_engine_parent_chain(planned: Path) -> None:
+    resources = {r["type"]: r for r in load(planned, "production")["resources"]}
+    assert resources["memory-platform:network:Network"]["urn"].endswith(
+        "::memory-platform:network:Network::memory-production"
+    )
+    assert "::memory-platform:network:Network$aws:ec2/vpc:Vpc::" in resources["aws:ec2/vpc:Vpc"]["urn"]
+
+
+def test_manifests_are_written_and_valid(planned: Path) -> None:
+    document = load(planned, "staging")
+    assert document["manifestProblems"] == []
+    assert "manifests/_cluster/storageclass-gp3-encrypted.yaml" in document["manifests"]
+    assert (planned / "staging" / "manifests" / "_cluster" / "storageclass-gp3-encrypted.yaml").is_file()
+
+
+def test_summary_is_a_tree_with_counts(planned: Path) -> None:
+    summary = (planned / "production" / "summary.txt").read_text()
+    assert "+ pulumi:pulumi:Stack" in summary
+    assert "    + memory-platform:network:Network" in summary
+    assert "Resources by type:" in summary and "to create" in summary
+
+
+def test_plan_is_deterministic(planned: Path, tmp_path: Path) -> None:
+    assert main(["--stack", "production", "--program", str(ROOT), "--out", str(tmp_path)]) == 0
+    assert load(tmp_path, "production")["resources"] == load(planned, "production")["resources"]
+
+
+def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--stack", "staging", "--program", str(ROOT), "--out", str(tmp_path), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["stack"] == "staging" and document["resources"]
+
+
+def bad_stack_project(tmp_path: Path, stack_text: str) -> Path:
+    (tmp_path / "Pulumi.yaml").write_text(
+        f"name: memory-platform\nmain: {ROOT / 'infra'}\nruntime:\n  name: python\n"
+    )
+    (tmp_path / "Pulumi.broken.yaml").write_text(textwrap.dedent(stack_text))
+    return tmp_path
+
+
+def test_misconfigured_stack_stops_with_a_clear_message_and_no_resources(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = bad_stack_project(
+        tmp_path,
+        """
+        config:
+          aws:region: us-east-1
+          memory-platform:environment: production
+          memory-platform:tags: {owner: team, environment: production}
+          memory-platform:nodePools:
+            - {name: application, instanceType: m5.xlarge, minNodes: 5, maxNodes: 2}
+        """,
+    )
+    out = tmp_path / "out"
+    assert main(["--stack", "broken", "--program", str(project), "--out", str(out)]) == EXIT_PROGRAM_FAILED
+    err = capsys.readouterr().err
+    assert "Pulumi.broken.yaml has 2 configuration problem(s); nothing was created" in err
+    assert "memory-platform:tags.cost-center: required key is missing" in err
+    assert "minNodes (5) is greater than maxNodes (2)" in err
+    assert "Traceback" not in err and "offline_plan" not in err
+    assert not out.exists()
+
+
+def other_program(tmp_path: Path, body: str, stack_config: str = "") -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "Pulumi.yaml").write_text("name: other\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-central-1\n" + stack_config)
+    (tmp_path / "__main__.py").write_text(textwrap.dedent(body))
+    return tmp_path
+
+
+def test_any_program_can_be_planned_and_secrets_stay_redacted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    program = other_program(
+        tmp_path / "program",
+        """
+        import pulumi, pulumi_aws as aws
+        password = pulumi.Config().require_secret("dbPassword")
+        bucket = aws.s3.Bucket("logs", tags={"team": "x"})
+        aws.ssm.Parameter("db-password", type="SecureString", value=password)
+        pulumi.export("bucket", bucket.bucket)
+        pulumi.export("password", password)
+        """,
+        "  other:dbPassword:\n    secure: AAABAKx8c2VjcmV0Y2lwaGVydGV4dA==\n",
+    )
+    out = tmp_path / "out"
+    assert main(["--stack", "dev", "--program", str(program), "--out", str(out), "--json"]) == 0
+    printed = capsys.readouterr().out
+    document = json.loads(printed)
+    parameter = next(r for r in document["resources"] if r["type"] == "aws:ssm/parameter:Parameter")
+    assert parameter["inputs"]["value"] == "[secret]"
+    assert document["outputs"]["password"] == "[secret]"
+    everything = (
+        printed + (out / "dev" / "resources.json").read_text() + (out / "dev" / "summary.txt").read_text()
+    )
+    assert SECRET_PLACEHOLDER not in everything
+    assert "AAABAKx8c2VjcmV0Y2lwaGVydGV4dA==" not in everything
+    region = next(r for r in document["resources"] if r["type"] == "pulumi:providers:aws")["inputs"]["region"]
+    assert region == "eu-central-1"
+
+
+def test_program_errors_are_reported_without_harness_frames(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    program = other_program(tmp_path, 'raise RuntimeError("bucket name must be lowercase")\n')
+    assert (
+        main(["--stack", "dev", "--program", str(program), "--out", str(tmp_path / "out")])
+        == EXIT_PROGRAM_FAILED
+    )
+    err = capsys.readouterr().err
+    assert "RuntimeError: bucket name must be lowercase" in err
+    assert '__main__.py", line 1' in err
+    assert "offline_plan" not in err and "site-packages" not in err
+
+
+def test_invalid_manifest_fails_the_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    program = other_program(
+        tmp_path,
+        """
+        import pulumi_kubernetes as k8s
+        k8s.apps.v1.Deployment("web", metadata={"name": "web"}, spec={"replicas": "three", "selector": {}, "template": {}})
+        """,
+    )
+    code = main(["--stack", "dev", "--program", str(program), "--out", str(tmp_path / "out")])
+    assert code == EXIT_INVALID_MANIFESTS
+    assert "deployment-web.yaml: spec.replicas" in capsys.readouterr().err
+
+
+def test_missing_stack_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--stack", "nope", "--program", str(ROOT), "--out", str(tmp_path)]) == EXIT_PROGRAM_FAILED
+    assert "Pulumi.nope.yaml: not found" in capsys.readouterr().err
