@@ -33,6 +33,11 @@ ClientFactory = Callable[[str, str | None], Any]
 T = TypeVar("T")
 
 
+def client_config(max_attempts: int) -> Config:
+    """Standard retry mode: throttling and transient errors retried with backoff, `max_attempts` tries."""
+    return Config(retries={"total_max_attempts": max_attempts, "mode": "standard"})
+
+
 class BotoClients:
     """Creates (and caches) one boto3 client per service and region."""
 
@@ -40,7 +45,7 @@ class BotoClients:
         self.max_attempts = max_attempts
         self._session = boto3.session.Session()
         self._clients: dict[tuple[str, str | None], Any] = {}
-        self._config = Config(retries={"max_attempts": max_attempts, "mode": "standard"})
+        self._config = client_config(max_attempts)
 
     def __call__(self, service: str, region: str | None) -> Any:
         key = (service, region)

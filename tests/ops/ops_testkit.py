@@ -15,8 +15,9 @@ from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSResponse
-from botocore.config import Config
 from botocore.stub import Stubber
+
+from ops.aws import client_config
 
 ACCOUNT = "123456789012"
 PRIMARY_REGION = "us-east-1"
@@ -60,7 +61,7 @@ class Clients:
     _cache: dict[tuple[str, str | None], Any] = field(default_factory=dict)
 
     def make(self, service: str, region: str | None) -> Any:
-        config = Config(retries={"max_attempts": self.max_attempts, "mode": "standard"})
+        config = client_config(self.max_attempts)
         client = boto3.client(service, region_name=region or PRIMARY_REGION, config=config)
 
         def record(model: Any, **_: Any) -> None:

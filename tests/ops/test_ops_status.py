@@ -113,7 +113,8 @@ def test_status_flags_dns_pointing_away_from_writer(
     primary = next(r for r in records if r.get("Failover") == "PRIMARY")
     primary["ResourceRecords"] = [{"Value": DR_TARGET}]
     route53.change_resource_record_sets(
-        HostedZoneId=deployment.zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": primary}]}
+        HostedZoneId=deployment.zone_id,
+        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": primary}]},
     )
 
     result = run_cli("--outputs", str(deployment.outputs), "dr", "status")
