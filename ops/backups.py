@@ -32,7 +32,8 @@ class BackupPoint:
     """One restorable backup of an Aurora cluster."""
 
     kind: str  # "cluster-snapshot" or "aws-backup"
-    arn: str  # restorable with restore_db_cluster_from_snapshot(SnapshotIdentifier=arn)
+    arn: str
+    restore_identifier: str  # SnapshotIdentifier for restore_db_cluster_from_snapshot (name or ARN)
     region: str
     location: str  # vault name or "rds snapshots"
     source_cluster_arn: str
@@ -79,6 +80,7 @@ def cluster_snapshots(runtime: Runtime, region: str, cluster_identifier: str) ->
                 BackupPoint(
                     kind="cluster-snapshot",
                     arn=snap["DBClusterSnapshotArn"],
+                    restore_identifier=snap["DBClusterSnapshotIdentifier"],
                     region=region,
                     location=f"rds {snap.get('SnapshotType', 'manual')} snapshots",
                     source_cluster_arn=snap.get("DBClusterIdentifier", cluster_identifier),
@@ -112,6 +114,7 @@ def vault_recovery_points(
                 BackupPoint(
                     kind="aws-backup",
                     arn=point["RecoveryPointArn"],
+                    restore_identifier=point["RecoveryPointArn"],
                     region=region,
                     location=f"vault {vault}",
                     source_cluster_arn=point["ResourceArn"],
@@ -243,7 +246,7 @@ def restore_test(
     )
     params: dict[str, Any] = {
         "DBClusterIdentifier": identifier,
-        "SnapshotIdentifier": point.arn,
+        "SnapshotIdentifier": point.restore_identifier,
         "Engine": engine,
         "DeletionProtection": False,
         "Tags": [RESTORE_TEST_TAG],

@@ -7,6 +7,7 @@ botocore's Stubber on the one client that needs them; every other client of the 
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -138,33 +139,42 @@ class Deployment:
 
 
 def create_deployment(
-    tmp_path: Path, *, with_secondary: bool = True, encrypted: bool = True, snapshot: bool = True
+    tmp_path: Path, *, with_secondary: bool = True, encrypted: bool = True, restorable: bool = False
 ) -> Deployment:
+    """Global cluster, primary (us-east-1) and secondary (us-west-2), a snapshot, vaults and DNS records.
+
+    `restorable=True` builds the primary standalone first and then the global cluster from it: moto keeps
+    no master password for clusters created inside a global cluster and so cannot restore their snapshots.
+    (In that mode moto does not mark the primary as writer; only backup tests use it.)
+    """
     east = boto3.client("rds", region_name=PRIMARY_REGION)
     west = boto3.client("rds", region_name=DR_REGION)
-    east.create_global_cluster(
-        GlobalClusterIdentifier=GLOBAL_ID,
-        Engine="aurora-postgresql",
-        EngineVersion="15.4",
-        StorageEncrypted=encrypted,
-    )
-    common = {
+    common: dict[str, Any] = {
         "Engine": "aurora-postgresql",
         "EngineVersion": "15.4",
-        "GlobalClusterIdentifier": GLOBAL_ID,
         "StorageEncrypted": encrypted,
         "MasterUsername": "memory",
-        "ManageMasterUserPassword": True,
+        "MasterUserPassword": secrets.token_urlsafe(16),  # generated per run, never stored
     }
     if encrypted:
         common["KmsKeyId"] = f"arn:aws:kms:{PRIMARY_REGION}:{ACCOUNT}:key/test"
-    east.create_db_cluster(DBClusterIdentifier=PRIMARY_ID, **common)
+    if restorable:
+        east.create_db_cluster(DBClusterIdentifier=PRIMARY_ID, **common)
+        east.create_global_cluster(GlobalClusterIdentifier=GLOBAL_ID, SourceDBClusterIdentifier=PRIMARY_ARN)
+    else:
+        east.create_global_cluster(
+            GlobalClusterIdentifier=GLOBAL_ID,
+            Engine="aurora-postgresql",
+            EngineVersion="15.4",
+            StorageEncrypted=encrypted,
+        )
+        east.create_db_cluster(DBClusterIdentifier=PRIMARY_ID, GlobalClusterIdentifier=GLOBAL_ID, **common)
+    common["GlobalClusterIdentifier"] = GLOBAL_ID
     if with_secondary:
         west.create_db_cluster(DBClusterIdentifier=SECONDARY_ID, **common)
-    if snapshot:
-        east.create_db_cluster_snapshot(
-            DBClusterIdentifier=PRIMARY_ID, DBClusterSnapshotIdentifier="memory-manual-1"
-        )
+    east.create_db_cluster_snapshot(
+        DBClusterIdentifier=PRIMARY_ID, DBClusterSnapshotIdentifier="memory-manual-1"
+    )
     for region, vault in ((PRIMARY_REGION, VAULT), (DR_REGION, DR_VAULT)):
         boto3.client("backup", region_name=region).create_backup_vault(BackupVaultName=vault)
 
