@@ -212,7 +212,6 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
             return run_dr_move(runtime, config, args)
         return run_backup_verify(runtime, config, args)
     except OpsError as exc:
-        log.error("%s", exc.message)
         print(f"error: {exc.message}\nnext: {exc.next_step}", file=sys.stderr)
         return exc.exit_code
 
