@@ -104,7 +104,9 @@ def truthy(value: Any) -> bool:
 
 def is_set(value: Any) -> bool:
     """A value is set when it is present and not empty; the offline plan's secret placeholder counts."""
-    return value is not None and value != "" and value != [] and value != {}
+    if isinstance(value, Mapping) or is_list(value):
+        return len(value) > 0
+    return value is not None and value != ""
 
 
 def parse_document(value: Any) -> Mapping[str, Any] | None:
