@@ -133,7 +133,8 @@ def load_policy_pack(pack_dir: str | Path) -> LoadedPack:
         pulumi_policy.PolicyPack, pulumi_policy.policy.PolicyPack = originals  # type: ignore[misc]
     if len(captured.packs) != 1:
         raise PolicyPackLoadError(
-            f"{directory}/__main__.py built {len(captured.packs)} PolicyPack objects; it must build exactly one."
+            f"{directory}/__main__.py built {len(captured.packs)} PolicyPack objects; "
+            "it must build exactly one."
         )
     return captured.packs[0]
 
@@ -157,7 +158,9 @@ def _level(value: Any, where: str) -> EnforcementLevel:
         return value if isinstance(value, EnforcementLevel) else EnforcementLevel(value)
     except ValueError:
         valid = ", ".join(level.value for level in EnforcementLevel)
-        raise PolicyConfigError(f"{where}: {value!r} is not a valid enforcement level (use one of {valid}).") from None
+        raise PolicyConfigError(
+            f"{where}: {value!r} is not a valid enforcement level (use one of {valid})."
+        ) from None
 
 
 def _split(value: Any, where: str) -> tuple[EnforcementLevel | None, dict[str, Any]]:
@@ -171,7 +174,7 @@ def _split(value: Any, where: str) -> tuple[EnforcementLevel | None, dict[str, A
     raise PolicyConfigError(f"{where}: {value!r} must be an enforcement level string or an object.")
 
 
-def reconcile_config(
+def reconcile_config(  # noqa: PLR0912 (mirrors the engine's steps one by one)
     pack: LoadedPack, policy_config: Mapping[str, Any] | None
 ) -> dict[str, tuple[EnforcementLevel, dict[str, Any]]]:
     """Effective (enforcement level, properties) per policy, as the engine computes it."""
@@ -179,7 +182,11 @@ def reconcile_config(
     for policy in pack.policies:
         defaults = {}
         if policy.config_schema is not None:
-            defaults = {k: copy.deepcopy(v["default"]) for k, v in policy.config_schema.properties.items() if "default" in v}
+            defaults = {
+                k: copy.deepcopy(v["default"])
+                for k, v in policy.config_schema.properties.items()
+                if "default" in v
+            }
         result[policy.name] = (policy.enforcement_level or pack.enforcement_level, defaults)
     for source, config in (("initial_config", pack.initial_config), ("policy config", policy_config)):
         if not config:
@@ -193,7 +200,9 @@ def reconcile_config(
                 continue
             if name not in result:
                 known = ", ".join(sorted(result))
-                raise PolicyConfigError(f"{source} names policy {name!r}, which pack {pack.name} does not have ({known}).")
+                raise PolicyConfigError(
+                    f"{source} names policy {name!r}, which pack {pack.name} does not have ({known})."
+                )
             level, properties = _split(value, f"{source} '{name}'")
             old_level, old_props = result[name]
             result[name] = (level or old_level, {**old_props, **properties})
@@ -208,7 +217,9 @@ def reconcile_config(
             location = ".".join(str(p) for p in error.absolute_path) or "(root)"
             problems.append(f"{policy.name}: {location}: {error.message}")
     if problems:
-        raise PolicyConfigError("Policy config does not match the policies' schemas:\n  " + "\n  ".join(problems))
+        raise PolicyConfigError(
+            "Policy config does not match the policies' schemas:\n  " + "\n  ".join(problems)
+        )
     return result
 
 
@@ -229,7 +240,9 @@ def _options(resource: Mapping[str, Any]) -> PolicyResourceOptions:
         delete_before_replace=options.get("deleteBeforeReplace"),
         aliases=[str(a) for a in options.get("aliases") or []],
         custom_timeouts=PolicyCustomTimeouts(
-            _seconds(timeouts.get("create")), _seconds(timeouts.get("update")), _seconds(timeouts.get("delete"))
+            _seconds(timeouts.get("create")),
+            _seconds(timeouts.get("update")),
+            _seconds(timeouts.get("delete")),
         ),
         additional_secret_outputs=list(options.get("additionalSecretOutputs") or []),
         parent=resource.get("parent") or None,
@@ -244,7 +257,9 @@ def _providers(resources: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str,
     return {r["urn"]: r for r in resources if str(r.get("type", "")).startswith("pulumi:providers:")}
 
 
-def _provider(reference: str | None, providers: Mapping[str, Mapping[str, Any]]) -> PolicyProviderResource | None:
+def _provider(
+    reference: str | None, providers: Mapping[str, Mapping[str, Any]]
+) -> PolicyProviderResource | None:
     """``"<provider urn>::<id>"`` to the provider's PolicyProviderResource; ``""`` = default provider."""
     if not reference:
         return None
@@ -261,7 +276,15 @@ def _stack_resources(
     """PolicyResource objects with parent, dependencies and property dependencies resolved (AnalyzeStack)."""
     built = {
         r["urn"]: PolicyResource(
-            r["type"], _props(r), r["urn"], r["name"], _options(r), _provider(r.get("provider"), providers), None, [], {}
+            r["type"],
+            _props(r),
+            r["urn"],
+            r["name"],
+            _options(r),
+            _provider(r.get("provider"), providers),
+            None,
+            [],
+            {},
         )
         for r in resources
     }
@@ -305,7 +328,9 @@ def evaluate(
 
     def run_all() -> list[Violation]:
         pulumi.runtime.configure(
-            pulumi.runtime.Settings(project=project_name, stack=stack_name, dry_run=dry_run, organization="organization")
+            pulumi.runtime.Settings(
+                project=project_name, stack=stack_name, dry_run=dry_run, organization="organization"
+            )
         )
         pulumi.runtime.config.CONFIG.set(dict(stack_config or {}))
         violations: list[Violation] = []
@@ -331,7 +356,7 @@ def _evaluate_policy(
     violations: list[Violation] = []
     providers = _providers(resources)
 
-    def reporter(default_urn: str | None, force_urn: bool):  # noqa: ANN202
+    def reporter(default_urn: str | None, force_urn: bool):
         def report_violation(message: str, urn: str | None = None) -> None:
             violations.append(
                 Violation(
@@ -381,9 +406,13 @@ def _evaluate_policy(
             except pulumi_policy.policy._NotApplicableError:
                 continue
             except Exception as error:
-                raise PolicyEvaluationError(f"Policy {policy.name} failed on {record['urn']}: {error!r}") from error
+                raise PolicyEvaluationError(
+                    f"Policy {policy.name} failed on {record['urn']}: {error!r}"
+                ) from error
     elif isinstance(policy, StackValidationPolicy):
-        args = StackValidationArgs(_stack_resources(resources, providers), dict(properties) or None, stack_tags)
+        args = StackValidationArgs(
+            _stack_resources(resources, providers), dict(properties) or None, stack_tags
+        )
         try:
             _run(policy.validate(args, reporter(None, force_urn=False)))
         except UnknownValueError as error:
@@ -421,6 +450,7 @@ def format_violations(violations: Sequence[Violation]) -> str:
                 lines.append(f"    remediation: {v.remediation}")
     mandatory = sum(v.mandatory for v in violations)
     lines.append(
-        f"Policy check: {len(violations)} violation(s), {mandatory} mandatory, {len(violations) - mandatory} advisory."
+        f"Policy check: {len(violations)} violation(s), {mandatory} mandatory, "
+        f"{len(violations) - mandatory} advisory."
     )
     return "\n".join(lines)

@@ -29,7 +29,7 @@ from pulumi_policy import (
 
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
-SECRET_PLACEHOLDER = "[secret]"
+SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 (the offline plan's redaction marker)
 REQUIRED_TAGS = ("owner", "cost-center", "environment")
 
 
@@ -237,7 +237,9 @@ def stack_policy(
     )
 
 
-def linked(resource: PolicyResource, prop: str, candidates: Mapping[str, PolicyResource]) -> list[PolicyResource]:
+def linked(
+    resource: PolicyResource, prop: str, candidates: Mapping[str, PolicyResource]
+) -> list[PolicyResource]:
     """Resources that ``resource.prop`` refers to, via the engine's property dependencies."""
     found = [d for d in resource.property_dependencies.get(prop, []) if d.urn in candidates]
     if found:

@@ -17,7 +17,15 @@ import pulumi
 from pulumi_policy import PolicyResource, Severity
 
 from policies.aws.tags import TAGGABLE_TYPES, missing_tags
-from policies.framework import ADVISORY, REQUIRED_TAGS, ancestors, as_list, resource_subject, stack_policy, tags_of
+from policies.framework import (
+    ADVISORY,
+    REQUIRED_TAGS,
+    ancestors,
+    as_list,
+    resource_subject,
+    stack_policy,
+    tags_of,
+)
 
 
 def _is_production(config: Mapping[str, Any]) -> bool:
@@ -36,7 +44,9 @@ def _disaster_recovery(
     component_types = as_list(config.get("drComponentTypes", ["DisasterRecovery"]))
     dr_region = config.get("drRegion") or None
     dr_resources = [
-        r for r in resources if _is_dr(r, component_types) and not r.resource_type.startswith("pulumi:providers:")
+        r
+        for r in resources
+        if _is_dr(r, component_types) and not r.resource_type.startswith("pulumi:providers:")
     ]
     custom = [r for r in dr_resources if r.resource_type.startswith(("aws:", "kubernetes:"))]
     if _is_production(config) and not custom:
@@ -78,7 +88,9 @@ disaster_recovery = stack_policy(
 )
 
 
-def _stack_tags(resources: Sequence[PolicyResource], config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+def _stack_tags(
+    resources: Sequence[PolicyResource], config: Mapping[str, Any]
+) -> Iterator[tuple[str, str | None]]:
     environments: Counter[str] = Counter()
     for resource in resources:
         if resource.resource_type not in TAGGABLE_TYPES:
@@ -86,12 +98,18 @@ def _stack_tags(resources: Sequence[PolicyResource], config: Mapping[str, Any]) 
         subject = resource_subject(resource, config)
         missing = missing_tags(subject)
         if missing:
-            yield f"{resource.resource_type} '{resource.name}' is missing required tags {missing}.", resource.urn
+            yield (
+                f"{resource.resource_type} '{resource.name}' is missing required tags {missing}.",
+                resource.urn,
+            )
         environment = tags_of(subject).get("environment")
         if environment:
             environments[str(environment)] += 1
     if len(environments) > 1:
-        yield f"The stack mixes environment tag values {dict(environments)}; one stack is one environment.", None
+        yield (
+            f"The stack mixes environment tag values {dict(environments)}; one stack is one environment.",
+            None,
+        )
 
 
 stack_required_tags = stack_policy(
@@ -105,7 +123,9 @@ stack_required_tags = stack_policy(
 )
 
 
-def _resource_count(resources: Sequence[PolicyResource], config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+def _resource_count(
+    resources: Sequence[PolicyResource], config: Mapping[str, Any]
+) -> Iterator[tuple[str, str | None]]:
     custom = [r for r in resources if not r.resource_type.startswith("pulumi:")]
     low, high = int(config.get("minResources", 1)), int(config.get("maxResources", 1000))
     per_type_limit = int(config.get("maxPerType", 100))

@@ -75,7 +75,10 @@ cluster_audit_logging = resource_policy(
     config={
         "requiredLogTypes": {
             "type": "array",
-            "items": {"type": "string", "enum": ["api", "audit", "authenticator", "controllerManager", "scheduler"]},
+            "items": {
+                "type": "string",
+                "enum": ["api", "audit", "authenticator", "controllerManager", "scheduler"],
+            },
             "default": ["api", "audit", "authenticator"],
         }
     },

@@ -48,7 +48,9 @@ transit_encryption = resource_policy(
 
 def _auth(subject: Subject) -> Iterator[str]:
     if not (
-        is_set(subject.get("authToken")) or is_set(subject.get("authTokenWo")) or is_set(subject.get("userGroupIds"))
+        is_set(subject.get("authToken"))
+        or is_set(subject.get("authTokenWo"))
+        or is_set(subject.get("userGroupIds"))
     ):
         yield "accepts connections without a password (no authToken, authTokenWo or userGroupIds)"
 
@@ -120,4 +122,11 @@ snapshot_retention = resource_policy(
     config={"minRetentionDays": {"type": "integer", "minimum": 0, "maximum": 35, "default": 1}},
 )
 
-POLICIES = [encrypted_at_rest, transit_encryption, auth_required, private_placement, multi_az, snapshot_retention]
+POLICIES = [
+    encrypted_at_rest,
+    transit_encryption,
+    auth_required,
+    private_placement,
+    multi_az,
+    snapshot_retention,
+]

@@ -92,8 +92,12 @@ def _trust(subject: Subject) -> Iterator[str]:
 
 def _irsa_problems(statement: Mapping[str, Any]) -> Iterator[str]:
     equals = dig(statement, "Condition", "StringEquals", default={})
-    subjects = [v for k, v in equals.items() if str(k).endswith(":sub")] if isinstance(equals, Mapping) else []
-    audiences = [v for k, v in equals.items() if str(k).endswith(":aud")] if isinstance(equals, Mapping) else []
+    subjects = (
+        [v for k, v in equals.items() if str(k).endswith(":sub")] if isinstance(equals, Mapping) else []
+    )
+    audiences = (
+        [v for k, v in equals.items() if str(k).endswith(":aud")] if isinstance(equals, Mapping) else []
+    )
     if not subjects:
         yield "trusts the cluster's OIDC provider without a StringEquals condition on ':sub' (any pod could assume it)"
     for value in subjects:

@@ -34,7 +34,9 @@ def _is_load_balancer(subject: Subject) -> bool:
     tag_key = str(subject.config.get("loadBalancerTagKey", "security-group-role"))
     if tags_of(subject).get(tag_key) == "load-balancer":
         return True
-    pattern = re.compile(str(subject.config.get("loadBalancerNamePattern", DEFAULT_LB_PATTERN)), re.IGNORECASE)
+    pattern = re.compile(
+        str(subject.config.get("loadBalancerNamePattern", DEFAULT_LB_PATTERN)), re.IGNORECASE
+    )
     return bool(pattern.search(subject.name))
 
 
@@ -95,7 +97,9 @@ subnet_no_public_ip = resource_policy(
 )
 
 
-def _flow_logs(resources: Sequence[PolicyResource], config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+def _flow_logs(
+    resources: Sequence[PolicyResource], config: Mapping[str, Any]
+) -> Iterator[tuple[str, str | None]]:
     vpcs = {r.urn: r for r in resources if r.resource_type == VPC}
     covered: set[str] = set()
     for resource in resources:

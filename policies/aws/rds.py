@@ -155,7 +155,10 @@ cluster_managed_master_password = resource_policy(
     check=_managed_password,
 )
 
-_TLS_PARAMETERS = {"aurora-postgresql": ("rds.force_ssl", "1"), "aurora-mysql": ("require_secure_transport", "ON")}
+_TLS_PARAMETERS = {
+    "aurora-postgresql": ("rds.force_ssl", "1"),
+    "aurora-mysql": ("require_secure_transport", "ON"),
+}
 
 
 def _tls(subject: Subject) -> Iterator[str]:
@@ -187,7 +190,9 @@ cluster_tls_enforced = resource_policy(
 )
 
 
-def _multi_az(resources: Sequence[PolicyResource], config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+def _multi_az(
+    resources: Sequence[PolicyResource], config: Mapping[str, Any]
+) -> Iterator[tuple[str, str | None]]:
     minimum = int(config.get("minInstances", 2))
     clusters = {r.urn: r for r in resources if r.resource_type == CLUSTER}
     members: dict[str, list[PolicyResource]] = {urn: [] for urn in clusters}

@@ -27,7 +27,10 @@ PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 # pulumi-aws v7 keeps the deprecated V2 names as aliases of the same resources.
-SSE_TYPES = [SSE, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"]
+SSE_TYPES = [
+    SSE,
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+]
 VERSIONING_TYPES = [VERSIONING, "aws:s3/bucketVersioningV2:BucketVersioningV2"]
 
 
@@ -127,7 +130,9 @@ def _companion_policy(
 ) -> StackValidationPolicy:
     wanted = set(companion_types)
 
-    def check(resources: Sequence[PolicyResource], _config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+    def check(
+        resources: Sequence[PolicyResource], _config: Mapping[str, Any]
+    ) -> Iterator[tuple[str, str | None]]:
         buckets = {r.urn: r for r in resources if r.resource_type == BUCKET}
         covered: set[str] = set()
         for resource in resources:

@@ -8,7 +8,7 @@ from pulumi_policy import Severity
 
 from policies.framework import ADVISORY, Subject, as_list, dig, is_set, resource_policy, truthy
 
-SECRET = "aws:secretsmanager/secret:Secret"
+SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 (a type token)
 REPOSITORY = "aws:ecr/repository:Repository"
 VAULT = "aws:backup/vault:Vault"
 PLAN = "aws:backup/plan:Plan"
@@ -117,4 +117,11 @@ route53_failover_health_check = resource_policy(
     check=_failover_health_check,
 )
 
-POLICIES = [secret_cmk, ecr_kms, ecr_immutable_scanned, backup_vault_cmk, backup_plan_retention, route53_failover_health_check]
+POLICIES = [
+    secret_cmk,
+    ecr_kms,
+    ecr_immutable_scanned,
+    backup_vault_cmk,
+    backup_plan_retention,
+    route53_failover_health_check,
+]

@@ -13,7 +13,14 @@ from typing import Any
 from pulumi_policy import PolicyResource, Severity
 
 from policies.framework import ADVISORY, dig, stack_policy
-from policies.k8s.workloads import REPLICATED_TYPES, WORKLOAD_TYPES, namespace_of, pod_labels, replicas, selector_matches
+from policies.k8s.workloads import (
+    REPLICATED_TYPES,
+    WORKLOAD_TYPES,
+    namespace_of,
+    pod_labels,
+    replicas,
+    selector_matches,
+)
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
@@ -28,10 +35,14 @@ def _selected(pod: PolicyResource, selectors: Sequence[PolicyResource], path: tu
     )
 
 
-def _network_policy(resources: Sequence[PolicyResource], _config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+def _network_policy(
+    resources: Sequence[PolicyResource], _config: Mapping[str, Any]
+) -> Iterator[tuple[str, str | None]]:
     policies = [r for r in resources if r.resource_type == NETWORK_POLICY]
     for workload in resources:
-        if workload.resource_type in WORKLOAD_TYPES and not _selected(workload, policies, ("spec", "podSelector")):
+        if workload.resource_type in WORKLOAD_TYPES and not _selected(
+            workload, policies, ("spec", "podSelector")
+        ):
             yield (
                 f"{workload.resource_type} '{workload.name}' in namespace {namespace_of(workload.props)} has pods "
                 "that no NetworkPolicy selects, so they accept traffic from anywhere.",
@@ -52,9 +63,9 @@ def _scaled_replicas(workload: PolicyResource, autoscalers: Sequence[PolicyResou
     count = replicas(workload.props)
     for hpa in autoscalers:
         target = dig(hpa.props, "spec", "scaleTargetRef", default={})
-        if dig(target, "name") == dig(workload.props, "metadata", "name") and namespace_of(hpa.props) == namespace_of(
-            workload.props
-        ):
+        if dig(target, "name") == dig(workload.props, "metadata", "name") and namespace_of(
+            hpa.props
+        ) == namespace_of(workload.props):
             count = max(count, int(dig(hpa.props, "spec", "minReplicas", default=1)))
     return count
 

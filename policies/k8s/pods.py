@@ -22,7 +22,14 @@ from policies.k8s.workloads import (
 
 PodCheck = Callable[[Subject, Mapping[str, Any]], Iterator[str]]
 ALLOWED_VOLUME_TYPES = (
-    "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret",
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
 )
 
 

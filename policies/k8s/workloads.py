@@ -42,7 +42,9 @@ def pod_spec(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any] 
 
 def pod_labels(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any]:
     path = TEMPLATE_PATHS.get(resource_type, ())
-    labels = dig(props, "metadata", "labels") if len(path) == 1 else dig(props, *path[:-1], "metadata", "labels")
+    labels = (
+        dig(props, "metadata", "labels") if len(path) == 1 else dig(props, *path[:-1], "metadata", "labels")
+    )
     return labels if isinstance(labels, Mapping) else {}
 
 
@@ -51,7 +53,11 @@ def namespace_of(props: Mapping[str, Any]) -> str:
 
 
 def containers(spec: Mapping[str, Any]) -> Iterator[Container]:
-    for key, kind in (("initContainers", "initContainer"), ("containers", "container"), ("ephemeralContainers", "ephemeralContainer")):
+    for key, kind in (
+        ("initContainers", "initContainer"),
+        ("containers", "container"),
+        ("ephemeralContainers", "ephemeralContainer"),
+    ):
         for item in as_list(spec.get(key)):
             if isinstance(item, Mapping):
                 yield Container(kind, item)

@@ -13,9 +13,9 @@ from offline_plan.policy_check import (
     evaluate,
     format_violations,
     has_mandatory,
+    load_policy_config,
     load_policy_pack,
     reconcile_config,
-    load_policy_config,
 )
 from policies.framework import NAME_RE
 from policies.registry import ALL_POLICIES
@@ -24,11 +24,11 @@ PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 
 
 @pytest.fixture(scope="module")
-def pack():  # noqa: ANN201
+def pack():
     return load_policy_pack(PACK_DIR)
 
 
-def test_pack_holds_the_modules_own_policy_objects(pack) -> None:  # noqa: ANN001
+def test_pack_holds_the_modules_own_policy_objects(pack) -> None:
     assert pack.name == "memory-platform-policies"
     assert pack.policies is ALL_POLICIES
 
@@ -40,7 +40,8 @@ def test_every_policy_is_named_described_and_rated() -> None:
         assert NAME_RE.match(policy.name), policy.name
         assert policy.description.endswith(".")
         assert policy.severity is not None
-        assert policy.remediation_steps and policy.remediation_steps.endswith(".")
+        assert policy.remediation_steps
+        assert policy.remediation_steps.endswith(".")
         assert policy.enforcement_level is not None
 
 
@@ -51,7 +52,7 @@ def test_policy_pack_yaml_uses_the_python_runtime_and_uv_toolchain() -> None:
 
 
 @pytest.mark.parametrize("stack", ["production", "staging"])
-def test_stack_config_files_match_the_schemas(pack, stack: str) -> None:  # noqa: ANN001
+def test_stack_config_files_match_the_schemas(pack, stack: str) -> None:
     config = load_policy_config(PACK_DIR / "config" / f"{stack}.json")
     effective = reconcile_config(pack, config)
     if stack == "production":
@@ -59,7 +60,7 @@ def test_stack_config_files_match_the_schemas(pack, stack: str) -> None:  # noqa
         assert effective["aws-rds-cluster-backup-retention"][1]["minRetentionDays"] == 14
 
 
-def test_bad_config_is_refused_with_the_policy_named(pack) -> None:  # noqa: ANN001
+def test_bad_config_is_refused_with_the_policy_named(pack) -> None:
     with pytest.raises(PolicyConfigError, match="aws-rds-cluster-backup-retention"):
         reconcile_config(pack, {"aws-rds-cluster-backup-retention": {"minRetentionDays": "seven"}})
     with pytest.raises(PolicyConfigError, match="no-such-policy"):
@@ -68,12 +69,19 @@ def test_bad_config_is_refused_with_the_policy_named(pack) -> None:  # noqa: ANN
         reconcile_config(pack, {"all": "blocking"})
 
 
-def test_insecure_program_fails_offline_check_naming_each_policy(pack) -> None:  # noqa: ANN001
+def test_insecure_program_fails_offline_check_naming_each_policy(pack) -> None:
     resources = [
         record("aws:rds/cluster:Cluster", "db", {"engine": "aurora-postgresql", "storageEncrypted": False}),
-        record("aws:ec2/securityGroup:SecurityGroup", "nodes", {"ingress": [
-            {"cidrBlocks": ["0.0.0.0/0"], "fromPort": 22, "toPort": 22, "protocol": "tcp"}]}),
-        record("kubernetes:core/v1:Pod", "web", {"spec": {"containers": [{"name": "web", "image": "nginx:latest"}]}}),
+        record(
+            "aws:ec2/securityGroup:SecurityGroup",
+            "nodes",
+            {"ingress": [{"cidrBlocks": ["0.0.0.0/0"], "fromPort": 22, "toPort": 22, "protocol": "tcp"}]},
+        ),
+        record(
+            "kubernetes:core/v1:Pod",
+            "web",
+            {"spec": {"containers": [{"name": "web", "image": "nginx:latest"}]}},
+        ),
     ]
     violations = evaluate(pack, resources, None, "staging", "memory")
     mandatory = {v.policy_name for v in violations if v.mandatory}
@@ -88,7 +96,7 @@ def test_insecure_program_fails_offline_check_naming_each_policy(pack) -> None: 
     assert resources[0]["urn"] in report
 
 
-def test_enforcement_overrides_and_disabled(pack) -> None:  # noqa: ANN001
+def test_enforcement_overrides_and_disabled(pack) -> None:
     resources = [record("aws:kms/key:Key", "k", {"enableKeyRotation": False, "deletionWindowInDays": 30})]
     base = evaluate(pack, resources, None, "staging", "memory")
     assert any(v.policy_name == "aws-kms-key-rotation-enabled" and v.mandatory for v in base)
@@ -98,9 +106,10 @@ def test_enforcement_overrides_and_disabled(pack) -> None:  # noqa: ANN001
     assert off == []
 
 
-def test_unknown_values_become_advisory_notes_like_the_engine(pack) -> None:  # noqa: ANN001
+def test_unknown_values_become_advisory_notes_like_the_engine(pack) -> None:
     unknown_bool = "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"
     resources = [record("aws:kms/key:Key", "k", {"enableKeyRotation": unknown_bool})]
     violations = evaluate(pack, resources, {"all": "mandatory"}, "staging", "memory")
     notes = [v for v in violations if "during preview" in v.message]
-    assert notes and all(not v.mandatory for v in notes)
+    assert notes
+    assert all(not v.mandatory for v in notes)

@@ -14,7 +14,9 @@ def test_compliant_fixture_passes(name: str) -> None:
     assert run_policy(name, [record(type_, "happy", inputs)]) == []
 
 
-CHANGES = [(name, path, value) for name, (_, _, changes) in sorted(RESOURCE_CASES.items()) for path, value in changes]
+CHANGES = [
+    (name, path, value) for name, (_, _, changes) in sorted(RESOURCE_CASES.items()) for path, value in changes
+]
 
 
 @pytest.mark.parametrize(("name", "path", "value"), CHANGES, ids=[f"{n}:{p}" for n, p, _ in CHANGES])
@@ -26,7 +28,8 @@ def test_single_change_violates_and_names_resource(name: str, path: str, value: 
     for violation in violations:
         assert violation.policy_name == name
         assert violation.urn == resource["urn"]
-        assert "'broken'" in violation.message and violation.message.endswith(".")
+        assert "'broken'" in violation.message
+        assert violation.message.endswith(".")
 
 
 @pytest.mark.parametrize("name", sorted(RESOURCE_CASES))
@@ -44,15 +47,28 @@ def test_every_resource_policy_has_fixtures() -> None:
 def test_load_balancer_may_open_https_but_nothing_else() -> None:
     rule = {"cidrIpv4": "0.0.0.0/0", "fromPort": 443, "toPort": 443, "ipProtocol": "tcp"}
     name = "aws-ec2-security-group-no-public-ingress"
-    assert run_policy(name, [record("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "alb-https", rule)]) == []
-    assert run_policy(name, [record("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "nodes-https", rule)])
+    assert (
+        run_policy(
+            name, [record("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "alb-https", rule)]
+        )
+        == []
+    )
+    assert run_policy(
+        name, [record("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "nodes-https", rule)]
+    )
     group = {"ingress": [{"cidrBlocks": ["0.0.0.0/0"], "fromPort": 22, "toPort": 22, "protocol": "tcp"}]}
     assert run_policy(name, [record("aws:ec2/securityGroup:SecurityGroup", "alb", group)])
 
 
 def test_provider_default_tags_count() -> None:
-    provider = record("pulumi:providers:aws", "primary", {"region": "us-east-1", "defaultTags": {"tags": {
-        "owner": "p", "cost-center": "c", "environment": "staging"}}})
+    provider = record(
+        "pulumi:providers:aws",
+        "primary",
+        {
+            "region": "us-east-1",
+            "defaultTags": {"tags": {"owner": "p", "cost-center": "c", "environment": "staging"}},
+        },
+    )
     vpc = record("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.0.0.0/16"}, provider=f"{provider['urn']}::id-1")
     assert run_policy("aws-all-resource-required-tags", [provider, vpc]) == []
 
