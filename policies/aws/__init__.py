@@ -1,0 +1,1 @@
+"""AWS resource and stack policies, one module per service."""

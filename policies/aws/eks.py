@@ -1,0 +1,155 @@
+"""EKS policies: private or CIDR-restricted API endpoint, envelope encryption of secrets, control-plane
+audit logging, access entries instead of aws-auth, and node groups built from vetted launch templates and
+instance families."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pulumi_policy import Severity
+
+from policies.framework import ADVISORY, Subject, as_list, dig, is_set, resource_policy
+
+CLUSTER = "aws:eks/cluster:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+OPEN_CIDRS = {"0.0.0.0/0", "::/0"}
+
+
+def _endpoint(subject: Subject) -> Iterator[str]:
+    public = subject.get("vpcConfig", "endpointPublicAccess")
+    if public is False:
+        if subject.get("vpcConfig", "endpointPrivateAccess") is not True:
+            yield "disables the public endpoint without enabling the private one"
+        return
+    cidrs = set(as_list(subject.get("vpcConfig", "publicAccessCidrs")))
+    if not cidrs or cidrs & OPEN_CIDRS:
+        yield "exposes the Kubernetes API endpoint to the whole internet (public access from 0.0.0.0/0)"
+
+
+cluster_endpoint_restricted = resource_policy(
+    name="aws-eks-cluster-endpoint-restricted",
+    description="The EKS API endpoint is private, or public only to an allow-list of CIDRs.",
+    severity=Severity.CRITICAL,
+    remediation=(
+        "Set vpc_config.endpoint_private_access=True and either endpoint_public_access=False or "
+        "public_access_cidrs to your operators' CIDRs."
+    ),
+    resource_types=[CLUSTER],
+    check=_endpoint,
+)
+
+
+def _secrets_encryption(subject: Subject) -> Iterator[str]:
+    config = subject.get("encryptionConfig")
+    if "secrets" not in as_list(dig(config, "resources")):
+        yield "does not envelope-encrypt Kubernetes secrets (encryptionConfig.resources lacks 'secrets')"
+    elif not is_set(dig(config, "provider", "keyArn")):
+        yield "has no encryptionConfig.provider.keyArn for secrets encryption"
+
+
+cluster_secrets_encrypted = resource_policy(
+    name="aws-eks-cluster-secrets-encrypted",
+    description="EKS clusters envelope-encrypt Kubernetes secrets with a customer-managed KMS key.",
+    severity=Severity.HIGH,
+    remediation="Set encryption_config with resources=['secrets'] and provider.key_arn of a customer-managed key.",
+    resource_types=[CLUSTER],
+    check=_secrets_encryption,
+)
+
+
+def _audit_logging(subject: Subject) -> Iterator[str]:
+    required = as_list(subject.config.get("requiredLogTypes", ["api", "audit", "authenticator"]))
+    enabled = set(as_list(subject.get("enabledClusterLogTypes")))
+    missing = [t for t in required if t not in enabled]
+    if missing:
+        yield f"does not ship control-plane logs {missing} to CloudWatch"
+
+
+cluster_audit_logging = resource_policy(
+    name="aws-eks-cluster-audit-logging",
+    description="EKS clusters send API, audit and authenticator control-plane logs to CloudWatch.",
+    severity=Severity.HIGH,
+    remediation="Add the missing types to enabled_cluster_log_types.",
+    resource_types=[CLUSTER],
+    check=_audit_logging,
+    config={
+        "requiredLogTypes": {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "enum": ["api", "audit", "authenticator", "controllerManager", "scheduler"],
+            },
+            "default": ["api", "audit", "authenticator"],
+        }
+    },
+)
+
+
+def _access_entries(subject: Subject) -> Iterator[str]:
+    mode = subject.get("accessConfig", "authenticationMode")
+    if mode != "API":
+        yield f"uses authenticationMode={mode or 'CONFIG_MAP (default)'}, which still trusts the aws-auth ConfigMap"
+
+
+cluster_access_entries = resource_policy(
+    name="aws-eks-cluster-access-entries-only",
+    description="EKS clusters grant access only through access entries, not the aws-auth ConfigMap.",
+    severity=Severity.MEDIUM,
+    remediation="Set access_config.authentication_mode='API' and grant access with aws.eks.AccessEntry.",
+    resource_types=[CLUSTER],
+    check=_access_entries,
+    enforcement_level=ADVISORY,
+)
+
+
+def _launch_template(subject: Subject) -> Iterator[str]:
+    template = subject.get("launchTemplate")
+    if not (is_set(dig(template, "id")) or is_set(dig(template, "name"))):
+        yield "has no launchTemplate, so IMDSv2, hop limit and EBS encryption cannot be enforced on its nodes"
+    elif not is_set(dig(template, "version")):
+        yield "does not pin launchTemplate.version"
+    if is_set(subject.get("remoteAccess")):
+        yield "enables remoteAccess (SSH) to its nodes"
+
+
+node_group_launch_template = resource_policy(
+    name="aws-eks-node-group-launch-template",
+    description="EKS node groups use a pinned launch template and no SSH remote access.",
+    severity=Severity.HIGH,
+    remediation="Set launch_template={'id': ..., 'version': ...} and remove remote_access; use SSM for node access.",
+    resource_types=[NODE_GROUP],
+    check=_launch_template,
+)
+
+DEFAULT_FAMILIES = ["m6i", "m7i", "m6g", "m7g", "c6i", "c7i", "c7g", "r6i", "r7i", "r7g", "t3", "t4g"]
+
+
+def _families(subject: Subject) -> Iterator[str]:
+    allowed = set(as_list(subject.config.get("allowedInstanceFamilies", DEFAULT_FAMILIES)))
+    for instance_type in as_list(subject.get("instanceTypes")):
+        family = str(instance_type).split(".", 1)[0]
+        if family not in allowed:
+            yield f"uses instance type {instance_type}, whose family {family} is not in {sorted(allowed)}"
+
+
+node_group_instance_families = resource_policy(
+    name="aws-eks-node-group-instance-families",
+    description="EKS node groups use instance families from the allowed list.",
+    severity=Severity.LOW,
+    remediation="Pick instance_types from the policy's allowedInstanceFamilies, or extend that list in the config.",
+    resource_types=[NODE_GROUP],
+    check=_families,
+    enforcement_level=ADVISORY,
+    config={
+        "allowedInstanceFamilies": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_FAMILIES}
+    },
+)
+
+POLICIES = [
+    cluster_endpoint_restricted,
+    cluster_secrets_encrypted,
+    cluster_audit_logging,
+    cluster_access_entries,
+    node_group_launch_template,
+    node_group_instance_families,
+]

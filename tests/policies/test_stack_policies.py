@@ -1,0 +1,118 @@
+"""Stack policies see parents, providers and property dependencies resolved like AnalyzeStack does."""
+
+from __future__ import annotations
+
+from cases import DEPLOYMENT, TAGS
+from conftest import mutate, record, run_policy
+
+
+def test_aurora_needs_two_linked_instances() -> None:
+    cluster = record("aws:rds/cluster:Cluster", "db", {"tags": TAGS})
+
+    def instance(n: str, az: str) -> dict:
+        return record(
+            "aws:rds/clusterInstance:ClusterInstance",
+            n,
+            {"clusterIdentifier": "db-1", "availabilityZone": az},
+            propertyDependencies={"clusterIdentifier": [cluster["urn"]]},
+        )
+
+    assert (
+        run_policy(
+            "aws-rds-cluster-multi-az", [cluster, instance("a", "us-east-1a"), instance("b", "us-east-1b")]
+        )
+        == []
+    )
+    violations = run_policy("aws-rds-cluster-multi-az", [cluster, instance("a", "us-east-1a")])
+    assert [v.urn for v in violations] == [cluster["urn"]]
+    assert run_policy(
+        "aws-rds-cluster-multi-az", [cluster, instance("a", "us-east-1a"), instance("b", "us-east-1a")]
+    )
+
+
+def test_vpc_flow_logs_and_bucket_companions() -> None:
+    vpc = record("aws:ec2/vpc:Vpc", "vpc", {})
+    flow = record(
+        "aws:ec2/flowLog:FlowLog", "flow", {"vpcId": "vpc-1"}, propertyDependencies={"vpcId": [vpc["urn"]]}
+    )
+    assert run_policy("aws-ec2-vpc-flow-logs-enabled", [vpc, flow]) == []
+    assert run_policy("aws-ec2-vpc-flow-logs-enabled", [vpc])[0].urn == vpc["urn"]
+    bucket = record("aws:s3/bucket:Bucket", "data", {"bucket": "data-bucket"})
+    pab = record("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "pab", {"bucket": "data-bucket"})
+    assert run_policy("aws-s3-bucket-has-public-access-block", [bucket, pab]) == []
+    assert run_policy("aws-s3-bucket-has-public-access-block", [bucket])
+    assert run_policy("aws-s3-bucket-has-encryption-configuration", [bucket, pab])
+    assert run_policy("aws-s3-bucket-has-tls-only-policy", [bucket, pab])
+
+
+def _netpol(selector: dict) -> dict:
+    return record(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "np",
+        {"metadata": {"namespace": "memory"}, "spec": {"podSelector": selector}},
+    )
+
+
+def test_every_pod_selected_by_a_network_policy() -> None:
+    deployment = record("kubernetes:apps/v1:Deployment", "api", DEPLOYMENT)
+    name = "kubernetes-workload-pod-network-policy"
+    assert run_policy(name, [deployment, _netpol({})]) == []
+    assert run_policy(name, [deployment, _netpol({"matchLabels": {"app": "memory-api"}})]) == []
+    assert (
+        run_policy(name, [deployment, _netpol({"matchLabels": {"app": "other"}})])[0].urn == deployment["urn"]
+    )
+    assert run_policy(name, [deployment])
+    release = record("kubernetes:helm.sh/v3:Release", "qdrant", {"chart": "qdrant", "version": "1.0.0"})
+    assert run_policy(name, [release]) == []  # a release's pods are invisible
+
+
+def test_multi_replica_workload_needs_a_pdb() -> None:
+    deployment = record("kubernetes:apps/v1:Deployment", "api", DEPLOYMENT)
+    pdb = record(
+        "kubernetes:policy/v1:PodDisruptionBudget",
+        "pdb",
+        {"metadata": {"namespace": "memory"}, "spec": {"selector": {"matchLabels": {"app": "memory-api"}}}},
+    )
+    assert run_policy("kubernetes-workload-multi-replica-pdb", [deployment, pdb]) == []
+    assert run_policy("kubernetes-workload-multi-replica-pdb", [deployment])
+    single = record("kubernetes:apps/v1:Deployment", "one", mutate(DEPLOYMENT, "spec.replicas", 1))
+    assert run_policy("kubernetes-workload-multi-replica-pdb", [single]) == []
+
+
+def test_disaster_recovery_in_production_and_region() -> None:
+    name = "stack-all-resource-disaster-recovery"
+    dr_component = record("memory:dr:DisasterRecovery", "dr", {}, custom=False)
+    dr_provider = record("pulumi:providers:aws", "dr-region", {"region": "us-west-2"})
+    replica = record(
+        "aws:rds/cluster:Cluster",
+        "db-replica",
+        {},
+        parent=dr_component["urn"],
+        provider=f"{dr_provider['urn']}::p1",
+    )
+    vpc = record("aws:ec2/vpc:Vpc", "vpc", {})
+    config = {name: {"drRegion": "us-west-2"}}
+    assert run_policy(name, [vpc], stack="staging") == []
+    assert run_policy(name, [vpc], stack="production")
+    assert run_policy(name, [dr_component, dr_provider, replica, vpc], config, stack="production") == []
+    wrong = {name: {"drRegion": "eu-west-1"}}
+    assert (
+        run_policy(name, [dr_component, dr_provider, replica], wrong, stack="production")[0].urn
+        == replica["urn"]
+    )
+    default_provider = record("aws:s3/bucket:Bucket", "dr-bucket", {}, parent=dr_component["urn"])
+    assert run_policy(name, [dr_component, default_provider], config, stack="production")
+
+
+def test_stack_tags_and_count() -> None:
+    tagged = record("aws:ec2/vpc:Vpc", "a", {"tags": TAGS})
+    other_env = record("aws:ec2/vpc:Vpc", "b", {"tags": {**TAGS, "environment": "production"}})
+    assert run_policy("stack-all-resource-required-tags", [tagged]) == []
+    assert run_policy("stack-all-resource-required-tags", [tagged, other_env])
+    assert run_policy("stack-all-resource-required-tags", [record("aws:ec2/vpc:Vpc", "c", {})])
+    assert run_policy("stack-all-resource-count-sanity", [tagged]) == []
+    assert run_policy("stack-all-resource-count-sanity", [])
+    many = [record("aws:ec2/subnet:Subnet", f"s{i}", {}) for i in range(5)]
+    assert run_policy(
+        "stack-all-resource-count-sanity", many, {"stack-all-resource-count-sanity": {"maxPerType": 4}}
+    )
