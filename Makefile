@@ -25,7 +25,7 @@ lint: setup ## Ruff and mypy
 	$(UV) run --locked mypy
 
 plan: setup ## Offline plan of STACK (default staging): `make plan STACK=production`
-	$(UV) run --locked offline-plan --stack $(STACK)
+	$(UV) run --locked offline-plan --stack $(STACK) --policy-pack policies --policy-config policies/config/$(STACK).json
 
 schema: setup ## Regenerate schema/stack-config.schema.json from the StackConfig model
 	$(UV) run --locked python -c "import json; from infra.config import stack_file_schema; print(json.dumps(stack_file_schema(), indent=2))" > schema/stack-config.schema.json

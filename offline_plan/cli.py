@@ -6,7 +6,10 @@
 
 Writes `<out>/<stack>/resources.json`, `summary.txt` and one YAML file per Kubernetes object
 under `manifests/`, each validated against the cluster version's Kubernetes OpenAPI schema.
-Exit codes: 0 planned, 1 the program or its config failed, 3 a manifest failed validation.
+With `--policy-pack DIR` the pack's own policy objects check every recorded resource, as
+`pulumi preview --policy-pack DIR` would; `--policy-config FILE` is `--policy-pack-config`.
+Exit codes: 0 planned, 1 the program, its config or the pack failed, 3 a manifest failed
+validation, 4 a mandatory policy is violated.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from offline_plan import policy_check
 from offline_plan.manifests import kubernetes_objects, validate, write_manifests
-from offline_plan.project import ProjectError, load_stack
+from offline_plan.project import ProjectError, StackSettings, load_stack
 from offline_plan.report import summary
 from offline_plan.runner import Plan, ProgramError, run_program
 
 EXIT_PROGRAM_FAILED = 1
 EXIT_INVALID_MANIFESTS = 3
+EXIT_POLICY_VIOLATION = 4
 DEFAULT_KUBERNETES_VERSION = "1.34"
 
 
@@ -40,6 +45,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--kubernetes-version",
         help="schema version for manifest validation (default: the EKS cluster's version in the plan)",
+    )
+    parser.add_argument("--policy-pack", type=Path, help="policy pack folder to check the plan with")
+    parser.add_argument(
+        "--policy-config", type=Path, help="policy pack config JSON (like --policy-pack-config)"
     )
     return parser.parse_args(argv)
 
@@ -63,7 +72,9 @@ class Progress:
         self._stream.write(f"{prefix}  registered {count} resources in {seconds:.1f}s\n")
 
 
-def plan_document(plan: Plan, manifests: list[str], problems: list[str]) -> dict[str, Any]:
+def plan_document(
+    plan: Plan, manifests: list[str], problems: list[str], policy: dict[str, Any] | None
+) -> dict[str, Any]:
     return {
         "project": plan.project,
         "stack": plan.stack,
@@ -73,7 +84,26 @@ def plan_document(plan: Plan, manifests: list[str], problems: list[str]) -> dict
         "warnings": plan.warnings,
         "manifests": manifests,
         "manifestProblems": problems,
+        **({"policyPack": policy["pack"], "policyViolations": policy["violations"]} if policy else {}),
     }
+
+
+def check_policies(
+    args: argparse.Namespace, settings: StackSettings, plan: Plan
+) -> tuple[dict[str, Any], str]:
+    """Run the pack over the plan; returns the JSON verdicts and the human report."""
+    pack = policy_check.load_policy_pack(args.policy_pack)
+    config = policy_check.load_policy_config(args.policy_config) if args.policy_config else None
+    violations = policy_check.evaluate(
+        pack,
+        plan.resources,
+        config,
+        stack_name=settings.stack,
+        project_name=settings.project,
+        stack_config=settings.config,
+    )
+    verdicts = {"pack": pack.name, "violations": policy_check.violations_to_json(violations)}
+    return verdicts, policy_check.format_violations(violations)
 
 
 def cluster_version(plan: Plan) -> str:
@@ -101,6 +131,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_PROGRAM_FAILED
     progress.done(len(plan.resources), time.perf_counter() - started)
 
+    policy: dict[str, Any] | None = None
+    policy_text = ""
+    if args.policy_pack:
+        try:
+            policy, policy_text = check_policies(args, settings, plan)
+        except (policy_check.PolicyPackLoadError, policy_check.PolicyConfigError) as error:
+            err.write(f"error: {error}\n")
+            return EXIT_PROGRAM_FAILED
+
     out = args.out / settings.stack
     if out.exists():
         shutil.rmtree(out)
@@ -108,9 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     manifests = write_manifests(kubernetes_objects(plan.resources), out / "manifests")
     problems = validate(manifests, args.kubernetes_version or cluster_version(plan))
     relative = [str(manifest.path.relative_to(out)) for manifest in manifests]
-    document = plan_document(plan, relative, problems)
+    document = plan_document(plan, relative, problems, policy)
     (out / "resources.json").write_text(json.dumps(document, indent=2, sort_keys=False))
-    text = summary(plan)
+    text = summary(plan) + (f"\n\n{policy_text}" if policy_text else "")
     (out / "summary.txt").write_text(text + "\n")
 
     if args.json:
@@ -123,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         err.write("error: Kubernetes manifests failed schema validation:\n" + "\n".join(problems) + "\n")
         return EXIT_INVALID_MANIFESTS
+    if policy and any(v["enforcement_level"] == "mandatory" for v in policy["violations"]):
+        err.write("error: mandatory policies are violated; see the policy check above\n")
+        return EXIT_POLICY_VIOLATION
     return 0
 
 

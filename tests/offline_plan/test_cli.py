@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from offline_plan.cli import EXIT_INVALID_MANIFESTS, EXIT_PROGRAM_FAILED, main
+from infra.config import INSTANCE_FAMILIES
+from offline_plan.cli import EXIT_INVALID_MANIFESTS, EXIT_POLICY_VIOLATION, EXIT_PROGRAM_FAILED, main
 from offline_plan.project import SECRET_PLACEHOLDER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,3 +188,57 @@ def test_invalid_manifest_fails_the_plan(tmp_path: Path, capsys: pytest.CaptureF
 def test_missing_stack_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--stack", "nope", "--program", str(ROOT), "--out", str(tmp_path)]) == EXIT_PROGRAM_FAILED
     assert "Pulumi.nope.yaml: not found" in capsys.readouterr().err
+
+
+POLICY_ARGS = ["--policy-pack", str(ROOT / "policies")]
+
+
+@pytest.mark.parametrize("stack", ["staging", "production"])
+def test_instance_families_agree_between_config_and_policy(stack: str) -> None:
+    config = json.loads((ROOT / "policies" / "config" / f"{stack}.json").read_text())
+    assert set(config["aws-eks-node-group-instance-families"]["allowedInstanceFamilies"]) == INSTANCE_FAMILIES
+
+
+@pytest.mark.parametrize(
+    ("body", "policy"),
+    [
+        (
+            """
+            import pulumi_aws as aws
+            aws.rds.Cluster("db", engine="aurora-postgresql", storage_encrypted=False, manage_master_user_password=True,
+                            tags={"owner": "o", "cost-center": "c", "environment": "dev"})
+            """,
+            "aws-rds-cluster-storage-encrypted",
+        ),
+        (
+            """
+            import pulumi_aws as aws
+            aws.vpc.SecurityGroupIngressRule("ssh", security_group_id="sg-1", cidr_ipv4="0.0.0.0/0", from_port=22,
+                                             to_port=22, ip_protocol="tcp",
+                                             tags={"owner": "o", "cost-center": "c", "environment": "dev"})
+            """,
+            "aws-ec2-security-group-no-public-ingress",
+        ),
+        (
+            """
+            import pulumi_kubernetes as k8s
+            k8s.core.v1.Pod("web", metadata={"name": "web"}, spec={"containers": [{"name": "web", "image": "nginx:latest"}]})
+            """,
+            "kubernetes-workload-container-image-pinned",
+        ),
+    ],
+    ids=["unencrypted-aurora", "public-security-group", "latest-image"],
+)
+def test_a_mandatory_violation_fails_the_plan_and_names_the_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, policy: str
+) -> None:
+    program = other_program(tmp_path, body)
+    code = main(["--stack", "dev", "--program", str(program), "--out", str(tmp_path / "out"), *POLICY_ARGS])
+    captured = capsys.readouterr()
+    assert code == EXIT_POLICY_VIOLATION, captured.err
+    assert f"[mandatory] {policy}" in captured.out
+    document = json.loads((tmp_path / "out" / "dev" / "resources.json").read_text())
+    assert any(
+        v["policy_name"] == policy and v["enforcement_level"] == "mandatory"
+        for v in document["policyViolations"]
+    )
