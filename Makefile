@@ -17,15 +17,15 @@ system-packages: ## Install the Debian servers the tests run for real (PostgreSQ
 	bash scripts/system-packages.sh
 
 test: setup system-packages ## Run every test (lint, types, unit, mock, real-server and end-to-end)
-	$(UV) run --locked pytest
+	$(UV) run --no-sync pytest
 
 lint: setup ## Ruff and mypy
-	$(UV) run --locked ruff check .
-	$(UV) run --locked ruff format --check .
-	$(UV) run --locked mypy
+	$(UV) run --no-sync ruff check .
+	$(UV) run --no-sync ruff format --check .
+	$(UV) run --no-sync mypy
 
 plan: setup ## Offline plan of STACK (default staging): `make plan STACK=production`
-	$(UV) run --locked offline-plan --stack $(STACK) --policy-pack policies --policy-config policies/config/$(STACK).json
+	$(UV) run --no-sync offline-plan --stack $(STACK) --policy-pack policies --policy-config policies/config/$(STACK).json
 
 schema: setup ## Regenerate schema/stack-config.schema.json from the StackConfig model
-	$(UV) run --locked python -c "import json; from infra.config import stack_file_schema; print(json.dumps(stack_file_schema(), indent=2))" > schema/stack-config.schema.json
+	$(UV) run --no-sync python -c "import json; from infra.config import stack_file_schema; print(json.dumps(stack_file_schema(), indent=2))" > schema/stack-config.schema.json

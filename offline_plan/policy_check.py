@@ -18,7 +18,7 @@ import copy
 import json
 import re
 import runpy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from inspect import isawaitable
 from pathlib import Path
@@ -356,7 +356,7 @@ def _evaluate_policy(
     violations: list[Violation] = []
     providers = _providers(resources)
 
-    def reporter(default_urn: str | None, force_urn: bool):
+    def reporter(default_urn: str | None, force_urn: bool) -> Callable[..., None]:
         def report_violation(message: str, urn: str | None = None) -> None:
             violations.append(
                 Violation(
@@ -410,11 +410,11 @@ def _evaluate_policy(
                     f"Policy {policy.name} failed on {record['urn']}: {error!r}"
                 ) from error
     elif isinstance(policy, StackValidationPolicy):
-        args = StackValidationArgs(
+        stack_args = StackValidationArgs(
             _stack_resources(resources, providers), dict(properties) or None, stack_tags
         )
         try:
-            _run(policy.validate(args, reporter(None, force_urn=False)))
+            _run(policy.validate(stack_args, reporter(None, force_urn=False)))
         except UnknownValueError as error:
             violations.append(unknown(error, None))
         except pulumi_policy.policy._NotApplicableError:

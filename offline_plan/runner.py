@@ -255,11 +255,13 @@ def run_program(settings: StackSettings, on_register: Callable[[int], None] = la
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+
+    def program() -> None:
+        runpy.run_path(str(settings.main), run_name="__main__")
+
     try:
         with _program_context(settings):
-            loop.run_until_complete(
-                run_in_stack(lambda: runpy.run_path(str(settings.main), run_name="__main__"))
-            )
+            loop.run_until_complete(run_in_stack(program))
     except pulumi.RunError as error:
         raise ProgramError(str(error)) from None
     except Exception as error:

@@ -33,7 +33,7 @@ class NetworkArgs(ComponentArgs):
 
 def subnet_plan(vpc_cidr: str, az_count: int) -> dict[str, list[str]]:
     """Carve the VPC into eighths: one per AZ for private subnets, the last two for public and isolated."""
-    vpc = ipaddress.ip_network(vpc_cidr)
+    vpc = ipaddress.IPv4Network(vpc_cidr)
     eighths = list(vpc.subnets(prefixlen_diff=3))
     small = 3  # public and isolated subnets are 1/8 of an eighth each
     return {

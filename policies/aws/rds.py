@@ -202,7 +202,7 @@ def _multi_az(
                 members[cluster.urn].append(resource)
     for urn, instances in members.items():
         cluster = clusters[urn]
-        zones = {i.props.get("availabilityZone") for i in instances if i.props.get("availabilityZone")}
+        zones = {str(zone) for i in instances if (zone := i.props.get("availabilityZone"))}
         if len(instances) < minimum:
             yield (
                 f"{CLUSTER} '{cluster.name}' has {len(instances)} instance(s); at least {minimum} in "
