@@ -48,15 +48,17 @@ class ReceiverCredentials(_Frozen):
         description="Slack incoming-webhook URL (the URL is the credential)."
     )
     smtp_auth_password: SecretStr = Field(description="Password of the SMTP account alerts are sent from.")
-    default_webhook_url: Annotated[
-        SecretStr, _url_secret(("https://", "http://"), "default_webhook_url")
-    ] = Field(description="Webhook that receives everything not routed elsewhere (may embed a token).")
+    default_webhook_url: Annotated[SecretStr, _url_secret(("https://", "http://"), "default_webhook_url")] = (
+        Field(description="Webhook that receives everything not routed elsewhere (may embed a token).")
+    )
 
 
 class AlertmanagerSettings(_Frozen):
     """Routing and non-secret receiver settings; timing defaults are seed 000's."""
 
-    email_to: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", description="On-call mailing list for critical alerts.")
+    email_to: str = Field(
+        pattern=r"^[^@\s]+@[^@\s]+$", description="On-call mailing list for critical alerts."
+    )
     email_from: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", description="Sender address of alert e-mails.")
     smtp_smarthost: str = Field(pattern=r"^[^:\s]+:[0-9]+$", description="SMTP relay as host:port.")
     smtp_auth_username: str = Field(description="SMTP account alerts are sent from.")
@@ -142,9 +144,7 @@ def _receivers(settings: AlertmanagerSettings, credentials: ReceiverCredentials)
                     "routing_key": credentials.pagerduty_routing_key.get_secret_value(),
                     "send_resolved": True,
                     "description": _TITLE,
-                    "links": [
-                        {"href": "{{ (index .Alerts 0).Annotations.runbook_url }}", "text": "Runbook"}
-                    ],
+                    "links": [{"href": "{{ (index .Alerts 0).Annotations.runbook_url }}", "text": "Runbook"}],
                 }
             ],
         },

@@ -27,9 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 PromDuration = Annotated[str, StringConstraints(pattern=r"^([0-9]+(ms|s|m|h|d|w|y))+$")]
 Severity = Literal["critical", "warning", "info"]
 
-DEFAULT_RUNBOOK_BASE_URL = (
-    "https://github.com/memory-platform/memory-platform/blob/main/docs/runbooks/alerts"
-)
+DEFAULT_RUNBOOK_BASE_URL = "https://github.com/memory-platform/memory-platform/blob/main/docs/runbooks/alerts"
 RUNBOOK_DIRECTORY = "docs/runbooks/alerts"
 
 _DURATION_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
@@ -194,8 +192,7 @@ def runbook_path(alert_name: str) -> str:
 
 def _number(value: float | Decimal) -> str:
     """Shortest PromQL literal for a number (0.001, not 0.0010000000000000009)."""
-    text = format(Decimal(str(value)).normalize(), "f")
-    return text
+    return format(Decimal(str(value)).normalize(), "f")
 
 
 def _bucket_matcher(seconds: float) -> str:
@@ -250,13 +247,14 @@ def service_level_objectives(settings: RuleSettings) -> tuple[Slo, ...]:
     )
 
 
-def _alert(
+def _alert(  # noqa: PLR0917 (name, expr, severity, summary, description read in order)
     settings: RuleSettings,
     name: str,
     expr: str,
     severity: Severity,
     summary: str,
     description: str,
+    *,
     for_duration: str | None = None,
     extra_labels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
@@ -288,19 +286,20 @@ def symptom_alerts(settings: RuleSettings) -> list[dict[str, Any]]:
             "Prometheus could not scrape the memory API (job {{ $labels.job }}, instance "
             "{{ $labels.instance }}) for " + t.service_down_for + "; an empty instance means no target "
             "was discovered at all.",
-            t.service_down_for,
+            for_duration=t.service_down_for,
         ),
         _alert(
             settings,
             "MemoryApiHighLatency",
             f"histogram_quantile(0.95, sum by (le, {by}) "
-            f"(rate(http_request_duration_seconds_bucket{{{requests}}}[5m]))) > {_number(t.latency_p95_seconds)}",
+            f"(rate(http_request_duration_seconds_bucket{{{requests}}}[5m])))"
+            f" > {_number(t.latency_p95_seconds)}",
             "warning",
             "Memory API p95 latency is high",
             "The 95th percentile request duration is {{ $value | humanize }}s, above "
             + _number(t.latency_p95_seconds)
             + "s, in namespace {{ $labels.namespace }}.",
-            t.latency_for,
+            for_duration=t.latency_for,
         ),
         _alert(
             settings,
@@ -311,7 +310,7 @@ def symptom_alerts(settings: RuleSettings) -> list[dict[str, Any]]:
             "Instance {{ $labels.instance }} has {{ $value | humanize1024 }}B resident, above "
             + _number(t.resident_memory_gib)
             + " GiB.",
-            t.resident_memory_for,
+            for_duration=t.resident_memory_for,
         ),
         _alert(
             settings,
@@ -322,7 +321,7 @@ def symptom_alerts(settings: RuleSettings) -> list[dict[str, Any]]:
             "Memory API cannot connect to PostgreSQL",
             "{{ $value | humanize }} database connection errors in the last 5 minutes in namespace "
             "{{ $labels.namespace }}.",
-            t.database_connection_errors_for,
+            for_duration=t.database_connection_errors_for,
         ),
         _alert(
             settings,
@@ -332,7 +331,7 @@ def symptom_alerts(settings: RuleSettings) -> list[dict[str, Any]]:
             "warning",
             "Qdrant operations are failing",
             "{{ $value | humanize }} vector store {{ $labels.operation }} errors in the last 5 minutes.",
-            t.vector_store_errors_for,
+            for_duration=t.vector_store_errors_for,
         ),
         _alert(
             settings,
@@ -341,7 +340,7 @@ def symptom_alerts(settings: RuleSettings) -> list[dict[str, Any]]:
             "warning",
             "Many requests are rejected by the rate limiter",
             "{{ $value | humanize }} requests were rejected with 429 in the last 5 minutes.",
-            t.rate_limit_hits_for,
+            for_duration=t.rate_limit_hits_for,
         ),
         _alert(
             settings,
@@ -355,7 +354,7 @@ def symptom_alerts(settings: RuleSettings) -> list[dict[str, Any]]:
             "Memory API pods are CPU throttled",
             "Pod {{ $labels.pod }} was throttled in {{ $value | humanizePercentage }} of its CPU periods "
             "over the last 5 minutes.",
-            t.cpu_throttling_for,
+            for_duration=t.cpu_throttling_for,
         ),
         _alert(
             settings,
@@ -367,7 +366,7 @@ def symptom_alerts(settings: RuleSettings) -> list[dict[str, Any]]:
             "Embedding generation is slow",
             "The 95th percentile embedding time of embedder {{ $labels.embedder }} is "
             "{{ $value | humanize }}s, above " + _number(t.embedding_p95_seconds) + "s.",
-            t.embedding_for,
+            for_duration=t.embedding_for,
         ),
         _alert(
             settings,
@@ -379,7 +378,7 @@ def symptom_alerts(settings: RuleSettings) -> list[dict[str, Any]]:
             "Memory API answers many requests with 5xx",
             "{{ $value | humanizePercentage }} of requests failed with a 5xx status over the last 5 minutes "
             "(threshold " + _number(t.server_error_ratio * 100) + " %).",
-            t.server_error_for,
+            for_duration=t.server_error_for,
         ),
         _alert(
             settings,
@@ -390,7 +389,7 @@ def symptom_alerts(settings: RuleSettings) -> list[dict[str, Any]]:
             "Memory API database pool is nearly exhausted",
             "Instance {{ $labels.instance }} has {{ $value | humanizePercentage }} of its database "
             "connections checked out.",
-            t.database_connections_for,
+            for_duration=t.database_connections_for,
         ),
     ]
 
@@ -438,8 +437,16 @@ def slo_budget_rules(settings: RuleSettings) -> list[dict[str, Any]]:
         budget = _number(slo.error_budget_ratio)
         objective = _number(Decimal(str(slo.objective_percent)) / 100)
         rules += [
-            {"record": "slo:objective:ratio", "expr": f"vector({objective})", "labels": _slo_labels(settings, slo)},
-            {"record": "slo:error_budget:ratio", "expr": f"vector({budget})", "labels": _slo_labels(settings, slo)},
+            {
+                "record": "slo:objective:ratio",
+                "expr": f"vector({objective})",
+                "labels": _slo_labels(settings, slo),
+            },
+            {
+                "record": "slo:error_budget:ratio",
+                "expr": f"vector({budget})",
+                "labels": _slo_labels(settings, slo),
+            },
             {
                 "record": "slo:time_period:days",
                 "expr": f"vector({settings.objectives.period_days})",
@@ -499,7 +506,8 @@ def burn_rate_alerts(settings: RuleSettings) -> list[dict[str, Any]]:
                     policy.severity,
                     f"Memory API {slo.name} SLO is burning its error budget too fast ({policy.kind})",
                     f"SLO: {slo.title} The error ratio is {{{{ $value | humanizePercentage }}}}, burning the "
-                    f"{period_days}-day error budget of {_number(slo.error_budget_ratio * 100)} % faster than "
+                    f"{period_days}-day error budget of {_number(slo.error_budget_ratio * 100)} % "
+                    "faster than "
                     f"allowed ({pairs_text}).",
                     extra_labels={"slo": slo.name, "burn_rate_alert": policy.kind},
                 )

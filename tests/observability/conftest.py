@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-# from servers import alertmanager_server, prometheus_server, webhook_receiver  # noqa: F401 (fixtures)
+from servers import alertmanager_server, prometheus_server, static_exporter, webhook_receiver  # noqa: F401
 
 from infra.observability.alertmanager import AlertmanagerSettings, ReceiverCredentials
 from infra.observability.rules import render_rules_file
@@ -16,19 +16,26 @@ from infra.observability.serialize import to_yaml
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
-# Obvious placeholders: real values only ever come from Pulumi secrets.
-PLACEHOLDER_CREDENTIALS = ReceiverCredentials(
-    pagerduty_routing_key="placeholder-pagerduty-routing-key",
-    slack_api_url="https://hooks.slack.example.invalid/placeholder",
-    smtp_auth_password="placeholder-smtp-password",
-    default_webhook_url="https://webhook.example.invalid/placeholder",
-)
-PLACEHOLDER_SETTINGS = AlertmanagerSettings(
-    email_to="oncall@example.invalid",
-    email_from="alerts@example.invalid",
-    smtp_smarthost="smtp.example.invalid:587",
-    smtp_auth_username="alerts@example.invalid",
-)
+
+@pytest.fixture(scope="session")
+def receiver_credentials() -> ReceiverCredentials:
+    """Obvious placeholders: real values only ever come from Pulumi secrets."""
+    return ReceiverCredentials(
+        pagerduty_routing_key="placeholder-pagerduty-routing-key",
+        slack_api_url="https://hooks.slack.example.invalid/placeholder",
+        smtp_auth_password="placeholder-smtp-password",
+        default_webhook_url="https://webhook.example.invalid/placeholder",
+    )
+
+
+@pytest.fixture(scope="session")
+def alertmanager_settings() -> AlertmanagerSettings:
+    return AlertmanagerSettings(
+        email_to="oncall@example.invalid",
+        email_from="alerts@example.invalid",
+        smtp_smarthost="smtp.example.invalid:587",
+        smtp_auth_username="alerts@example.invalid",
+    )
 
 
 def _tool(name: str) -> str:

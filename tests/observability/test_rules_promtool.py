@@ -15,6 +15,7 @@ from infra.observability.serialize import to_yaml
 
 API = 'job="memory-api", namespace="memory", instance="10.0.1.5:8000"'
 API_LABELS = {"job": "memory-api", "namespace": "memory"}
+SEARCH = f'{API}, method="POST", endpoint="/v1/memories/search"'
 POD = 'namespace="memory", pod="memory-api-7d9f-abcde", container="memory-api", job="kubelet"'
 
 
@@ -102,7 +103,10 @@ def _latency(ratio: str, kind: str, severity: str) -> dict[str, Any]:
         severity,
         {**SLO_LABELS, "slo": "latency", "burn_rate_alert": kind},
         _burn_description(
-            "95 % of API requests finish within 2 s.", ratio, "5 %", PAGE_PAIRS if kind == "page" else TICKET_PAIRS
+            "95 % of API requests finish within 2 s.",
+            ratio,
+            "5 %",
+            PAGE_PAIRS if kind == "page" else TICKET_PAIRS,
         ),
     )
 
@@ -112,7 +116,9 @@ def _operations(successes_per_minute: int, errors_per_minute: int, minutes: int)
         f'memory_operations_total{{{API}, operation="create", status="success"}}': (
             f"0+{successes_per_minute}x{minutes}"
         ),
-        f'memory_operations_total{{{API}, operation="create", status="error"}}': f"0+{errors_per_minute}x{minutes}",
+        f'memory_operations_total{{{API}, operation="create", status="error"}}': (
+            f"0+{errors_per_minute}x{minutes}"
+        ),
     }
 
 
@@ -223,7 +229,11 @@ CASES = [
                 ],
             )
         ],
-        quiet=[group({f"process_resident_memory_bytes{{{API}}}": "1073741824x10"}, "MemoryApiHighMemory", "6m", [])],
+        quiet=[
+            group(
+                {f"process_resident_memory_bytes{{{API}}}": "1073741824x10"}, "MemoryApiHighMemory", "6m", []
+            )
+        ],
     ),
     AlertCase(
         "DatabaseConnectionFailures",
@@ -242,7 +252,14 @@ CASES = [
                 ],
             )
         ],
-        quiet=[group({f"database_connection_errors_total{{{API}}}": "0+0.5x10"}, "DatabaseConnectionFailures", "7m", [])],
+        quiet=[
+            group(
+                {f"database_connection_errors_total{{{API}}}": "0+0.5x10"},
+                "DatabaseConnectionFailures",
+                "7m",
+                [],
+            )
+        ],
     ),
     AlertCase(
         "VectorStoreErrors",
@@ -262,7 +279,12 @@ CASES = [
             )
         ],
         quiet=[
-            group({f'vector_store_operation_errors_total{{{API}, operation="search"}}': "0+1x10"}, "VectorStoreErrors", "8m", [])
+            group(
+                {f'vector_store_operation_errors_total{{{API}, operation="search"}}': "0+1x10"},
+                "VectorStoreErrors",
+                "8m",
+                [],
+            )
         ],
     ),
     AlertCase(
@@ -282,7 +304,14 @@ CASES = [
                 ],
             )
         ],
-        quiet=[group({f'rate_limit_exceeded_total{{{API}, window="minute"}}': "0+5x10"}, "HighRateLimitHits", "8m", [])],
+        quiet=[
+            group(
+                {f'rate_limit_exceeded_total{{{API}, window="minute"}}': "0+5x10"},
+                "HighRateLimitHits",
+                "8m",
+                [],
+            )
+        ],
     ),
     AlertCase(
         "MemoryApiCpuThrottling",
@@ -299,7 +328,8 @@ CASES = [
                         "MemoryApiCpuThrottling",
                         "warning",
                         {"namespace": "memory", "pod": "memory-api-7d9f-abcde", "container": "memory-api"},
-                        "Pod memory-api-7d9f-abcde was throttled in 50% of its CPU periods over the last 5 minutes.",
+                        "Pod memory-api-7d9f-abcde was throttled in 50% of its CPU periods "
+                        "over the last 5 minutes.",
                     )
                 ],
             )
@@ -340,7 +370,12 @@ CASES = [
             group(
                 {
                     f'embedding_generation_duration_seconds_bucket{{{API}, embedder="openai", le="{le}"}}': v
-                    for le, v in {"1.0": "0+4x10", "5.0": "0+4x10", "10.0": "0+4x10", "+Inf": "0+4x10"}.items()
+                    for le, v in {
+                        "1.0": "0+4x10",
+                        "5.0": "0+4x10",
+                        "10.0": "0+4x10",
+                        "+Inf": "0+4x10",
+                    }.items()
                 },
                 "EmbeddingGenerationSlow",
                 "8m",
@@ -370,9 +405,8 @@ CASES = [
                 {
                     **_requests(98, 2, 12),
                     # A failing readiness probe is not a user-facing error.
-                    f'http_requests_total{{{API}, method="GET", endpoint="/health/ready", status_code="503"}}': (
-                        "0+100x12"
-                    ),
+                    f'http_requests_total{{{API}, method="GET", endpoint="/health/ready", '
+                    'status_code="503"}': ("0+100x12"),
                 },
                 "MemoryApiHigh5xxRatio",
                 "10m",
@@ -384,7 +418,10 @@ CASES = [
         "DatabaseConnectionsNearLimit",
         fires=[
             group(
-                {f"database_connections_active{{{API}}}": "27x10", f"database_connections_max{{{API}}}": "30x10"},
+                {
+                    f"database_connections_active{{{API}}}": "27x10",
+                    f"database_connections_max{{{API}}}": "30x10",
+                },
                 "DatabaseConnectionsNearLimit",
                 "6m",
                 [
@@ -399,14 +436,20 @@ CASES = [
         ],
         quiet=[
             group(
-                {f"database_connections_active{{{API}}}": "10x10", f"database_connections_max{{{API}}}": "30x10"},
+                {
+                    f"database_connections_active{{{API}}}": "10x10",
+                    f"database_connections_max{{{API}}}": "30x10",
+                },
                 "DatabaseConnectionsNearLimit",
                 "6m",
                 [],
             ),
             # A pool that reports no size yet must not divide into +Inf.
             group(
-                {f"database_connections_active{{{API}}}": "1x10", f"database_connections_max{{{API}}}": "0x10"},
+                {
+                    f"database_connections_active{{{API}}}": "1x10",
+                    f"database_connections_max{{{API}}}": "0x10",
+                },
                 "DatabaseConnectionsNearLimit",
                 "6m",
                 [],
@@ -440,9 +483,9 @@ CASES = [
             group(
                 _latency_buckets(
                     f'{API}, method="POST", endpoint="/v1/memories/search"',
-                    {"1.0": "0x80", "2.0": "0x80", "5.0": "0+10x80", "+Inf": "0+10x80"}
+                    {"1.0": "0x80", "2.0": "0x80", "5.0": "0+10x80", "+Inf": "0+10x80"},
                 )
-                | {f'http_request_duration_seconds_count{{{API}, method="POST", endpoint="/v1/memories/search"}}': "0+10x80"},
+                | {f"http_request_duration_seconds_count{{{SEARCH}}}": "0+10x80"},
                 "MemoryApiLatencyBudgetBurn",
                 "70m",
                 [_latency("100%", "page", "critical"), _latency("100%", "ticket", "warning")],
@@ -452,9 +495,9 @@ CASES = [
             group(
                 _latency_buckets(
                     f'{API}, method="POST", endpoint="/v1/memories/search"',
-                    {"1.0": "0+10x80", "2.0": "0+10x80", "5.0": "0+10x80", "+Inf": "0+10x80"}
+                    {"1.0": "0+10x80", "2.0": "0+10x80", "5.0": "0+10x80", "+Inf": "0+10x80"},
                 )
-                | {f'http_request_duration_seconds_count{{{API}, method="POST", endpoint="/v1/memories/search"}}': "0+10x80"},
+                | {f"http_request_duration_seconds_count{{{SEARCH}}}": "0+10x80"},
                 "MemoryApiLatencyBudgetBurn",
                 "70m",
                 [],
@@ -496,7 +539,8 @@ def test_promtool_check_rules_accepts_the_rendered_rules(promtool: str, rules_fi
 def test_every_alert_has_a_firing_and_a_quiet_case() -> None:
     assert sorted(case.alert for case in CASES) == sorted(alert_names())
     for case in CASES:
-        assert case.fires and case.quiet, case.alert
+        assert case.fires, case.alert
+        assert case.quiet, case.alert
         assert all(test["exp_alerts"] for g in case.fires for test in g["alert_rule_test"]), case.alert
         assert not any(test["exp_alerts"] for g in case.quiet for test in g["alert_rule_test"]), case.alert
 
@@ -507,7 +551,9 @@ def test_alert_fires_on_triggering_series_and_stays_quiet_otherwise(
 ) -> None:
     tests_file = tmp_path / f"{case.alert}.test.yml"
     tests_file.write_text(
-        to_yaml({"rule_files": [str(rules_file)], "evaluation_interval": "1m", "tests": case.fires + case.quiet})
+        to_yaml(
+            {"rule_files": [str(rules_file)], "evaluation_interval": "1m", "tests": case.fires + case.quiet}
+        )
     )
     result = _run(promtool, "test", "rules", str(tests_file))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -539,7 +585,11 @@ def test_slo_recordings_give_error_ratio_and_error_budget_remaining(
         _expr_test(_requests(1999, 1, 60), "60m", availability, [(availability, 0.5)]),
         # No 5xx series exists yet: the error ratio is 0, not missing, and the whole budget remains.
         _expr_test(
-            {f'http_requests_total{{{API}, method="GET", endpoint="/v1/memories", status_code="200"}}': "0+10x60"},
+            {
+                f'http_requests_total{{{API}, method="GET", endpoint="/v1/memories", status_code="200"}}': (
+                    "0+10x60"
+                )
+            },
             "60m",
             availability,
             [(availability, 1)],
@@ -557,6 +607,8 @@ def test_slo_recordings_give_error_ratio_and_error_budget_remaining(
         ),
     ]
     tests_file = tmp_path / "slo.test.yml"
-    tests_file.write_text(to_yaml({"rule_files": [str(rules_file)], "evaluation_interval": "1m", "tests": tests}))
+    tests_file.write_text(
+        to_yaml({"rule_files": [str(rules_file)], "evaluation_interval": "1m", "tests": tests})
+    )
     result = _run(promtool, "test", "rules", str(tests_file))
     assert result.returncode == 0, result.stdout + result.stderr
