@@ -516,15 +516,29 @@ def burn_rate_alerts(settings: RuleSettings) -> list[dict[str, Any]]:
 
 
 def render_rule_groups(settings: RuleSettings | None = None) -> list[dict[str, Any]]:
-    """The `spec.groups` of the memory API's PrometheusRule."""
+    """The `spec.groups` of the memory API's PrometheusRule.
+
+    Each SLO gets one group holding its recordings, then its budget series, then its alerts: rules in a
+    group run in order, so every alert reads ratios from the same evaluation, not the previous one.
+    """
     settings = settings or RuleSettings()
     service = settings.target.service
-    return [
-        {"name": f"{service}.alerts", "rules": symptom_alerts(settings)},
-        {"name": f"{service}.slo.sli", "rules": slo_recording_rules(settings)},
-        {"name": f"{service}.slo.budget", "rules": slo_budget_rules(settings)},
-        {"name": f"{service}.slo.alerts", "rules": burn_rate_alerts(settings)},
-    ]
+    groups: list[dict[str, Any]] = [{"name": f"{service}.alerts", "rules": symptom_alerts(settings)}]
+    recordings, budgets, alerts = (
+        slo_recording_rules(settings),
+        slo_budget_rules(settings),
+        burn_rate_alerts(settings),
+    )
+    for slo in service_level_objectives(settings):
+        groups.append(
+            {
+                "name": f"{service}.slo.{slo.name}",
+                "rules": [
+                    rule for rule in (*recordings, *budgets, *alerts) if rule["labels"].get("slo") == slo.name
+                ],
+            }
+        )
+    return groups
 
 
 def render_rules_file(settings: RuleSettings | None = None) -> dict[str, Any]:
