@@ -1,0 +1,198 @@
+"""Alertmanager routing for the memory platform, rendered as the `alertmanager.yaml` document.
+
+Seed 000's routing: critical alerts page (PagerDuty) and e-mail the on-call list with a short repeat
+interval, warnings go to chat (Slack), everything else to a default webhook. Alerts are grouped by
+alertname, cluster and service. A critical alert silences the warnings it explains: the same alert at
+warning severity (a page-level burn-rate alert over its ticket-level twin), and every warning of a service
+whose down alert is firing.
+
+Receiver credentials are inputs. The program passes values read from Pulumi secrets; the repository and the
+tests hold only placeholders. Only the rendered document contains them, so it belongs in a Kubernetes Secret.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+
+from infra.observability.rules import PromDuration
+
+RECEIVER_DEFAULT = "default-webhook"
+RECEIVER_PAGER = "pager"
+RECEIVER_EMAIL = "email"
+RECEIVER_CHAT = "chat"
+
+
+def _url_secret(scheme_prefixes: tuple[str, ...], field: str) -> AfterValidator:
+    def check(value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith(scheme_prefixes):
+            raise ValueError(
+                f"{field} must be a URL starting with {' or '.join(scheme_prefixes)}; "
+                "set it from the Pulumi secret that holds it"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ReceiverCredentials(_Frozen):
+    """Secrets the receivers need. In the program they come from Pulumi secret config."""
+
+    pagerduty_routing_key: SecretStr = Field(description="PagerDuty Events API v2 integration key.")
+    slack_api_url: Annotated[SecretStr, _url_secret(("https://",), "slack_api_url")] = Field(
+        description="Slack incoming-webhook URL (the URL is the credential)."
+    )
+    smtp_auth_password: SecretStr = Field(description="Password of the SMTP account alerts are sent from.")
+    default_webhook_url: Annotated[SecretStr, _url_secret(("https://", "http://"), "default_webhook_url")] = (
+        Field(description="Webhook that receives everything not routed elsewhere (may embed a token).")
+    )
+
+
+class AlertmanagerSettings(_Frozen):
+    """Routing and non-secret receiver settings; timing defaults are seed 000's."""
+
+    email_to: str = Field(
+        pattern=r"^[^@\s]+@[^@\s]+$", description="On-call mailing list for critical alerts."
+    )
+    email_from: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", description="Sender address of alert e-mails.")
+    smtp_smarthost: str = Field(pattern=r"^[^:\s]+:[0-9]+$", description="SMTP relay as host:port.")
+    smtp_auth_username: str = Field(description="SMTP account alerts are sent from.")
+    slack_channel: str = Field("#memory-platform-alerts", pattern=r"^[#@]\S+$", description="Chat channel.")
+    group_by: tuple[str, ...] = ("alertname", "cluster", "service")
+    group_wait: PromDuration = "10s"
+    group_interval: PromDuration = "10s"
+    repeat_interval: PromDuration = "1h"
+    critical_group_wait: PromDuration = "5s"
+    critical_repeat_interval: PromDuration = Field("5m", description="Short, so a page is not forgotten.")
+    warning_repeat_interval: PromDuration = "30m"
+    resolve_timeout: PromDuration = "5m"
+    service_down_alert_name: str = Field(
+        "MemoryApiDown", description="Alert whose firing silences the same service's warnings."
+    )
+
+
+def _routes(settings: AlertmanagerSettings) -> dict[str, Any]:
+    critical = ['severity="critical"']
+    return {
+        "receiver": RECEIVER_DEFAULT,
+        "group_by": list(settings.group_by),
+        "group_wait": settings.group_wait,
+        "group_interval": settings.group_interval,
+        "repeat_interval": settings.repeat_interval,
+        "routes": [
+            {
+                "receiver": RECEIVER_PAGER,
+                "matchers": list(critical),
+                "group_wait": settings.critical_group_wait,
+                "repeat_interval": settings.critical_repeat_interval,
+                "continue": True,
+            },
+            {
+                "receiver": RECEIVER_EMAIL,
+                "matchers": list(critical),
+                "group_wait": settings.critical_group_wait,
+                "repeat_interval": settings.critical_repeat_interval,
+            },
+            {
+                "receiver": RECEIVER_CHAT,
+                "matchers": ['severity="warning"'],
+                "repeat_interval": settings.warning_repeat_interval,
+            },
+        ],
+    }
+
+
+def _inhibit_rules(settings: AlertmanagerSettings) -> list[dict[str, Any]]:
+    return [
+        {
+            "source_matchers": ['severity="critical"'],
+            "target_matchers": ['severity=~"warning|info"'],
+            "equal": ["alertname", "cluster", "service"],
+        },
+        {
+            "source_matchers": [f'alertname="{settings.service_down_alert_name}"'],
+            "target_matchers": ['severity=~"warning|info"'],
+            "equal": ["cluster", "service"],
+        },
+    ]
+
+
+_TITLE = "[{{ .Status | toUpper }}] {{ .GroupLabels.alertname }} ({{ .GroupLabels.service }})"
+_BODY = (
+    "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ .Annotations.description }}\n"
+    "Runbook: {{ .Annotations.runbook_url }}\n\n{{ end }}"
+)
+
+
+def _receivers(settings: AlertmanagerSettings, credentials: ReceiverCredentials) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": RECEIVER_DEFAULT,
+            "webhook_configs": [
+                {"url": credentials.default_webhook_url.get_secret_value(), "send_resolved": True}
+            ],
+        },
+        {
+            "name": RECEIVER_PAGER,
+            "pagerduty_configs": [
+                {
+                    "routing_key": credentials.pagerduty_routing_key.get_secret_value(),
+                    "send_resolved": True,
+                    "description": _TITLE,
+                    "links": [{"href": "{{ (index .Alerts 0).Annotations.runbook_url }}", "text": "Runbook"}],
+                }
+            ],
+        },
+        {
+            "name": RECEIVER_EMAIL,
+            "email_configs": [
+                {
+                    "to": settings.email_to,
+                    "send_resolved": True,
+                    "headers": {"Subject": _TITLE},
+                    "text": _BODY,
+                }
+            ],
+        },
+        {
+            "name": RECEIVER_CHAT,
+            "slack_configs": [
+                {
+                    "api_url": credentials.slack_api_url.get_secret_value(),
+                    "channel": settings.slack_channel,
+                    "send_resolved": True,
+                    "title": _TITLE,
+                    "text": _BODY,
+                }
+            ],
+        },
+    ]
+
+
+def render_alertmanager_config(
+    settings: AlertmanagerSettings, credentials: ReceiverCredentials
+) -> dict[str, Any]:
+    """The Alertmanager configuration document. It contains the credentials: store it as a Secret."""
+    return {
+        "global": {
+            "resolve_timeout": settings.resolve_timeout,
+            "smtp_smarthost": settings.smtp_smarthost,
+            "smtp_from": settings.email_from,
+            "smtp_auth_username": settings.smtp_auth_username,
+            "smtp_auth_password": credentials.smtp_auth_password.get_secret_value(),
+            "smtp_require_tls": True,
+        },
+        "route": _routes(settings),
+        "inhibit_rules": _inhibit_rules(settings),
+        "receivers": _receivers(settings, credentials),
+    }
+
+
+def receiver_names() -> tuple[str, ...]:
+    """Every receiver the rendered configuration defines."""
+    return (RECEIVER_DEFAULT, RECEIVER_PAGER, RECEIVER_EMAIL, RECEIVER_CHAT)

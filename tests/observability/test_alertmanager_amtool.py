@@ -1,0 +1,116 @@
+"""The rendered Alertmanager configuration passes `amtool check-config`, routes each severity to the
+intended receivers (`amtool config routes test`), inhibits warnings under a matching critical, and keeps
+credentials out of everything but the rendered document."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from infra.observability.alertmanager import (
+    AlertmanagerSettings,
+    ReceiverCredentials,
+    render_alertmanager_config,
+)
+from infra.observability.rules import alert_names, render_rule_groups
+from infra.observability.serialize import to_yaml
+
+
+@pytest.fixture
+def alertmanager_file(
+    tmp_path: Path, alertmanager_settings: AlertmanagerSettings, receiver_credentials: ReceiverCredentials
+) -> Path:
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(to_yaml(render_alertmanager_config(alertmanager_settings, receiver_credentials)))
+    return path
+
+
+def _amtool(amtool: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([amtool, *args], capture_output=True, text=True, timeout=30, check=False)
+
+
+def test_amtool_check_config_accepts_the_rendered_config(amtool: str, alertmanager_file: Path) -> None:
+    result = _amtool(amtool, "check-config", str(alertmanager_file))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+    assert "2 inhibit rules" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("severity", "receivers"),
+    [("critical", "pager,email"), ("warning", "chat"), ("info", "default-webhook"), ("", "default-webhook")],
+)
+def test_each_severity_reaches_its_receivers(
+    amtool: str, alertmanager_file: Path, severity: str, receivers: str
+) -> None:
+    labels = ["alertname=MemoryApiHighLatency", "service=memory-api"] + (
+        [f"severity={severity}"] if severity else []
+    )
+    result = _amtool(
+        amtool,
+        "config",
+        "routes",
+        "test",
+        f"--config.file={alertmanager_file}",
+        f"--verify.receivers={receivers}",
+        *labels,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == receivers
+
+
+def test_every_rendered_alert_severity_has_a_dedicated_route(amtool: str, alertmanager_file: Path) -> None:
+    """Each alert's severity label sends it to the pager or to chat, never only to the catch-all."""
+    expected = {"critical": "pager,email", "warning": "chat"}
+    for group in render_rule_groups():
+        for rule in group["rules"]:
+            if "alert" not in rule:
+                continue
+            labels = [
+                f"{key}={value}" for key, value in {"alertname": rule["alert"], **rule["labels"]}.items()
+            ]
+            result = _amtool(
+                amtool, "config", "routes", "test", f"--config.file={alertmanager_file}", *labels
+            )
+            assert result.stdout.strip() == expected[rule["labels"]["severity"]], rule["alert"]
+
+
+def test_warnings_are_inhibited_by_a_matching_critical(
+    alertmanager_settings: AlertmanagerSettings, receiver_credentials: ReceiverCredentials
+) -> None:
+    rules = render_alertmanager_config(alertmanager_settings, receiver_credentials)["inhibit_rules"]
+    same_alert = next(rule for rule in rules if rule["source_matchers"] == ['severity="critical"'])
+    assert same_alert["target_matchers"] == ['severity=~"warning|info"']
+    assert set(same_alert["equal"]) == {"alertname", "cluster", "service"}
+    service_down = next(rule for rule in rules if rule["source_matchers"] == ['alertname="MemoryApiDown"'])
+    assert set(service_down["equal"]) == {"cluster", "service"}
+    assert "MemoryApiDown" in alert_names()
+
+
+def test_credentials_appear_only_in_the_rendered_document(
+    alertmanager_settings: AlertmanagerSettings, receiver_credentials: ReceiverCredentials
+) -> None:
+    secrets = [
+        receiver_credentials.pagerduty_routing_key.get_secret_value(),
+        receiver_credentials.slack_api_url.get_secret_value(),
+        receiver_credentials.smtp_auth_password.get_secret_value(),
+    ]
+    assert not any(secret in repr(receiver_credentials) for secret in secrets)
+    rendered = to_yaml(render_alertmanager_config(alertmanager_settings, receiver_credentials))
+    assert all(secret in rendered for secret in secrets)
+    repository = Path(__file__).resolve().parents[2]
+    for source in (repository / "infra" / "observability").rglob("*.py"):
+        assert not any(secret in source.read_text() for secret in secrets), source
+
+
+def test_a_non_url_slack_credential_is_refused_with_a_clear_message() -> None:
+    with pytest.raises(ValidationError, match="slack_api_url must be a URL starting with https://"):
+        ReceiverCredentials(
+            pagerduty_routing_key="placeholder",
+            slack_api_url="not-a-url",
+            smtp_auth_password="placeholder",
+            default_webhook_url="https://webhook.example.invalid/placeholder",
+        )
