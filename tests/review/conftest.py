@@ -40,14 +40,20 @@ def document(resources: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
 def data_tier() -> list[dict[str, Any]]:
     """Aurora global database (primary us-east-1, secondary us-west-2), Redis, S3, Backup, Route 53, Qdrant."""
     stack = resource("pulumi:pulumi:Stack", "memory-platform-production", parent=None, custom=False)
-    primary_provider = resource("pulumi:providers:aws", "default_7_51_1", {"region": "us-east-1"}, parent=None)
+    primary_provider = resource(
+        "pulumi:providers:aws", "default_7_51_1", {"region": "us-east-1"}, parent=None
+    )
     dr_provider = resource("pulumi:providers:aws", "dr", {"region": "us-west-2"})
     data = resource("memory-platform:data:AuroraPostgres", "memory", custom=False)
     glob = resource("aws:rds/globalCluster:GlobalCluster", "memory-global", parent=data["urn"])
     primary = resource(
         "aws:rds/cluster:Cluster",
         "memory-primary",
-        {"engine": "aurora-postgresql", "masterUsername": "memory", "globalClusterIdentifier": "memory-global"},
+        {
+            "engine": "aurora-postgresql",
+            "masterUsername": "memory",
+            "globalClusterIdentifier": "memory-global",
+        },
         parent=data["urn"],
         dependencies=[glob["urn"]],
     )
@@ -90,7 +96,10 @@ def data_tier() -> list[dict[str, Any]]:
             "spec": {
                 "replicas": 3,
                 "volumeClaimTemplates": [
-                    {"metadata": {"name": "storage"}, "spec": {"resources": {"requests": {"storage": "100Gi"}}}}
+                    {
+                        "metadata": {"name": "storage"},
+                        "spec": {"resources": {"requests": {"storage": "100Gi"}}},
+                    }
                 ],
             }
         },
@@ -101,7 +110,9 @@ def data_tier() -> list[dict[str, Any]]:
         {"spec": {"resources": {"requests": {"storage": "20Gi"}}}},
     )
     api = resource("kubernetes:apps/v1:Deployment", "memory-api", {"spec": {"replicas": 3}})
-    hpa = resource("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "memory-api", dependencies=[api["urn"]])
+    hpa = resource(
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "memory-api", dependencies=[api["urn"]]
+    )
     return [
         stack, primary_provider, dr_provider, data, glob, primary, writer, secondary, reader,
         cache, bucket, plan, zone, check, qdrant, claim, api, hpa,

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from tests.conftest import of_type
 
 from review.cost import PRICES_PATH, PriceTableError, monthly_estimate
+from tests.conftest import of_type
 from tests.review.conftest import resource
 
 PRICES = json.loads(PRICES_PATH.read_text())
@@ -44,7 +44,9 @@ def test_production_counts_one_nat_gateway_per_az_and_root_volumes_from_launch_t
     nat_hours = [line for line in estimate.lines if line.item == "NAT gateway"]
     assert len(nat_hours) == 3
     database_roots = next(
-        line for line in estimate.lines if line.urn.endswith("memory-production-database") and "root" in line.item
+        line
+        for line in estimate.lines
+        if line.urn.endswith("memory-production-database") and "root" in line.item
     )
     assert database_roots.quantity == 3 * 100  # 3 nodes x 100 GiB from the launch template
 
@@ -54,7 +56,9 @@ def test_staging_spot_pool_is_discounted_and_priced_in_eu_west_1(staging_plan: A
     spot = next(line for line in estimate.lines if "SPOT" in line.item)
     on_demand = PRICES["regions"]["eu-west-1"]["ec2OnDemandHourly"]["c5.xlarge"]
     assert spot.region == "eu-west-1"
-    assert spot.unit_price_usd == pytest.approx(on_demand * (1 - PRICES["assumptions"]["spotDiscount"]["value"]))
+    assert spot.unit_price_usd == pytest.approx(
+        on_demand * (1 - PRICES["assumptions"]["spotDiscount"]["value"])
+    )
     assert "spotDiscount" in estimate.assumptions_used
 
 
@@ -71,7 +75,12 @@ def test_data_tier_types_are_priced_from_their_inputs(data_tier: list[dict[str, 
     aurora = [line for line in estimate.lines if line.item == "Aurora db.r6g.large"]
     assert sorted(line.region for line in aurora) == ["us-east-1", "us-west-2"]
     assert any(line.item == "inter-region traffic to us-west-2" for line in estimate.lines)
-    for item in ("S3 Standard storage", "AWS Backup warm storage", "Route 53 hosted zone", "Route 53 health check"):
+    for item in (
+        "S3 Standard storage",
+        "AWS Backup warm storage",
+        "Route 53 hosted zone",
+        "Route 53 health check",
+    ):
         assert items[item].monthly_usd > 0
     assert not estimate.unpriced
 
@@ -97,7 +106,9 @@ def test_region_missing_from_the_table_names_the_region_and_the_fix() -> None:
         monthly_estimate([provider, cluster])
 
 
-def test_policy_pack_resources_give_the_same_estimate_as_plan_records(data_tier: list[dict[str, Any]]) -> None:
+def test_policy_pack_resources_give_the_same_estimate_as_plan_records(
+    data_tier: list[dict[str, Any]],
+) -> None:
     """A stack policy receives PolicyResource objects (resource_type, props, provider objects, parents)."""
     objects: dict[str, SimpleNamespace] = {}
     for record in data_tier:
@@ -111,5 +122,9 @@ def test_policy_pack_resources_give_the_same_estimate_as_plan_records(data_tier:
             parent=objects.get(record["parent"]) if record["parent"] else None,
             dependencies=[objects[urn] for urn in record["dependencies"] if urn in objects],
         )
-    policy_resources = [obj for obj in objects.values() if not obj.resource_type.startswith("pulumi:providers:")]
-    assert monthly_estimate(policy_resources).total_usd == pytest.approx(monthly_estimate(data_tier).total_usd)
+    policy_resources = [
+        obj for obj in objects.values() if not obj.resource_type.startswith("pulumi:providers:")
+    ]
+    assert monthly_estimate(policy_resources).total_usd == pytest.approx(
+        monthly_estimate(data_tier).total_usd
+    )

@@ -54,5 +54,11 @@ def test_children_of_a_component_do_not_wait_but_children_of_a_custom_resource_d
 def test_global_database_chain_runs_primary_then_secondary(data_tier: list[dict[str, Any]]) -> None:
     estimate = deploy_duration(data_tier)
     names = [step.name for step in estimate.critical_path]
-    assert names == ["memory-global", "memory-primary", "memory-primary-1", "memory-secondary", "memory-secondary-1"]
+    assert names == [
+        "memory-global",
+        "memory-primary",
+        "memory-primary-1",
+        "memory-secondary",
+        "memory-secondary-1",
+    ]
     assert estimate.minutes == pytest.approx(1 + 2 + 9 + 8 + 9)

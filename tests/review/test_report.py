@@ -30,7 +30,13 @@ def test_report_of_todays_production_plan_has_every_section(tmp_path: Path, prod
     out = tmp_path / "report"
     assert main([str(production_file), "--out", str(out)]) == 0
     markdown = (out / "report.md").read_text()
-    for heading in ("Policy verdicts", "Changes against", "Monthly cost", "Estimated `pulumi up`", "Resources by"):
+    for heading in (
+        "Policy verdicts",
+        "Changes against",
+        "Monthly cost",
+        "Estimated `pulumi up`",
+        "Resources by",
+    ):
         assert f"## {heading}" in markdown
     assert "Not checked" in markdown
     assert "[architecture.svg](architecture.svg)" in markdown
@@ -38,7 +44,9 @@ def test_report_of_todays_production_plan_has_every_section(tmp_path: Path, prod
     assert "<svg" in svg and "EksCluster memory-production" in svg and "Network memory-production" in svg
     figures = json.loads((out / "report.json").read_text())
     assert figures["cost"]["totalUsd"] > 0
-    assert figures["duration"]["criticalPath"][-1]["finishes_at"] == pytest.approx(figures["duration"]["minutes"], 0.1)
+    assert figures["duration"]["criticalPath"][-1]["finishes_at"] == pytest.approx(
+        figures["duration"]["minutes"], 0.1
+    )
 
 
 def test_diff_and_policy_violations_are_shown(tmp_path: Path, data_tier: list[dict[str, Any]]) -> None:
@@ -63,7 +71,9 @@ def test_diff_and_policy_violations_are_shown(tmp_path: Path, data_tier: list[di
     assert "Set deletionProtection=True." in markdown
 
 
-def test_bad_input_fails_with_the_file_and_the_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_fails_with_the_file_and_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     wrong = _write(tmp_path / "wrong.json", {"items": []})
     assert main([str(wrong), "--out", str(tmp_path / "r")]) == 2
     assert "wrong.json: not an offline-plan document" in capsys.readouterr().err
