@@ -239,6 +239,5 @@ def test_a_mandatory_violation_fails_the_plan_and_names_the_policy(
     assert f"[mandatory] {policy}" in captured.out
     document = json.loads((tmp_path / "out" / "dev" / "resources.json").read_text())
     assert any(
-        v["policy_name"] == policy and v["enforcement_level"] == "mandatory"
-        for v in document["policyViolations"]
+        v["policy"] == policy and v["enforcementLevel"] == "mandatory" for v in document["policyViolations"]
     )
