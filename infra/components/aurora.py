@@ -26,6 +26,7 @@ Defaults and why:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -191,7 +192,7 @@ class AuroraPostgres(pulumi.ComponentResource):
                     f"{name}-aurora-{role}",
                     identifier=f"{cluster_id}-{role}",
                     cluster_identifier=cluster.id,
-                    engine="aurora-postgresql",
+                    engine=aws.rds.EngineType.AURORA_POSTGRESQL,
                     engine_version=config.engine_version,
                     instance_class=config.instance_class,
                     availability_zone=zones[index % len(zones)],
@@ -221,7 +222,7 @@ class AuroraPostgres(pulumi.ComponentResource):
         self.secret_arn = (
             own_secret_arn
             if own_secret_arn is not None
-            else cluster.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn)
+            else cluster.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn or "")
         )
         self.register_outputs(
             {
@@ -235,7 +236,7 @@ class AuroraPostgres(pulumi.ComponentResource):
 
     def _password_settings(
         self, name: str, args: AuroraPostgresArgs, key: aws.kms.Key
-    ) -> tuple[dict[str, pulumi.Input[str] | bool], pulumi.Output[str] | None]:
+    ) -> tuple[dict[str, Any], pulumi.Output[str] | None]:
         """RDS-managed password, or (global databases, where RDS cannot manage it) our own secret.
 
         Returns the cluster's password arguments and the ARN of our own secret, if any.
@@ -261,10 +262,9 @@ class AuroraPostgres(pulumi.ComponentResource):
         aws.secretsmanager.SecretVersion(
             f"{name}-aurora-master",
             secret_id=secret.id,
-            secret_string=pulumi.Output.secret(
-                pulumi.Output.json_dumps(
-                    {"username": args.config.master_username, "password": generated.result}
-                )
+            # Stays secret: json_dumps keeps the secretness of RandomPassword's `result`.
+            secret_string=pulumi.Output.json_dumps(
+                {"username": args.config.master_username, "password": generated.result}
             ),
             opts=pulumi.ResourceOptions(parent=secret),
         )

@@ -208,7 +208,7 @@ class DisasterRecovery(pulumi.ComponentResource):
             f"{name}-aurora-dr-reader",
             identifier=f"{cluster_id}-reader-1",
             cluster_identifier=secondary.id,
-            engine="aurora-postgresql",
+            engine=aws.rds.EngineType.AURORA_POSTGRESQL,
             engine_version=database.engine_version,
             instance_class=database.instance_class,
             db_subnet_group_name=subnet_group.name,
@@ -255,7 +255,7 @@ class DisasterRecovery(pulumi.ComponentResource):
             tags=aws_tags(tags, f"{name}-dr-backup"),
             opts=self._dr,
         )
-        lifecycle = {"delete_after": config.backup_retention_days}
+        lifecycle: Any = {"delete_after": config.backup_retention_days}
         plan = aws.backup.Plan(
             f"{name}-backup",
             name=f"{name}-aurora-daily",

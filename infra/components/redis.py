@@ -17,6 +17,7 @@ Defaults and why:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -135,10 +136,10 @@ class RedisCache(pulumi.ComponentResource):
         aws.secretsmanager.SecretVersion(
             f"{name}-cache-auth",
             secret_id=secret.id,
-            secret_string=pulumi.Output.secret(token.result),
+            secret_string=token.result,  # secret: RandomPassword marks `result` secret
             opts=pulumi.ResourceOptions(parent=secret),
         )
-        topology: dict[str, object]
+        topology: dict[str, Any]
         if config.cluster_mode:
             topology = {
                 "cluster_mode": "enabled",
@@ -172,7 +173,7 @@ class RedisCache(pulumi.ComponentResource):
             transit_encryption_mode="required",
             at_rest_encryption_enabled=True,
             kms_key_id=key.arn,
-            auth_token=pulumi.Output.secret(token.result),
+            auth_token=token.result,
             auth_token_update_strategy="ROTATE",  # noqa: S106 - a strategy name
             snapshot_retention_limit=config.snapshot_retention_days,
             snapshot_window=config.snapshot_window,
