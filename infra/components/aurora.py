@@ -268,7 +268,8 @@ class AuroraPostgres(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=secret),
         )
-        return {"master_password": generated.result}, secret.arn
+        # Write-only: the provider sends it to RDS and never stores it in the cluster's state.
+        return {"master_password_wo": generated.result, "master_password_wo_version": 1}, secret.arn
 
     def _reader_autoscaling(
         self, name: str, cluster_id: str, config: DatabaseConfig, tags: dict[str, str]
