@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict
 
 from infra.tagging import aws_tags
 
-
 # A string known now or later; `pulumi.Input[str]` without the awaitable, which pydantic cannot check.
 StrInput = str | pulumi.Output[str]
 

@@ -314,7 +314,9 @@ class MemoryApi(pulumi.ComponentResource):
             "alb.ingress.kubernetes.io/certificate-arn": str(config.certificate_arn),
             "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
             "alb.ingress.kubernetes.io/healthcheck-path": PROBE_PATHS["readiness"],
-            "alb.ingress.kubernetes.io/load-balancer-attributes": "routing.http.drop_invalid_header_fields.enabled=true",
+            "alb.ingress.kubernetes.io/load-balancer-attributes": (
+                "routing.http.drop_invalid_header_fields.enabled=true"
+            ),
         }
         k8s.networking.v1.Ingress(
             f"{name}-ingress",

@@ -52,7 +52,7 @@ GRPC_PORT = 6334
 P2P_PORT = 6335
 IMAGE_REPOSITORY = "docker.io/qdrant/qdrant"
 SNAPSHOT_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.31.39"
-API_KEY_SECRET = "qdrant-api-keys"
+API_KEY_SECRET = "qdrant-api-keys"  # noqa: S105 - the Secret object's name
 API_KEY_FIELD = "api-key"
 READ_ONLY_API_KEY_FIELD = "read-only-api-key"
 USER_ID, GROUP_ID, FS_GROUP = 1000, 2000, 3000
@@ -198,7 +198,7 @@ class QdrantCluster(pulumi.ComponentResource):
     def _statefulset_spec(
         self, args: QdrantClusterArgs, headless: str, labels: dict[str, str], checksum: str
     ) -> dict[str, Any]:
-        config, ns = args.config, args.namespace
+        config = args.config
         startup_failures = -(-config.startup_timeout_seconds // _PROBE_PERIOD_SECONDS)
         secret_env = [
             ("QDRANT__SERVICE__API_KEY", API_KEY_FIELD),
@@ -391,7 +391,7 @@ class QdrantCluster(pulumi.ComponentResource):
                 {"name": "PEER_HOST_SUFFIX", "value": f"{headless}.{ns}.svc"},
                 {"name": "BUCKET", "value": args.backup_bucket_name},
                 {"name": "PREFIX", "value": prefix},
-                {"name": "HOME", "value": "/tmp"},
+                {"name": "HOME", "value": "/tmp"},  # noqa: S108 - an emptyDir
                 {
                     "name": "QDRANT_API_KEY",
                     "valueFrom": {"secretKeyRef": {"name": API_KEY_SECRET, "key": API_KEY_FIELD}},
