@@ -85,8 +85,10 @@ def default_deny(
     """Denies all ingress and egress of every pod in the namespace; other policies open paths."""
     return k8s.networking.v1.NetworkPolicy(
         name,
-        metadata={"name": "default-deny", "namespace": namespace},
-        spec={"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny", namespace=namespace),
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(), policy_types=["Ingress", "Egress"]
+        ),
         opts=pulumi.ResourceOptions(parent=parent, provider=provider),
     )
 
