@@ -8,6 +8,7 @@ from infra.components.disaster_recovery import DisasterRecovery, DisasterRecover
 from infra.components.eks import EksCluster, EksClusterArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.redis import RedisCache, RedisCacheArgs
+from infra.workloads import DataTierEndpoints, deploy_workloads
 
 stack = config.load()
 tags = stack.tags.as_dict()
@@ -65,6 +66,7 @@ pulumi.export(
     "cache", {"endpoint": cache.endpoint, "port": cache.port, "authSecretArn": cache.auth_secret_arn}
 )
 
+disaster_recovery = None
 if stack.dr.enabled:
     disaster_recovery = DisasterRecovery(
         prefix,
@@ -79,3 +81,22 @@ if stack.dr.enabled:
         ),
     )
     pulumi.export("disasterRecovery", disaster_recovery.outputs)
+
+workloads = deploy_workloads(
+    stack,
+    network,
+    cluster,
+    DataTierEndpoints(
+        database_writer_endpoint=database.writer_endpoint,
+        database_port=database.port.apply(str),
+        database_secret_arn=database.secret_arn,
+        redis_endpoint=cache.endpoint,
+        redis_port=cache.port.apply(str),
+        redis_auth_secret_arn=cache.auth_secret_arn,
+        secrets_kms_key_arns=(database.kms_key_arn, cache.kms_key_arn),
+        backup_bucket_name=disaster_recovery.backup_bucket_name if disaster_recovery else None,
+        backup_bucket_arn=disaster_recovery.backup_bucket_arn if disaster_recovery else None,
+        backup_kms_key_arn=disaster_recovery.backup_kms_key_arn if disaster_recovery else None,
+    ),
+)
+pulumi.export("memoryApiRepositoryUrl", workloads.memory_api.repository_url)

@@ -450,6 +450,152 @@ class DisasterRecoveryConfig(_Model):
         )
 
 
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$")
+_IMAGE_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
+_CRON = re.compile(r"^(\S+\s+){4}\S+$")
+
+
+def _quantity(value: str) -> str:
+    if not _QUANTITY.fullmatch(value):
+        raise ValueError(f"'{value}' is not a Kubernetes quantity like '500m', '2', '512Mi' or '4Gi'")
+    return value
+
+
+Quantity = Annotated[str, AfterValidator(_quantity)]
+
+
+class Resources(_Model):
+    """Requests and limits of one container (Kubernetes quantities)."""
+
+    cpu_request: Quantity = Field(description="CPU the scheduler reserves, e.g. '500m'.")
+    memory_request: Quantity = Field(description="Memory the scheduler reserves, e.g. '1Gi'.")
+    cpu_limit: Quantity = Field(description="CPU ceiling, e.g. '2'.")
+    memory_limit: Quantity = Field(description="Memory ceiling; the container is OOM-killed above it.")
+
+    def as_kubernetes(self) -> dict[str, dict[str, str]]:
+        return {
+            "requests": {"cpu": self.cpu_request, "memory": self.memory_request},
+            "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit},
+        }
+
+
+class QdrantConfig(_Model):
+    """The Qdrant vector database, a StatefulSet on the database pool."""
+
+    version: str = Field(
+        default="v1.19.0",
+        pattern=r"^v1\.19\.\d+$",
+        description="Qdrant release (the -unprivileged image variant is used), e.g. 'v1.19.0'.",
+    )
+    replicas: int = Field(
+        default=3, ge=1, le=9, description="Peers; above 1 Qdrant runs in distributed mode."
+    )
+    storage_gib: int = Field(default=100, ge=10, le=16000, description="Encrypted gp3 volume per peer.")
+    snapshots_storage_gib: int = Field(
+        default=50, ge=5, le=16000, description="Volume per peer holding snapshots before upload."
+    )
+    resources: Resources = Field(
+        default_factory=lambda: Resources(
+            cpu_request="1", memory_request="8Gi", cpu_limit="3", memory_limit="24Gi"
+        ),
+        description="Requests and limits of each Qdrant container.",
+    )
+    snapshot_schedule: str = Field(
+        default="17 3 * * *", description="Cron schedule (UTC) of the snapshot-to-S3 CronJob."
+    )
+    startup_timeout_seconds: int = Field(
+        default=1800, ge=60, le=7200, description="Time a peer may take to load its collections."
+    )
+    termination_grace_period_seconds: int = Field(
+        default=120, ge=30, le=3600, description="Time a peer gets to flush its WAL on shutdown."
+    )
+
+    @field_validator("snapshot_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not _CRON.fullmatch(value.strip()):
+            raise ValueError(f"'{value}' is not a five-field cron schedule like '17 3 * * *'")
+        return value
+
+
+class MemoryApiConfig(_Model):
+    """The memory API Deployment, its image, autoscaling and public endpoint."""
+
+    image: str | None = Field(
+        default=None,
+        description=(
+            "Image in this stack's ECR repository: a digest 'sha256:<64 hex>' or an immutable tag "
+            "(CI pushes the commit SHA). Unset, only the repository and namespace are created."
+        ),
+    )
+    host: str | None = Field(
+        default=None,
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        description="Public DNS name of the API, e.g. 'api.memory.example.com'.",
+    )
+    certificate_arn: str | None = Field(
+        default=None, description="ACM certificate (same region) serving `host` on the load balancer."
+    )
+    min_replicas: int = Field(default=3, ge=1, le=100, description="HPA lower bound; also the initial size.")
+    max_replicas: int = Field(default=10, ge=1, le=200, description="HPA upper bound.")
+    target_cpu_percent: int = Field(default=70, ge=10, le=100, description="HPA CPU utilisation target.")
+    target_memory_percent: int = Field(
+        default=80, ge=10, le=100, description="HPA memory utilisation target."
+    )
+    resources: Resources = Field(
+        default_factory=lambda: Resources(
+            cpu_request="500m", memory_request="1Gi", cpu_limit="2", memory_limit="2Gi"
+        ),
+        description="Requests and limits of each API container.",
+    )
+    database_name: str = Field(
+        default="memory", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="Aurora database the API uses."
+    )
+    otlp_endpoint: str = Field(
+        default="http://jaeger-collector.monitoring.svc:4317",
+        pattern=r"^https?://[a-z0-9.-]+:\d+$",
+        description="OTLP gRPC collector the API sends traces to.",
+    )
+    kept_images: int = Field(
+        default=50, ge=5, le=1000, description="ECR lifecycle: tagged images kept, newest first."
+    )
+
+    @field_validator("image")
+    @classmethod
+    def _immutable_image(cls, value: str | None) -> str | None:
+        if value is None or _IMAGE_DIGEST.fullmatch(value):
+            return value
+        if value.startswith("sha256:"):
+            raise ValueError(f"'{value}' is not a digest; a digest is 'sha256:' followed by 64 hex digits")
+        if value == "latest":
+            raise ValueError("'latest' is mutable; use the commit SHA CI pushed or a 'sha256:...' digest")
+        if not _IMAGE_TAG.fullmatch(value):
+            raise ValueError(f"'{value}' is not an image tag or 'sha256:...' digest")
+        return value
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _acm_arn(cls, value: str | None) -> str | None:
+        if value is not None and not _ACM_ARN.fullmatch(value):
+            raise ValueError(
+                f"'{value}' is not an ACM certificate ARN like "
+                "'arn:aws:acm:us-east-1:123456789012:certificate/<uuid>'"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"minReplicas ({self.min_replicas}) is greater than maxReplicas ({self.max_replicas})"
+            )
+        if self.image is not None and (self.host is None or self.certificate_arn is None):
+            raise ValueError("host and certificateArn are required once image is set (the API is public)")
+        return self
+
+
 class Tags(_Model):
     """Cost-allocation tags applied to every taggable AWS resource."""
 
@@ -481,6 +627,10 @@ class StackConfig(_Model):
     dr: DisasterRecoveryConfig = Field(
         default_factory=DisasterRecoveryConfig, description="Disaster-recovery replicas."
     )
+    qdrant: QdrantConfig = Field(default_factory=QdrantConfig, description="The Qdrant StatefulSet.")
+    memory_api: MemoryApiConfig = Field(
+        default_factory=MemoryApiConfig, description="The memory API Deployment and its exposure."
+    )
 
     @field_validator("primary_region")
     @classmethod
@@ -505,6 +655,14 @@ class StackConfig(_Model):
             )
         if self.environment == "production":
             self._production_safeguards()
+        database = next((pool for pool in self.node_pools if pool.name == "database"), None)
+        if database is None:
+            raise ValueError("nodePools must include a 'database' pool for Qdrant")
+        if self.qdrant.replicas > database.max_nodes:
+            raise ValueError(
+                f"qdrant.replicas ({self.qdrant.replicas}) exceeds the database pool's maxNodes "
+                f"({database.max_nodes}); each peer needs its own node, so lower replicas or raise maxNodes"
+            )
         if self.dr.enabled:
             family = self.database.instance_family
             if not family.startswith(GLOBAL_DATABASE_FAMILY_PREFIXES):
@@ -577,6 +735,8 @@ _TOP_LEVEL_KEYS = {
     "database": "database",
     "cache": "cache",
     "dr": "dr",
+    "qdrant": "qdrant",
+    "memoryApi": "memory_api",
 }
 
 

@@ -27,6 +27,9 @@ def kubernetes_objects(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not kind_type.startswith("kubernetes:") or kind_type.startswith("kubernetes:helm.sh/"):
             continue
         body = {key: value for key, value in resource["inputs"].items() if not key.startswith("__")}
+        for field in ("data", "stringData"):
+            if body.get("kind") == "Secret" and body.get(field) == "[secret]":
+                body[field] = {}  # a Secret's values are redacted whole; the file must not hold them
         if "apiVersion" in body and "kind" in body:
             objects.append(body)
     return objects

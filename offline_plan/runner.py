@@ -76,6 +76,8 @@ def plain(value: Any) -> Any:
         return [plain(item) for item in value]
     if value == _UNKNOWN_VALUE:
         return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf numbers are doubles; the engine shows whole numbers as integers
     return value
 
 

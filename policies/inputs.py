@@ -27,6 +27,7 @@ CREDENTIAL_PATTERNS = {
 SECRET_NAME = re.compile(
     r"(pass(word|wd)?|secret|token|api[-_]?key|private[-_]?key|credential)", re.IGNORECASE
 )
+ARN = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm|kms):")
 SECRET_STORES = {"kubernetes:core/v1:Secret", "aws:secretsmanager/secretVersion:SecretVersion"}
 
 
@@ -48,7 +49,8 @@ def _named_literals(subject: Subject) -> Iterator[str]:
             continue
         if re.search(r"(containers|initContainers)\[\d+\]\.env\[\d+\]\.value$", path):
             env_name = _env_name(subject.props, path)
-            if env_name and SECRET_NAME.search(env_name):
+            # An ARN names where a secret lives (Secrets Manager, SSM); it is the reference to use.
+            if env_name and SECRET_NAME.search(env_name) and not ARN.match(value):
                 yield f"sets environment variable {env_name} to a literal at {path}"
         elif subject.resource_type == "kubernetes:core/v1:ConfigMap" and path.startswith("data."):
             if SECRET_NAME.search(path.removeprefix("data.")):

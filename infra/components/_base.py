@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict
 
 from infra.tagging import aws_tags
 
+# A string known now or later; `pulumi.Input[str]` without the awaitable, which pydantic cannot check.
+StrInput = str | pulumi.Output[str]
+
 
 class ComponentArgs(BaseModel):
     """Frozen, typed component arguments; fields may hold Pulumi Outputs."""

@@ -303,6 +303,9 @@ class DisasterRecovery(pulumi.ComponentResource):
         source, source_versioning = self._bucket(
             f"{name}-backups-{primary_region}", primary_key, config, self.primary_provider
         )
+        self.backup_bucket_name = source.bucket
+        self.backup_bucket_arn = source.arn
+        self.backup_kms_key_arn = primary_key.arn
         target, target_versioning = self._bucket(
             f"{name}-backups-{config.region}", dr_key, config, self.dr_provider
         )

@@ -198,6 +198,7 @@ class RedisCache(pulumi.ComponentResource):
         self.port = group.port.apply(lambda port: port or REDIS_PORT)
         self.auth_secret_arn = secret.arn
         self.security_group_id = security_group.id
+        self.kms_key_arn = key.arn
         self.register_outputs(
             {
                 "endpoint": self.endpoint,

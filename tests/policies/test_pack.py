@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import record
+from policy_testkit import record
 
 from offline_plan.policy_check import (
     PolicyConfigError,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from cases import RESOURCE_CASES
-from conftest import BY_NAME, mutate, record, run_policy
+from policy_cases import RESOURCE_CASES
+from policy_testkit import BY_NAME, mutate, record, run_policy
 from pulumi_policy import ResourceValidationPolicy
 
 

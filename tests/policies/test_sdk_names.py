@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pulumi_aws
 import pytest
-from cases import RESOURCE_CASES
+from policy_cases import RESOURCE_CASES
 
 from policies.aws.tags import TAGGABLE_TYPES
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cases import DEPLOYMENT, TAGS
-from conftest import mutate, record, run_policy
+from policy_cases import DEPLOYMENT, TAGS
+from policy_testkit import mutate, record, run_policy
 
 
 def test_aurora_needs_two_linked_instances() -> None:

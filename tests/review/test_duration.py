@@ -17,12 +17,19 @@ def test_creation_times_have_sources() -> None:
         assert "http" in entry["source"], type_
 
 
-def test_production_path_is_the_unavoidable_cluster_chain(production_plan: Any) -> None:
+def test_production_path_is_the_unavoidable_global_database_chain(production_plan: Any) -> None:
+    """Primary cluster -> its writer -> the DR secondary -> its reader: AWS adds a secondary region
+    only to a primary with an available writer, so this chain outlasts cluster -> nodes -> workloads."""
     estimate = deploy_duration(production_plan.resources)
-    types = [step.type for step in estimate.critical_path]
-    assert types.index("aws:eks/cluster:Cluster") < types.index("aws:eks/nodeGroup:NodeGroup")
-    # cluster (~10) + one node group (~3.5) + add-ons: the chain, not the sum of everything
-    assert 14 <= estimate.minutes <= 22
+    steps = [(step.type, step.name) for step in estimate.critical_path]
+    assert steps[-4:] == [
+        ("aws:rds/cluster:Cluster", "memory-production-aurora"),
+        ("aws:rds/clusterInstance:ClusterInstance", "memory-production-aurora-writer"),
+        ("aws:rds/cluster:Cluster", "memory-production-aurora-dr"),
+        ("aws:rds/clusterInstance:ClusterInstance", "memory-production-aurora-dr-reader"),
+    ]
+    # the chain of four (~2 + 9 + 8 + 9 min), not the sum of everything
+    assert 24 <= estimate.minutes <= 32
     assert estimate.serial_minutes > 2 * estimate.minutes
     assert estimate.low_minutes < estimate.minutes < estimate.high_minutes
     times = [step.finishes_at for step in estimate.critical_path]
@@ -62,3 +69,10 @@ def test_global_database_chain_runs_primary_then_secondary(data_tier: list[dict[
         "memory-secondary-1",
     ]
     assert estimate.minutes == pytest.approx(1 + 2 + 9 + 8 + 9)
+
+
+def test_staging_path_is_the_cluster_chain(staging_plan: Any) -> None:
+    estimate = deploy_duration(staging_plan.resources)
+    types = [step.type for step in estimate.critical_path]
+    assert types.index("aws:eks/cluster:Cluster") < types.index("aws:eks/nodeGroup:NodeGroup")
+    assert 14 <= estimate.minutes <= 25

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import DELETE
+from policy_testkit import DELETE
 
 TAGS = {"owner": "platform", "cost-center": "cc-1234", "environment": "staging"}
 KMS = "arn:aws:kms:us-east-1:123456789012:key/abcd"
