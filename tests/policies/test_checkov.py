@@ -11,6 +11,8 @@ import pytest
 import yaml
 from policy_testkit import record, run_policy
 
+from offline_plan.manifests import kubernetes_objects, write_manifests
+
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = Path(__file__).parent / "manifests"
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -48,3 +50,14 @@ def test_our_pod_policies_pass_the_same_manifests() -> None:
             "kubernetes-workload-container-probes",
         ):
             assert run_policy(name, [record(type_, document["metadata"]["name"], document)]) == [], name
+
+
+@pytest.mark.skipif(shutil.which("uv") is None, reason="uv creates the Checkov virtualenv")
+@pytest.mark.parametrize("stack", ["staging", "production"])
+def test_checkov_passes_the_manifests_the_offline_plan_renders(
+    stack: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    plan = request.getfixturevalue(f"{stack}_plan")
+    manifests = write_manifests(kubernetes_objects(plan.resources), tmp_path)
+    assert {m.kind for m in manifests} >= {"Deployment", "StatefulSet", "NetworkPolicy"}
+    assert checkov_k8s.run_checkov(tmp_path) == []
