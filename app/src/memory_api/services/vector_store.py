@@ -44,7 +44,10 @@ class VectorStore:
         if settings.qdrant_url:
             api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
             client = QdrantClient(
-                url=settings.qdrant_url, api_key=api_key, timeout=settings.qdrant_timeout_seconds
+                url=settings.qdrant_url,
+                api_key=api_key,
+                timeout=settings.qdrant_timeout_seconds,
+                check_compatibility=False,
             )
             return cls(client, settings.qdrant_collection, local=False)
         path: Path = settings.qdrant_local_path()
