@@ -124,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = _settings()
     if args.command == "serve":
         return _serve(settings)
+    from memory_api.core.logging import configure_logging  # noqa: PLC0415
+
+    configure_logging(settings.log_level, to_stderr=True)
     if args.command == "keys":
         return _keys(settings, args)
     if args.command == "reindex":

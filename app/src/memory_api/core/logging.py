@@ -19,7 +19,22 @@ def _add_request_context(_: Any, __: str, event: dict[str, Any]) -> dict[str, An
     return event
 
 
-def configure_logging(level: str) -> None:
+class _CurrentStream:
+    """Forwards to whatever ``sys.stdout``/``sys.stderr`` is at write time (test runners swap them)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def write(self, text: str) -> int:
+        return int(getattr(sys, self.name).write(text))
+
+    def flush(self) -> None:
+        getattr(sys, self.name).flush()
+
+
+def configure_logging(level: str, *, to_stderr: bool = False) -> None:
+    """Logs go to stdout for the server; CLI commands log to stderr so stdout stays clean JSON."""
+    stream = _CurrentStream("stderr" if to_stderr else "stdout")
     """JSON renderer for structlog and for the standard library loggers (uvicorn, alembic)."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -30,10 +45,10 @@ def configure_logging(level: str) -> None:
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, structlog.processors.JSONRenderer()],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
-        cache_logger_on_first_use=True,
+        logger_factory=structlog.PrintLoggerFactory(stream),  # type: ignore[arg-type]
+        cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream)  # type: ignore[arg-type]
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[
