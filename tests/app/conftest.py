@@ -72,7 +72,7 @@ class Api:
     def wait_indexed(self, timeout: float = 10.0) -> None:
         """Until the outbox relay has moved every write into Qdrant."""
         deadline = time.monotonic() + timeout
-        while self.state.relay.pending():
+        while self.state.relay.pending() or not self.state.relay.idle:
             assert time.monotonic() < deadline, "outbox not drained"
             time.sleep(0.02)
 

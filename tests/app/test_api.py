@@ -45,7 +45,9 @@ def test_deleted_memory_is_gone_from_get_list_and_search(api: Api) -> None:
     headers = api.key("acme")
     memory_id = api.create(headers, "the spare key is under the doormat")
     api.wait_indexed()
-    assert api.client.post("/v1/search", json={"query": "spare key doormat"}, headers=headers).json()["results"]
+    assert api.client.post("/v1/search", json={"query": "spare key doormat"}, headers=headers).json()[
+        "results"
+    ]
     assert api.client.get(f"/v1/memories/{memory_id}", headers=headers).status_code == 200  # now cached
     deleted = api.client.delete(f"/v1/memories/{memory_id}", headers=headers)
     assert deleted.status_code == 204
@@ -71,7 +73,9 @@ def test_search_ranks_the_closest_memory_first_and_applies_filters(api: Api) -> 
     assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
 
     def search(**body: object) -> list[dict[str, object]]:
-        response = api.client.post("/v1/search", json={"query": "wifi password milk", **body}, headers=headers)
+        response = api.client.post(
+            "/v1/search", json={"query": "wifi password milk", **body}, headers=headers
+        )
         assert response.status_code == 200, response.text
         return list(response.json()["results"])
 
@@ -110,15 +114,41 @@ def test_metrics_expose_the_contract_names_with_route_templates(api: Api) -> Non
     api.client.get("/no/such/path/12345")
     text = api.client.get("/metrics").text
     for name in (
-        "http_requests_total", "http_request_duration_seconds_bucket", "memory_operations_total",
-        "embedding_generation_duration_seconds_bucket", "vector_store_operations_total",
-        "vector_store_operation_errors_total", "database_connection_errors_total",
-        "database_connections_active", "database_connections_max", "rate_limit_exceeded_total",
-        "cache_hits_total", "cache_misses_total", "process_resident_memory_bytes",
-    ):  # fmt: skip
+        "http_requests_total",
+        "http_request_duration_seconds_bucket",
+        "memory_operations_total",
+        "embedding_generation_duration_seconds_bucket",
+        "vector_store_operations_total",
+        "vector_store_operation_errors_total",
+        "database_connection_errors_total",
+        "database_connections_active",
+        "database_connections_max",
+        "rate_limit_exceeded_total",
+        "cache_hits_total",
+        "cache_misses_total",
+        "process_resident_memory_bytes",
+    ):
         assert f"\n{name}" in text, name
     assert 'endpoint="/v1/memories/{memory_id}",method="GET",status_code="200"' in text
     assert memory_id not in text
     assert "/no/such/path" not in text
     assert 'endpoint="unmatched"' in text
     assert 'http_request_duration_seconds_bucket{endpoint="/v1/memories",le="0.05",method="POST"}' in text
+
+
+def test_a_cached_search_sees_new_memories_once_indexed_and_drops_deleted_ones_at_once(api: Api) -> None:
+    headers = api.key("acme")
+    first = api.create(headers, "grandma's apple pie recipe uses cinnamon")
+    api.wait_indexed()
+
+    def search() -> list[str]:
+        body = {"query": "apple pie recipe", "top_k": 5}
+        return [r["id"] for r in api.client.post("/v1/search", json=body, headers=headers).json()["results"]]
+
+    assert search() == [first]
+    assert search() == [first]  # served from the search cache
+    second = api.create(headers, "apple pie recipe without cinnamon")
+    api.wait_indexed()
+    assert set(search()) == {first, second}
+    assert api.client.delete(f"/v1/memories/{first}", headers=headers).status_code == 204
+    assert search() == [second]  # no wait: the delete invalidated the cached results

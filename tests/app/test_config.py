@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 from memory_api.core.config import Settings
 from memory_api.core.secrets import database_url, redis_url
@@ -31,8 +32,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
-        import boto3
-
         yield boto3.client("secretsmanager", region_name=REGION)
 
 
@@ -80,7 +79,8 @@ def test_production_accepts_the_cluster_settings() -> None:
 def test_database_credentials_come_from_the_rds_secret_with_tls(aws: object) -> None:
     client = aws
     arn = client.create_secret(  # type: ignore[attr-defined]
-        Name="rds-abc", SecretString=json.dumps({"username": "memory", "password": "p@ss/w:rd", "engine": "postgres"})
+        Name="rds-abc",
+        SecretString=json.dumps({"username": "memory", "password": "p@ss/w:rd", "engine": "postgres"}),
     )["ARN"]
     settings = Settings(_env_file=None, **{**CLUSTER, "database_secret_arn": arn})  # type: ignore[call-arg]
     url = database_url(settings)

@@ -21,7 +21,7 @@ from memory_api.db.models import Memory
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
-from tests.app.conftest import Api, SettingsFactory, start_api
+from tests.app.conftest import SettingsFactory, start_api
 from tests.app.servers import PostgresServer, RedisServer, free_port
 
 
@@ -48,7 +48,9 @@ def own_postgres() -> Iterator[PostgresServer]:
     server.destroy()
 
 
-def _cluster_settings(postgres: PostgresServer, redis: RedisServer | None, tmp_path: Path, **extra: object) -> Settings:
+def _cluster_settings(
+    postgres: PostgresServer, redis: RedisServer | None, tmp_path: Path, **extra: object
+) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=postgres.create_database(f"t_{uuid.uuid4().hex[:12]}"),
@@ -70,9 +72,13 @@ def test_redis_down_still_serves_and_readiness_reports_degraded(
         own_redis.stop()
 
         assert api.client.get(f"/v1/memories/{kept}", headers=headers).status_code == 200
-        created = api.client.post("/v1/memories", json={"text": "written while redis is down"}, headers=headers)
+        created = api.client.post(
+            "/v1/memories", json={"text": "written while redis is down"}, headers=headers
+        )
         assert created.status_code == 201
-        assert api.client.post("/v1/search", json={"query": "redis outage"}, headers=headers).status_code == 200
+        assert (
+            api.client.post("/v1/search", json={"query": "redis outage"}, headers=headers).status_code == 200
+        )
         ready = api.client.get("/health/ready")
         assert ready.status_code == 200
         assert ready.json()["status"] == "degraded"
@@ -82,7 +88,7 @@ def test_redis_down_still_serves_and_readiness_reports_degraded(
         assert statuses == [200, 200, 200, 429]
 
         own_redis.start()
-        _wait_for(lambda: api.client.get("/health/ready").json()["status"] == "ready")
+        _wait_for(lambda api=api: api.client.get("/health/ready").json()["status"] == "ready")
 
 
 def test_a_memory_deleted_while_redis_was_unreachable_is_not_served_from_its_stale_cache_entry(
@@ -96,7 +102,7 @@ def test_a_memory_deleted_while_redis_was_unreachable_is_not_served_from_its_sta
         os.kill(own_redis.process.pid, signal.SIGSTOP)  # unreachable, but keeps its data
         assert api.client.delete(f"/v1/memories/{memory_id}", headers=headers).status_code == 204
         os.kill(own_redis.process.pid, signal.SIGCONT)
-        _wait_for(lambda: api.client.get("/health/ready").json()["status"] == "ready")
+        _wait_for(lambda api=api: api.client.get("/health/ready").json()["status"] == "ready")
         assert api.client.get(f"/v1/memories/{memory_id}", headers=headers).status_code == 404
 
 
@@ -121,7 +127,8 @@ def test_postgres_down_answers_503_recovers_and_loses_no_acknowledged_write(
                 acknowledged.append(response.json()["id"])
         stopper.join()
         assert set(statuses) <= {201, 503}, statuses
-        assert 503 in statuses and acknowledged
+        assert 503 in statuses
+        assert acknowledged
 
         down = api.client.post("/v1/memories", json={"text": "while down"}, headers=headers)
         assert down.status_code == 503
@@ -133,8 +140,11 @@ def test_postgres_down_answers_503_recovers_and_loses_no_acknowledged_write(
         assert (REGISTRY.get_sample_value("database_connection_errors_total") or 0.0) > errors_before
 
         own_postgres.start()
-        _wait_for(lambda: api.client.get("/health/ready").status_code == 200)
-        assert api.client.post("/v1/memories", json={"text": "after recovery"}, headers=headers).status_code == 201
+        _wait_for(lambda api=api: api.client.get("/health/ready").status_code == 200)
+        assert (
+            api.client.post("/v1/memories", json={"text": "after recovery"}, headers=headers).status_code
+            == 201
+        )
         with api.state.sessions() as session:
             stored = set(session.scalars(select(Memory.id)))
         missing = set(acknowledged) - stored

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from memory_api.db.models import ApiKey
+from memory_api.services.keys import create_key, revoke_key
 from sqlalchemy import select
 
 from tests.app.conftest import Api
@@ -19,11 +20,16 @@ def test_a_tenant_cannot_read_list_search_or_delete_another_tenants_memory(api: 
     assert api.client.get("/v1/memories", params={"tag": "private"}, headers=bob).json()["items"] == []
     for body in ({"query": "bank PIN"}, {"query": "bank PIN", "tags": ["private"]}, {"query": "alice"}):
         assert api.client.post("/v1/search", json=body, headers=bob).json()["results"] == []
-    assert api.client.post("/v1/search", json={"metadata": {"owner": "alice"}, "query": "PIN"}, headers=bob).json()[
-        "results"
-    ] == []
+    assert (
+        api.client.post(
+            "/v1/search", json={"metadata": {"owner": "alice"}, "query": "PIN"}, headers=bob
+        ).json()["results"]
+        == []
+    )
     # Alice still has it, untouched by Bob's delete attempt.
-    assert api.client.get(f"/v1/memories/{secret}", headers=alice).json()["text"] == "alice's bank PIN is 4321"
+    assert (
+        api.client.get(f"/v1/memories/{secret}", headers=alice).json()["text"] == "alice's bank PIN is 4321"
+    )
 
 
 def test_a_cached_memory_is_not_served_to_another_tenant(api: Api) -> None:
@@ -38,8 +44,6 @@ def test_missing_unknown_and_revoked_keys_are_refused(api: Api) -> None:
         response = api.client.get("/v1/memories", headers=headers)
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "unauthenticated"
-    from memory_api.services.keys import create_key, revoke_key
-
     with api.state.sessions() as session:
         issued = create_key(session, "carol")
         assert revoke_key(session, issued.key_id)

@@ -45,7 +45,9 @@ def test_bad_input_gets_one_error_shape_naming_the_problem(api: Api) -> None:
         )
         case = f"{method} {path} {str(body)[:40]}"
         if response.status_code != status:
-            problems.append(f"{case}: status {response.status_code}, expected {status}: {response.text[:200]}")
+            problems.append(
+                f"{case}: status {response.status_code}, expected {status}: {response.text[:200]}"
+            )
             continue
         error = response.json()["error"]
         if set(error) != {"code", "message", "request_id"}:

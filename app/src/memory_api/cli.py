@@ -1,11 +1,11 @@
 """``memory-api``: serve the API, manage API keys, run migrations, rebuild the vector index.
 
-    memory-api serve                       # the API on MEMORY_API_HOST:MEMORY_API_PORT
-    memory-api keys create --tenant t1     # prints the new key once
-    memory-api keys revoke KEY_ID
-    memory-api keys list [--tenant t1]
-    memory-api migrate
-    memory-api reindex                     # rebuild the Qdrant collection from the database
+memory-api serve                       # the API on MEMORY_API_HOST:MEMORY_API_PORT
+memory-api keys create --tenant t1     # prints the new key once
+memory-api keys revoke KEY_ID
+memory-api keys list [--tenant t1]
+memory-api migrate
+memory-api reindex                     # rebuild the Qdrant collection from the database
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def _serve(settings: Settings) -> int:
 
 
 def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    from memory_api.db.engine import build_database  # noqa: PLC0415
     from memory_api.services import keys  # noqa: PLC0415
-    from memory_api.state import build_database  # noqa: PLC0415
 
     engine, sessions = build_database(settings)
     try:
@@ -58,7 +58,11 @@ def _keys(settings: Settings, args: argparse.Namespace) -> int:
                 except ValueError as error:
                     print(f"memory-api: {error}", file=sys.stderr)
                     return 2
-                print(json.dumps({"key_id": issued.key_id, "tenant_id": issued.tenant_id, "api_key": issued.secret}))
+                print(
+                    json.dumps(
+                        {"key_id": issued.key_id, "tenant_id": issued.tenant_id, "api_key": issued.secret}
+                    )
+                )
                 print("Store the api_key now: it is not shown again.", file=sys.stderr)
                 return 0
             if args.keys_command == "revoke":
@@ -85,10 +89,10 @@ def _keys(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _reindex(settings: Settings) -> int:
+    from memory_api.db.engine import build_database  # noqa: PLC0415
     from memory_api.services.embedder import create_embedder  # noqa: PLC0415
     from memory_api.services.outbox import reindex  # noqa: PLC0415
     from memory_api.services.vector_store import VectorStore  # noqa: PLC0415
-    from memory_api.state import build_database  # noqa: PLC0415
 
     engine, sessions = build_database(settings)
     store = VectorStore.from_settings(settings)
@@ -106,7 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="Run the API (settings from MEMORY_API_* env vars)")
     commands.add_parser("migrate", help="Upgrade the database schema to the latest version")
-    commands.add_parser("reindex", help="Rebuild the Qdrant collection from the database (stop the API first in local mode)")
+    commands.add_parser(
+        "reindex", help="Rebuild the Qdrant collection from the database (stop the API first in local mode)"
+    )
     key_parser = commands.add_parser("keys", help="Create, revoke and list tenant API keys")
     key_commands = key_parser.add_subparsers(dest="keys_command", required=True)
     create = key_commands.add_parser("create", help="Create a key for a tenant; prints it once")
@@ -131,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _keys(settings, args)
     if args.command == "reindex":
         return _reindex(settings)
-    from memory_api.state import build_database  # noqa: PLC0415
+    from memory_api.db.engine import build_database  # noqa: PLC0415
 
     engine, _ = build_database(settings)
     engine.dispose()

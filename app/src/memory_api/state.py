@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from memory_api.core.config import Settings
-from memory_api.core.secrets import database_url, redis_url
-from memory_api.db.engine import create_database_engine, run_migrations, session_factory
+from memory_api.core.secrets import redis_url
+from memory_api.db.engine import build_database
 from memory_api.services.cache import Cache, InProcessCache, RedisCache
 from memory_api.services.embedder import Embedder, create_embedder
 from memory_api.services.keys import Principal
@@ -52,14 +52,6 @@ class AppState:
         self.auth_cache[key_hash] = (time.monotonic() + self.settings.auth_cache_ttl_seconds, principal)
 
 
-def build_database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
-    """Engine plus migrations; shared by the app and the CLI."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_database_engine(database_url(settings), settings)
-    run_migrations(engine)
-    return engine, session_factory(engine)
-
-
 def build_state(settings: Settings) -> AppState:
     engine, sessions = build_database(settings)
     embedder = create_embedder(settings.embedder, settings.embedding_dim)
@@ -85,5 +77,13 @@ def build_state(settings: Settings) -> AppState:
         cache = InProcessCache()
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_per_hour, gate)
     relay = OutboxRelay(sessions, vector_store, embedder, settings.outbox_poll_seconds)
-    memories = MemoryService(sessions, cache, vector_store, embedder, settings.cache_ttl_seconds, relay.wake)
+    memories = MemoryService(
+        sessions=sessions,
+        cache=cache,
+        vector_store=vector_store,
+        embedder=embedder,
+        cache_ttl_seconds=settings.cache_ttl_seconds,
+        on_write=relay.wake,
+    )
+    relay.on_applied = memories.invalidate_searches
     return AppState(settings, engine, sessions, vector_store, embedder, cache, limiter, relay, memories, gate)

@@ -59,7 +59,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     request_id = request_id_var.get()
     return JSONResponse(
         {"error": {"code": code, "message": message, "request_id": request_id}},

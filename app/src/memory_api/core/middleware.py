@@ -32,7 +32,7 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, tracer: trace.Tracer, max_body_bytes: int) -> None:
         self.app, self.tracer, self.max_body_bytes = app, tracer, max_body_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0915
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -23,7 +23,9 @@ class SecretError(RuntimeError):
 def _region_from_arn(arn: str) -> str:
     parts = arn.split(":")
     if len(parts) < 7 or parts[0] != "arn" or parts[2] != "secretsmanager":
-        raise SecretError(f"'{arn}' is not a Secrets Manager ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)")
+        raise SecretError(
+            f"'{arn}' is not a Secrets Manager ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)"
+        )
     return parts[3]
 
 

@@ -77,3 +77,13 @@ def run_migrations(engine: Engine) -> None:
 def ping(engine: Engine) -> None:
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
+
+
+def build_database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
+    """Engine plus migrations; shared by the app and the CLI (which needs nothing else)."""
+    from memory_api.core.secrets import database_url  # noqa: PLC0415
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_database_engine(database_url(settings), settings)
+    run_migrations(engine)
+    return engine, session_factory(engine)

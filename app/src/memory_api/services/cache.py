@@ -7,6 +7,7 @@ so a deleted memory is not served from a stale entry afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict
 from typing import Protocol
@@ -64,10 +65,8 @@ class RedisCache:
         return value if value is None else bytes(value)
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
-        try:
+        with contextlib.suppress(RedisUnavailableError):
             await self.gate.run(lambda client: client.set(self.prefix + key, value, ex=ttl_seconds))
-        except RedisUnavailableError:
-            pass
 
     async def delete(self, key: str) -> None:
         try:

@@ -10,6 +10,7 @@ the Hugging Face hub offline.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import re
 import time
@@ -37,7 +38,7 @@ class HashingEmbedder:
 
     def _features(self, text: str) -> list[str]:
         words = _WORD.findall(text.lower())
-        return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+        return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
     def _embed_one(self, text: str) -> list[float]:
         vector = np.zeros(self.dimension, dtype=np.float32)

@@ -1,6 +1,10 @@
 """Memory operations. A write is acknowledged once committed in the database together with its
 outbox row; the relay (``services/outbox.py``) then embeds it and writes the vector to Qdrant.
 
+Search results are cached per tenant under a random *generation* token. A delete, and the relay
+after it changed a tenant's vectors, drop the token, so the next search starts a new generation and
+older entries can never be served again (a lost or evicted token has the same safe effect).
+
 Database work is synchronous SQLAlchemy run in the thread pool; cache hits never leave the event loop.
 """
 
@@ -28,6 +32,8 @@ from memory_api.schemas import MemoryCreate, SearchRequest
 from memory_api.services.cache import Cache
 from memory_api.services.embedder import Embedder
 from memory_api.services.vector_store import VectorStore, VectorStoreError
+
+GENERATION_TTL_SECONDS = 7 * 24 * 3600
 
 
 def _aware(moment: datetime) -> datetime:
@@ -64,6 +70,7 @@ def decode_cursor(cursor: str) -> int:
 class MemoryService:
     def __init__(
         self,
+        *,
         sessions: sessionmaker[Session],
         cache: Cache,
         vector_store: VectorStore,
@@ -170,6 +177,8 @@ class MemoryService:
         async with self._track("delete"):
             deleted = await run_in_threadpool(self._delete, tenant_id, memory_id)
             await self.cache.delete(self._cache_key(tenant_id, memory_id))
+            if deleted:
+                await self.invalidate_searches({tenant_id})
             if not deleted:
                 raise ApiError(404, "not_found", f"memory {memory_id} does not exist")
             self.on_write()
@@ -205,25 +214,54 @@ class MemoryService:
         await self.cache.set(key, np.asarray(vector, dtype=np.float32).tobytes(), self.cache_ttl_seconds)
         return vector
 
+    @staticmethod
+    def _generation_key(tenant_id: str) -> str:
+        return f"gen:{tenant_id}"
+
+    async def _search_generation(self, tenant_id: str) -> str:
+        current = await self.cache.get(self._generation_key(tenant_id))
+        if current is not None:
+            return current.decode()
+        fresh = uuid.uuid4().hex
+        await self.cache.set(self._generation_key(tenant_id), fresh.encode(), GENERATION_TTL_SECONDS)
+        return fresh
+
+    async def invalidate_searches(self, tenant_ids: set[str]) -> None:
+        for tenant_id in tenant_ids:
+            await self.cache.delete(self._generation_key(tenant_id))
+
     async def search(self, tenant_id: str, request: SearchRequest) -> list[dict[str, Any]]:
         async with self._track("search"):
-            vector = await self.embed_query(request.query)
-            try:
-                hits = await run_in_threadpool(
-                    self.vector_store.search,
-                    tenant_id,
-                    vector,
-                    request.top_k,
-                    request.tags,
-                    request.metadata,
-                    request.score_threshold,
-                )
-            except VectorStoreError as error:
-                raise VectorStoreUnavailableError from error
-            if not hits:
-                return []
-            rows = await run_in_threadpool(self._select_many, tenant_id, [memory_id for memory_id, _ in hits])
-            return [{**rows[memory_id], "score": score} for memory_id, score in hits if memory_id in rows]
+            generation = await self._search_generation(tenant_id)
+            digest = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+            key = f"search:{tenant_id}:{generation}:{digest}"
+            cached = await self.cache.get(key)
+            if cached is not None:
+                metrics.CACHE_HITS.labels("memory").inc()
+                return list(json.loads(cached))
+            metrics.CACHE_MISSES.labels("memory").inc()
+            results = await self._search_uncached(tenant_id, request)
+            await self.cache.set(key, json.dumps(results).encode(), self.cache_ttl_seconds)
+            return results
+
+    async def _search_uncached(self, tenant_id: str, request: SearchRequest) -> list[dict[str, Any]]:
+        vector = await self.embed_query(request.query)
+        try:
+            hits = await run_in_threadpool(
+                self.vector_store.search,
+                tenant_id=tenant_id,
+                vector=vector,
+                top_k=request.top_k,
+                tags=request.tags,
+                metadata=request.metadata,
+                score_threshold=request.score_threshold,
+            )
+        except VectorStoreError as error:
+            raise VectorStoreUnavailableError from error
+        if not hits:
+            return []
+        rows = await run_in_threadpool(self._select_many, tenant_id, [memory_id for memory_id, _ in hits])
+        return [{**rows[memory_id], "score": score} for memory_id, score in hits if memory_id in rows]
 
     def _select_many(self, tenant_id: str, memory_ids: list[str]) -> dict[str, dict[str, Any]]:
         with self.sessions() as session:

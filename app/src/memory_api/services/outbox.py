@@ -8,6 +8,8 @@ without two of them taking the same rows. ``reindex`` rebuilds the collection fr
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import UTC
 
 import structlog
@@ -32,8 +34,9 @@ def vector_points(embedder: Embedder, memories: list[Memory]) -> list[VectorPoin
                 "tenant_id": m.tenant_id,
                 "tags": m.tags_json,
                 "metadata": m.metadata_json,
-                "created_at": (m.created_at if m.created_at.tzinfo else m.created_at.replace(tzinfo=UTC))
-                .isoformat(),
+                "created_at": (
+                    m.created_at if m.created_at.tzinfo else m.created_at.replace(tzinfo=UTC)
+                ).isoformat(),
             },
         )
         for m, vector in zip(memories, vectors, strict=True)
@@ -53,6 +56,8 @@ class OutboxRelay:
         self.poll_seconds, self.batch_size = poll_seconds, batch_size
         self._wake = asyncio.Event()
         self._stopping = False
+        self.idle = True
+        self.on_applied: Callable[[set[str]], Awaitable[None]] | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -63,6 +68,9 @@ class OutboxRelay:
 
     def drain_once(self) -> int:
         """Apply one batch of outbox rows to Qdrant; returns how many rows were applied."""
+        return len(self._drain_batch())
+
+    def _drain_batch(self) -> list[VectorOutbox]:
         with self.sessions.begin() as session:
             rows = list(
                 session.scalars(
@@ -73,40 +81,44 @@ class OutboxRelay:
                 )
             )
             if not rows:
-                return 0
+                return []
             latest: dict[str, str] = {}
             for row in rows:
                 latest[row.memory_id] = row.operation
             upsert_ids = [memory_id for memory_id, op in latest.items() if op == "upsert"]
-            memories = list(session.scalars(select(Memory).where(Memory.id.in_(upsert_ids)))) if upsert_ids else []
+            memories = (
+                list(session.scalars(select(Memory).where(Memory.id.in_(upsert_ids)))) if upsert_ids else []
+            )
             found = {m.id for m in memories}
             removed = [memory_id for memory_id in latest if memory_id not in found]
             self.vector_store.upsert(vector_points(self.embedder, memories))
             self.vector_store.delete(removed)
             session.execute(delete(VectorOutbox).where(VectorOutbox.id.in_([r.id for r in rows])))
-        return len(rows)
+        return rows
 
-    def drain_all(self) -> int:
-        total = 0
-        while applied := self.drain_once():
-            total += applied
-        return total
+    def drain_all(self) -> set[str]:
+        """Drain until empty; returns the tenants whose vectors changed."""
+        tenants: set[str] = set()
+        while rows := self._drain_batch():
+            tenants |= {row.tenant_id for row in rows}
+        return tenants
 
     async def run(self) -> None:
         """Drain on every write and every poll interval; back off while Qdrant or the DB is down."""
         backoff = self.poll_seconds
         while not self._stopping:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
-            except TimeoutError:
-                pass
             self._wake.clear()
             if self._stopping:
                 break
+            self.idle = False
             try:
                 if not self.vector_store.collection_ready:
                     await run_in_threadpool(self.vector_store.ensure_collection, self.embedder.dimension)
-                await run_in_threadpool(self.drain_all)
+                tenants = await run_in_threadpool(self.drain_all)
+                if tenants and self.on_applied is not None:
+                    await self.on_applied(tenants)
                 backoff = self.poll_seconds
             except VectorStoreError as error:
                 log.warning("outbox_vector_store_unavailable", error=str(error)[:200])
@@ -114,6 +126,8 @@ class OutboxRelay:
             except Exception as error:  # database down: keep the relay alive, retry later
                 log.warning("outbox_relay_failed", error=type(error).__name__)
                 backoff = min(backoff * 2, 30.0)
+            finally:
+                self.idle = True
 
     def stop(self) -> None:
         self._stopping = True

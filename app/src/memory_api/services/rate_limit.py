@@ -70,7 +70,7 @@ class RateLimiter:
     def _check_local(self, key_id: str, buckets: dict[str, int]) -> tuple[dict[str, int], str | None]:
         if buckets["minute"] != self._local_sweep_bucket:
             self._local_sweep_bucket = buckets["minute"]
-            current = {(name, bucket) for name, bucket in buckets.items()}
+            current = set(buckets.items())
             self._local = {k: v for k, v in self._local.items() if (k[1], k[2]) in current}
         counts = {name: self._local.get((key_id, name, buckets[name]), 0) for name, _ in WINDOWS}
         for name, _ in WINDOWS:

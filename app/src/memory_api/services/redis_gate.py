@@ -1,4 +1,4 @@
-"""A shared Redis client with a short circuit breaker, so a dead Redis costs one timeout, not one per request."""
+"""A shared Redis client behind a short circuit breaker: a dead Redis costs one timeout, not one per call."""
 
 from __future__ import annotations
 

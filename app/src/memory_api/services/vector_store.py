@@ -118,6 +118,7 @@ class VectorStore:
 
     def search(
         self,
+        *,
         tenant_id: str,
         vector: list[float],
         top_k: int,

@@ -39,9 +39,7 @@ def upgrade() -> None:
     op.create_index("ix_memories_tenant_seq", "memories", ["tenant_id", "seq"])
     op.create_table(
         "memory_tags",
-        sa.Column(
-            "memory_seq", SeqType, sa.ForeignKey("memories.seq", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("memory_seq", SeqType, sa.ForeignKey("memories.seq", ondelete="CASCADE"), primary_key=True),
         sa.Column("tag", sa.String(64), primary_key=True),
         sa.Column("tenant_id", sa.String(64), nullable=False),
     )
