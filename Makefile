@@ -4,7 +4,7 @@ UV_VERSION := 0.13.8
 STACK ?= staging
 UV := uv
 
-.PHONY: help setup system-packages test lint plan
+.PHONY: help setup system-packages test lint plan run-api api-key bench-api api-requirements
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -26,3 +26,16 @@ lint: setup ## Ruff and mypy
 
 plan: setup ## Offline plan of STACK (default staging): `make plan STACK=production`
 	$(UV) run --locked offline-plan --stack $(STACK)
+
+run-api: setup ## Run the memory API on embedded defaults (SQLite, local Qdrant, in-process cache) at 127.0.0.1:8000
+	$(UV) run --locked --package memory-api memory-api serve
+
+api-key: setup ## Create an API key for TENANT (default demo) on the same data dir as run-api
+	$(UV) run --locked --package memory-api memory-api keys create --tenant $(or $(TENANT),demo)
+
+bench-api: setup ## Load benchmark of the memory API with wrk, next to a bare FastAPI endpoint (BACKEND=embedded|postgres_redis)
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk)
+	$(UV) run --locked python benchmarks/run_api_bench.py --backend $(or $(BACKEND),embedded)
+
+api-requirements: ## Regenerate app/requirements.txt (hash-pinned, for the image) from uv.lock
+	$(UV) export --package memory-api --no-dev --frozen --no-emit-project -o app/requirements.txt
