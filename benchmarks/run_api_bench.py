@@ -219,9 +219,13 @@ def main() -> int:
                 "QUERIES_FILE": str(work / "queries.txt"),
             }
             run_wrk(api_port, "get", scenario_env, args.connections, 2)  # warm-up
+            with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+                for query in queries:  # fill the search cache once, as steady traffic would
+                    client.post("/v1/search", json={"query": query, "top_k": 10})
             for label, scenario in (
                 ("GET /v1/memories/{id}", "get"),
                 ("POST /v1/search", "search"),
+                ("POST /v1/search uncached", "search_uncached"),
                 ("POST /v1/memories", "create"),
             ):
                 rows[label] = run_wrk(api_port, scenario, scenario_env, args.connections, args.duration)

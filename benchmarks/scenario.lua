@@ -1,4 +1,4 @@
--- One scenario per run, chosen by the SCENARIO env var: create, get, search or bare.
+-- One scenario per run, chosen by the SCENARIO env var: create, get, search, search_uncached or bare.
 -- API_KEY, IDS_FILE and QUERIES_FILE come from the environment (set by run_api_bench.py).
 local scenario = os.getenv("SCENARIO")
 local key = os.getenv("API_KEY")
@@ -26,7 +26,12 @@ function request()
   elseif scenario == "get" then
     return wrk.format("GET", "/v1/memories/" .. ids[math.random(#ids)], headers)
   elseif scenario == "search" then
+    -- 200 distinct queries: after the first pass these are served by the search cache.
     local body = string.format('{"query": "%s", "top_k": 10}', queries[math.random(#queries)])
+    return wrk.format("POST", "/v1/search", headers, body)
+  elseif scenario == "search_uncached" then
+    -- A unique word per request: every search embeds and queries the vector store.
+    local body = string.format('{"query": "%s q%d", "top_k": 10}', queries[math.random(#queries)], counter)
     return wrk.format("POST", "/v1/search", headers, body)
   end
   return wrk.format("GET", "/bare")

@@ -19,7 +19,8 @@ api_key_header = APIKeyHeader(
 )
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    """Async on purpose: FastAPI runs sync dependencies in the thread pool, a costly hop per request."""
     state: AppState = request.app.state.memory_api
     return state
 

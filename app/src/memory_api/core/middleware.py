@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import structlog
@@ -29,7 +30,7 @@ class BodyTooLargeError(Exception):
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, tracer: trace.Tracer, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, tracer: trace.Tracer | None, max_body_bytes: int) -> None:
         self.app, self.tracer, self.max_body_bytes = app, tracer, max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0915
@@ -64,10 +65,14 @@ class RequestContextMiddleware:
             return message
 
         declared = headers.get("content-length", "")
-        context = propagate.extract(headers)
-        with self.tracer.start_as_current_span(
-            f"{method} request", context=context, kind=trace.SpanKind.SERVER
-        ) as span:
+        span_scope: AbstractContextManager[trace.Span | None] = (
+            self.tracer.start_as_current_span(
+                f"{method} request", context=propagate.extract(headers), kind=trace.SpanKind.SERVER
+            )
+            if self.tracer is not None
+            else nullcontext(None)  # tracing off: no span work on the hot path
+        )
+        with span_scope as span:
             try:
                 if declared.isdigit() and int(declared) > self.max_body_bytes:
                     raise BodyTooLargeError
@@ -80,7 +85,8 @@ class RequestContextMiddleware:
                     await response(scope, receive, send_with_request_id)
             except Exception as error:
                 log.exception("unhandled_error", error=type(error).__name__)
-                span.record_exception(error)
+                if span is not None:
+                    span.record_exception(error)
                 if response_started[0]:
                     raise
                 response = error_response(
@@ -94,13 +100,14 @@ class RequestContextMiddleware:
                 status = status_holder[0]
                 metrics.HTTP_REQUESTS.labels(method, endpoint, str(status)).inc()
                 metrics.HTTP_DURATION.labels(method, endpoint).observe(elapsed)
-                span.update_name(f"{method} {endpoint}")
-                span.set_attribute("http.request.method", method)
-                span.set_attribute("http.route", endpoint)
-                span.set_attribute("http.response.status_code", status)
                 tenant = scope.get("state", {}).get("tenant_id", "")
-                if tenant:
-                    span.set_attribute("memory.tenant_id", tenant)
+                if span is not None:
+                    span.update_name(f"{method} {endpoint}")
+                    span.set_attribute("http.request.method", method)
+                    span.set_attribute("http.route", endpoint)
+                    span.set_attribute("http.response.status_code", status)
+                    if tenant:
+                        span.set_attribute("memory.tenant_id", tenant)
                 if endpoint not in ("/metrics", "/health/live", "/health/ready", "/health/startup"):
                     log.info(
                         "request",

@@ -31,7 +31,8 @@ def create_tracer_provider(settings: Settings) -> TracerProvider | None:
     return provider
 
 
-def get_tracer(provider: TracerProvider | None) -> trace.Tracer:
+def get_tracer(provider: TracerProvider | None) -> trace.Tracer | None:
+    """The service's tracer, or None when tracing is off (the middleware then skips span work)."""
     if provider is None:
-        return trace.NoOpTracer()
+        return None
     return provider.get_tracer("memory_api", __version__)
