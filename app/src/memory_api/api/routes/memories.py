@@ -56,7 +56,7 @@ async def list_memories(
     tag: Annotated[str | None, Query(pattern=TAG_PATTERN)] = None,
 ) -> Any:
     """Newest first. Pass the returned `next_cursor` to get the next page."""
-    items, next_cursor = await state.memories.list(principal.tenant_id, limit, cursor, tag)
+    items, next_cursor = await state.memories.list_page(principal.tenant_id, limit, cursor, tag)
     return {"items": items, "next_cursor": next_cursor}
 
 
