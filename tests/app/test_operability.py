@@ -121,7 +121,7 @@ def test_sigterm_drains_in_flight_requests_and_keeps_every_acknowledged_write(tm
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
@@ -156,8 +156,10 @@ def test_sigterm_drains_in_flight_requests_and_keeps_every_acknowledged_write(tm
         for thread in writers:
             thread.join(timeout=30)
         # uvicorn re-raises the SIGTERM it handled once shutdown completed.
-        assert server.wait(timeout=30) in (0, -signal.SIGTERM)
-        assert '"event": "stopped"' in log_path.read_text(), "lifespan shutdown did not complete"
+        returncode = server.wait(timeout=60)
+        log_tail = log_path.read_text()[-3000:]
+        assert returncode in (0, -signal.SIGTERM), log_tail
+        assert '"event": "stopped"' in log_tail, "lifespan shutdown did not complete: " + log_tail
         assert acknowledged
         assert not [f for f in failures if f.isdigit()], failures  # no request answered with an error
     finally:

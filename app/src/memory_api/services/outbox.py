@@ -99,7 +99,7 @@ class OutboxRelay:
     def drain_all(self) -> set[str]:
         """Drain until empty; returns the tenants whose vectors changed."""
         tenants: set[str] = set()
-        while rows := self._drain_batch():
+        while not self._stopping and (rows := self._drain_batch()):
             tenants |= {row.tenant_id for row in rows}
         return tenants
 
