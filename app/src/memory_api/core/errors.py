@@ -6,8 +6,6 @@ can find the log line.
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -45,18 +43,6 @@ class VectorStoreUnavailableError(ApiError):
             "Search is temporarily unavailable; writes are still accepted and will become searchable.",
             {"Retry-After": "5"},
         )
-
-
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"description": description, "model": None}
-    for code, description in {
-        401: "Missing, unknown or revoked API key",
-        404: "Not found for this tenant",
-        422: "Invalid input",
-        429: "Rate limit exceeded",
-        503: "A dependency is unavailable",
-    }.items()
-}
 
 
 def error_response(
