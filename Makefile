@@ -6,7 +6,7 @@ UV := uv
 # Root installs Debian packages directly; a CI runner user goes through sudo.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: help setup system-packages test lint plan schema report
+.PHONY: help setup system-packages test lint plan schema report run-api api-key bench-api api-requirements
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -38,3 +38,16 @@ report: setup ## Offline plans (with the policy check) of both stacks and their 
 	    --policy-config policies/config/$$stack.json > /dev/null || status=$$?; \
 	  $(UV) run --no-sync plan-report out/$$stack/resources.json --out report/$$stack || status=$$?; \
 	done; exit $$status
+
+run-api: setup ## Run the memory API on embedded defaults (SQLite, local Qdrant, in-process cache) at 127.0.0.1:8000
+	$(UV) run --no-sync --package memory-api memory-api serve
+
+api-key: setup ## Create an API key for TENANT (default demo) on the same data dir as run-api
+	$(UV) run --no-sync --package memory-api memory-api keys create --tenant $(or $(TENANT),demo)
+
+bench-api: setup ## Load benchmark of the memory API with wrk, next to a bare FastAPI endpoint (BACKEND=embedded|postgres_redis)
+	@command -v wrk >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends wrk)
+	$(UV) run --no-sync python benchmarks/run_api_bench.py --backend $(or $(BACKEND),embedded)
+
+api-requirements: ## Regenerate app/requirements.txt (hash-pinned, for the image) from uv.lock
+	$(UV) export --package memory-api --no-dev --frozen --no-emit-project -o app/requirements.txt

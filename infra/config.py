@@ -554,9 +554,9 @@ class MemoryApiConfig(_Model):
         default="memory", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="Aurora database the API uses."
     )
     otlp_endpoint: str = Field(
-        default="http://jaeger-collector.monitoring.svc:4317",
+        default="http://jaeger-collector.monitoring.svc:4318",
         pattern=r"^https?://[a-z0-9.-]+:\d+$",
-        description="OTLP gRPC collector the API sends traces to.",
+        description="OTLP/HTTP collector the API sends traces to.",
     )
     kept_images: int = Field(
         default=50, ge=5, le=1000, description="ECR lifecycle: tagged images kept, newest first."

@@ -53,10 +53,11 @@ PORT = 8000
 POD_LABELS = {"app.kubernetes.io/name": NAME}
 USER_ID = 10001
 DATA_DIR = "/var/lib/memory-api"
-COMMAND = ["uvicorn"]
-ARGS = ["memory_api.main:app", "--host", "0.0.0.0", "--port", str(PORT)]  # noqa: S104 - inside the pod
+# The image's own entrypoint: uvicorn with graceful shutdown, bound to MEMORY_API_HOST:MEMORY_API_PORT.
+COMMAND = ["memory-api"]
+ARGS = ["serve"]
 PROBE_PATHS = {"startup": "/health/startup", "liveness": "/health/live", "readiness": "/health/ready"}
-OTLP_PORT = 4317
+OTLP_PORT = 4318  # OTLP over HTTP, which the API exports with
 
 # Every setting the app reads, by role; the one place their names live (prefix MEMORY_API_).
 ENV_VARS = {
@@ -71,6 +72,7 @@ ENV_VARS = {
     "qdrant_api_key": "MEMORY_API_QDRANT_API_KEY",
     "otlp_endpoint": "MEMORY_API_OTLP_ENDPOINT",
     "data_dir": "MEMORY_API_DATA_DIR",
+    "host": "MEMORY_API_HOST",
     "port": "MEMORY_API_PORT",
 }
 
@@ -401,6 +403,7 @@ def environment(args: MemoryApiArgs) -> list[dict[str, Any]]:
         "qdrant_url": args.qdrant.url,
         "otlp_endpoint": args.config.otlp_endpoint,
         "data_dir": DATA_DIR,
+        "host": "0.0.0.0",  # noqa: S104 - every interface of the pod, behind its NetworkPolicy
         "port": str(PORT),
     }
     env: list[dict[str, Any]] = [{"name": ENV_VARS[key], "value": value} for key, value in values.items()]

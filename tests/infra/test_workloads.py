@@ -367,7 +367,7 @@ def test_ecr_repository_is_scanned_immutable_and_pruned(plan: dict[str, Any]) ->
 
 def test_entrypoint_helper_extracts_what_a_local_run_needs(planned: dict[str, dict[str, Any]]) -> None:
     entrypoint = container_entrypoint(named(planned["production"], "Deployment", "memory-api"))
-    assert entrypoint.argv == ["uvicorn", "memory_api.main:app", "--host", "0.0.0.0", "--port", "8000"]
+    assert entrypoint.argv == ["memory-api", "serve"]
     assert entrypoint.ports == {"http": 8000}
     assert entrypoint.probe_paths == {
         "startup": "/health/startup",

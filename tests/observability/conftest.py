@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from servers import alertmanager_server, prometheus_server, static_exporter, webhook_receiver  # noqa: F401
+from monitoring_servers import alertmanager_server, prometheus_server, static_exporter, webhook_receiver  # noqa: F401
 
 from infra.observability.alertmanager import AlertmanagerSettings, ReceiverCredentials
 from infra.observability.rules import render_rules_file

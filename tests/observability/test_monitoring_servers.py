@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from servers import RunningAlertmanager, RunningPrometheus, StaticExporter, WebhookReceiver, wait_until
+from monitoring_servers import (
+    RunningAlertmanager,
+    RunningPrometheus,
+    StaticExporter,
+    WebhookReceiver,
+    wait_until,
+)
 
 from infra.observability.rules import AlertThresholds, RuleSettings
 

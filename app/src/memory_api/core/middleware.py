@@ -1,0 +1,121 @@
+"""One pure-ASGI middleware for request id, body size limit, access log, metrics and the server span.
+
+Pure ASGI (not ``BaseHTTPMiddleware``) keeps the per-request overhead small; the endpoint label is
+the matched route template, so label values stay bounded whatever paths clients send.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+import structlog
+from opentelemetry import propagate, trace
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from memory_api.core import metrics
+from memory_api.core.context import request_id_var, tenant_id_var
+from memory_api.core.errors import error_response
+
+log = structlog.get_logger("memory_api.access")
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+UNMATCHED_ENDPOINT = "unmatched"
+
+
+class BodyTooLargeError(Exception):
+    pass
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, tracer: trace.Tracer | None, max_body_bytes: int) -> None:
+        self.app, self.tracer, self.max_body_bytes = app, tracer, max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0915
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        incoming = headers.get("x-request-id", "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_token = request_id_var.set(request_id)
+        tenant_token = tenant_id_var.set("")
+        status_holder = [500]
+        response_started = [False]
+        method = scope["method"]
+
+        async def send_with_request_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_started[0] = True
+                status_holder[0] = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        received = [0]
+
+        async def limited_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                received[0] += len(message.get("body", b""))
+                if received[0] > self.max_body_bytes:
+                    raise BodyTooLargeError
+            return message
+
+        declared = headers.get("content-length", "")
+        span_scope: AbstractContextManager[trace.Span | None] = (
+            self.tracer.start_as_current_span(
+                f"{method} request", context=propagate.extract(headers), kind=trace.SpanKind.SERVER
+            )
+            if self.tracer is not None
+            else nullcontext(None)  # tracing off: no span work on the hot path
+        )
+        with span_scope as span:
+            try:
+                if declared.isdigit() and int(declared) > self.max_body_bytes:
+                    raise BodyTooLargeError
+                await self.app(scope, limited_receive, send_with_request_id)
+            except BodyTooLargeError:
+                if not response_started[0]:
+                    response = error_response(
+                        413, "payload_too_large", f"Request body exceeds {self.max_body_bytes} bytes."
+                    )
+                    await response(scope, receive, send_with_request_id)
+            except Exception as error:
+                log.exception("unhandled_error", error=type(error).__name__)
+                if span is not None:
+                    span.record_exception(error)
+                if response_started[0]:
+                    raise
+                response = error_response(
+                    500, "internal_error", "Internal error; quote the request id when reporting it."
+                )
+                await response(scope, receive, send_with_request_id)
+            finally:
+                route: Any = scope.get("route")
+                endpoint = getattr(route, "path", None) or UNMATCHED_ENDPOINT
+                elapsed = time.perf_counter() - started
+                status = status_holder[0]
+                metrics.HTTP_REQUESTS.labels(method, endpoint, str(status)).inc()
+                metrics.HTTP_DURATION.labels(method, endpoint).observe(elapsed)
+                tenant = scope.get("state", {}).get("tenant_id", "")
+                if span is not None:
+                    span.update_name(f"{method} {endpoint}")
+                    span.set_attribute("http.request.method", method)
+                    span.set_attribute("http.route", endpoint)
+                    span.set_attribute("http.response.status_code", status)
+                    if tenant:
+                        span.set_attribute("memory.tenant_id", tenant)
+                if endpoint not in ("/metrics", "/health/live", "/health/ready", "/health/startup"):
+                    log.info(
+                        "request",
+                        method=method,
+                        route=endpoint,
+                        status=status,
+                        latency_ms=round(elapsed * 1000, 2),
+                        tenant_id=tenant or None,
+                    )
+                request_id_var.reset(request_token)
+                tenant_id_var.reset(tenant_token)

@@ -1,0 +1,86 @@
+"""The FastAPI application: ``create_app(settings)`` builds it; clients live in ``lifespan``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
+
+from memory_api import __version__
+from memory_api.api.routes import health, memories
+from memory_api.core.config import Settings, get_settings
+from memory_api.core.errors import install_error_handlers
+from memory_api.core.logging import configure_logging
+from memory_api.core.middleware import RequestContextMiddleware
+from memory_api.core.tracing import create_tracer_provider, get_tracer
+from memory_api.schemas import MAX_BODY_BYTES
+from memory_api.state import AppState, build_state
+
+log = structlog.get_logger("memory_api")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    tracer_provider = create_tracer_provider(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state: AppState = await run_in_threadpool(build_state, settings)
+        app.state.memory_api = state
+        relay_task = asyncio.create_task(state.relay.run(), name="outbox-relay")
+        state.relay.wake()  # drain whatever an earlier run left in the outbox
+        state.started = True
+        gc.freeze()  # startup objects (models, clients) leave the collector's scans: shorter GC pauses
+        log.info(
+            "started",
+            environment=settings.environment,
+            database=state.engine.dialect.name,
+            redis=state.redis_gate is not None,
+            qdrant="server" if settings.qdrant_url else "local",
+            embedder=state.embedder.name,
+            tracing=tracer_provider is not None,
+        )
+        try:
+            yield
+        finally:
+            state.relay.stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay_task
+            if state.redis_gate is not None:
+                await state.redis_gate.client.aclose()
+            await run_in_threadpool(state.vector_store.close)
+            state.engine.dispose()
+            if tracer_provider is not None:
+                tracer_provider.shutdown()
+            log.info("stopped")
+
+    app = FastAPI(
+        title="Memory API",
+        version=__version__,
+        summary="Store text memories per tenant and search them by meaning.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(memories.router)
+    app.include_router(health.router)
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["X-API-Key", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining"],
+        )
+    app.add_middleware(
+        RequestContextMiddleware, tracer=get_tracer(tracer_provider), max_body_bytes=MAX_BODY_BYTES
+    )
+    return app

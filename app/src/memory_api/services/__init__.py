@@ -1,0 +1,1 @@
+"""Business logic and the clients of Redis, Qdrant and the embedding model."""

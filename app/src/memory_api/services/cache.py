@@ -1,0 +1,85 @@
+"""Read cache for memories and embeddings: Redis when configured, otherwise in-process.
+
+With Redis configured but down, reads bypass the cache (an in-process copy could go stale across
+replicas). Invalidations that fail while Redis is down are remembered and replayed when it returns,
+so a deleted memory is not served from a stale entry afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import OrderedDict
+from typing import Protocol
+
+from memory_api.services.redis_gate import RedisGate, RedisUnavailableError
+
+
+class Cache(Protocol):
+    async def get(self, key: str) -> bytes | None: ...
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
+    async def delete(self, key: str) -> None: ...
+
+
+class InProcessCache:
+    """A bounded LRU with per-entry expiry, for the single-process embedded mode."""
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+
+    async def get(self, key: str) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires_at, value = entry
+        if expires_at < time.monotonic():
+            self._entries.pop(key, None)
+            return None
+        self._entries.move_to_end(key)
+        return value
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        self._entries[key] = (time.monotonic() + ttl_seconds, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    async def delete(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+
+class RedisCache:
+    def __init__(self, gate: RedisGate, prefix: str = "memory-api:") -> None:
+        self.gate, self.prefix = gate, prefix
+        self._pending_invalidations: set[str] = set()
+        gate.on_recovery(self._replay_invalidations)
+
+    async def get(self, key: str) -> bytes | None:
+        if self._pending_invalidations and key in self._pending_invalidations:
+            return None
+        try:
+            value = await self.gate.run(lambda client: client.get(self.prefix + key))
+        except RedisUnavailableError:
+            return None
+        if value is None:
+            return None
+        return value if isinstance(value, bytes) else str(value).encode()
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        with contextlib.suppress(RedisUnavailableError):
+            await self.gate.run(lambda client: client.set(self.prefix + key, value, ex=ttl_seconds))
+
+    async def delete(self, key: str) -> None:
+        try:
+            await self.gate.run(lambda client: client.delete(self.prefix + key))
+        except RedisUnavailableError:
+            self._pending_invalidations.add(key)
+
+    async def _replay_invalidations(self) -> None:
+        pending, self._pending_invalidations = self._pending_invalidations, set()
+        if pending:
+            try:
+                await self.gate.run(lambda client: client.delete(*(self.prefix + k for k in pending)))
+            except RedisUnavailableError:
+                self._pending_invalidations |= pending

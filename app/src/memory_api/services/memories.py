@@ -1,0 +1,272 @@
+"""Memory operations. A write is acknowledged once committed in the database together with its
+outbox row; the relay (``services/outbox.py``) then embeds it and writes the vector to Qdrant.
+
+Search results are cached per tenant under a random *generation* token. A delete, and the relay
+after it changed a tenant's vectors, drop the token, so the next search starts a new generation and
+older entries can never be served again (a lost or evicted token has the same safe effect).
+
+Database work is synchronous SQLAlchemy run in the thread pool; cache hits never leave the event loop.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from memory_api.core import metrics
+from memory_api.core.errors import ApiError, VectorStoreUnavailableError
+from memory_api.db.models import Memory, MemoryTag, VectorOutbox
+from memory_api.schemas import MemoryCreate, SearchRequest
+from memory_api.services.cache import Cache
+from memory_api.services.embedder import Embedder
+from memory_api.services.vector_store import VectorStore, VectorStoreError
+
+GENERATION_TTL_SECONDS = 7 * 24 * 3600
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def memory_to_dict(memory: Memory) -> dict[str, Any]:
+    return {
+        "id": memory.id,
+        "text": memory.text,
+        "metadata": memory.metadata_json,
+        "tags": memory.tags_json,
+        "created_at": _aware(memory.created_at).isoformat(),
+    }
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"v1:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        version, _, seq = raw.partition(":")
+        if version != "v1" or not seq.isdigit():
+            raise ValueError(cursor)
+        return int(seq)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        raise ApiError(
+            422, "invalid_cursor", "cursor is not one this API returned; start again without it"
+        ) from error
+
+
+class MemoryService:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        cache: Cache,
+        vector_store: VectorStore,
+        embedder: Embedder,
+        cache_ttl_seconds: int,
+        on_write: Callable[[], None],
+    ) -> None:
+        self.sessions, self.cache, self.vector_store, self.embedder = sessions, cache, vector_store, embedder
+        self.cache_ttl_seconds = cache_ttl_seconds
+        self.on_write = on_write
+
+    @asynccontextmanager
+    async def _track(self, operation: str) -> AsyncIterator[None]:
+        try:
+            yield
+        except ApiError as error:
+            status = "error" if error.status >= 500 else "success"
+            metrics.MEMORY_OPERATIONS.labels(operation, status).inc()
+            raise
+        except Exception:
+            metrics.MEMORY_OPERATIONS.labels(operation, "error").inc()
+            raise
+        metrics.MEMORY_OPERATIONS.labels(operation, "success").inc()
+
+    @staticmethod
+    def _cache_key(tenant_id: str, memory_id: str) -> str:
+        return f"mem:{tenant_id}:{memory_id}"
+
+    async def create(self, tenant_id: str, body: MemoryCreate) -> dict[str, Any]:
+        async with self._track("create"):
+            stored = await run_in_threadpool(self._insert, tenant_id, body)
+            self.on_write()
+            await self.cache.set(
+                self._cache_key(tenant_id, stored["id"]), json.dumps(stored).encode(), self.cache_ttl_seconds
+            )
+            return stored
+
+    def _insert(self, tenant_id: str, body: MemoryCreate) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        memory = Memory(
+            id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            text=body.text,
+            metadata_json=body.metadata,
+            tags_json=body.tags,
+            created_at=now,
+        )
+        memory.tag_rows = [MemoryTag(tag=tag, tenant_id=tenant_id) for tag in body.tags]
+        with self.sessions.begin() as session:
+            session.add(memory)
+            session.add(
+                VectorOutbox(
+                    memory_id=memory.id, tenant_id=tenant_id, operation="upsert", created_at=now, attempts=0
+                )
+            )
+        return memory_to_dict(memory)
+
+    async def get(self, tenant_id: str, memory_id: str) -> dict[str, Any]:
+        async with self._track("get"):
+            key = self._cache_key(tenant_id, memory_id)
+            cached = await self.cache.get(key)
+            if cached is not None:
+                metrics.CACHE_HITS.labels("memory").inc()
+                return dict(json.loads(cached))
+            metrics.CACHE_MISSES.labels("memory").inc()
+            found = await run_in_threadpool(self._select_one, tenant_id, memory_id)
+            if found is None:
+                raise ApiError(404, "not_found", f"memory {memory_id} does not exist")
+            await self.cache.set(key, json.dumps(found).encode(), self.cache_ttl_seconds)
+            return found
+
+    def _select_one(self, tenant_id: str, memory_id: str) -> dict[str, Any] | None:
+        with self.sessions() as session:
+            memory = session.scalar(
+                select(Memory).where(Memory.id == memory_id, Memory.tenant_id == tenant_id)
+            )
+            return memory_to_dict(memory) if memory else None
+
+    async def list_page(
+        self, tenant_id: str, limit: int, cursor: str | None, tag: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        async with self._track("list"):
+            before = decode_cursor(cursor) if cursor else None
+            return await run_in_threadpool(self._select_page, tenant_id, limit, before, tag)
+
+    def _select_page(
+        self, tenant_id: str, limit: int, before: int | None, tag: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        query = select(Memory).where(Memory.tenant_id == tenant_id)
+        if tag:
+            query = query.join(MemoryTag, MemoryTag.memory_seq == Memory.seq).where(
+                MemoryTag.tenant_id == tenant_id, MemoryTag.tag == tag
+            )
+        if before is not None:
+            query = query.where(Memory.seq < before)
+        query = query.order_by(Memory.seq.desc()).limit(limit + 1)
+        with self.sessions() as session:
+            rows = list(session.scalars(query))
+        page = rows[:limit]
+        next_cursor = encode_cursor(page[-1].seq) if len(rows) > limit else None
+        return [memory_to_dict(m) for m in page], next_cursor
+
+    async def delete(self, tenant_id: str, memory_id: str) -> None:
+        async with self._track("delete"):
+            deleted = await run_in_threadpool(self._delete, tenant_id, memory_id)
+            await self.cache.delete(self._cache_key(tenant_id, memory_id))
+            if deleted:
+                await self.invalidate_searches({tenant_id})
+            if not deleted:
+                raise ApiError(404, "not_found", f"memory {memory_id} does not exist")
+            self.on_write()
+
+    def _delete(self, tenant_id: str, memory_id: str) -> bool:
+        with self.sessions.begin() as session:
+            memory = session.scalar(
+                select(Memory).where(Memory.id == memory_id, Memory.tenant_id == tenant_id)
+            )
+            if memory is None:
+                return False
+            session.delete(memory)
+            session.add(
+                VectorOutbox(
+                    memory_id=memory_id,
+                    tenant_id=tenant_id,
+                    operation="delete",
+                    created_at=datetime.now(UTC),
+                    attempts=0,
+                )
+            )
+        return True
+
+    async def embed_query(self, text: str) -> list[float]:
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        key = f"emb:{self.embedder.name}:{self.embedder.dimension}:{digest}"
+        cached = await self.cache.get(key)
+        if cached is not None:
+            metrics.CACHE_HITS.labels("embedding").inc()
+            cached_vector: list[float] = np.frombuffer(cached, dtype=np.float32).tolist()
+            return cached_vector
+        metrics.CACHE_MISSES.labels("embedding").inc()
+        vector = (await run_in_threadpool(self.embedder.embed, [text]))[0]
+        await self.cache.set(key, np.asarray(vector, dtype=np.float32).tobytes(), self.cache_ttl_seconds)
+        return vector
+
+    @staticmethod
+    def _generation_key(tenant_id: str) -> str:
+        return f"gen:{tenant_id}"
+
+    async def _search_generation(self, tenant_id: str) -> str:
+        current = await self.cache.get(self._generation_key(tenant_id))
+        if current is not None:
+            return current.decode()
+        fresh = uuid.uuid4().hex
+        await self.cache.set(self._generation_key(tenant_id), fresh.encode(), GENERATION_TTL_SECONDS)
+        return fresh
+
+    async def invalidate_searches(self, tenant_ids: set[str]) -> None:
+        for tenant_id in tenant_ids:
+            await self.cache.delete(self._generation_key(tenant_id))
+
+    async def search(self, tenant_id: str, request: SearchRequest) -> list[dict[str, Any]]:
+        async with self._track("search"):
+            generation = await self._search_generation(tenant_id)
+            digest = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+            key = f"search:{tenant_id}:{generation}:{digest}"
+            cached = await self.cache.get(key)
+            if cached is not None:
+                metrics.CACHE_HITS.labels("memory").inc()
+                return list(json.loads(cached))
+            metrics.CACHE_MISSES.labels("memory").inc()
+            results = await self._search_uncached(tenant_id, request)
+            await self.cache.set(key, json.dumps(results).encode(), self.cache_ttl_seconds)
+            return results
+
+    async def _search_uncached(self, tenant_id: str, request: SearchRequest) -> list[dict[str, Any]]:
+        vector = await self.embed_query(request.query)
+        try:
+            hits = await run_in_threadpool(
+                self.vector_store.search,
+                tenant_id=tenant_id,
+                vector=vector,
+                top_k=request.top_k,
+                tags=request.tags,
+                metadata=request.metadata,
+                score_threshold=request.score_threshold,
+            )
+        except VectorStoreError as error:
+            raise VectorStoreUnavailableError from error
+        if not hits:
+            return []
+        rows = await run_in_threadpool(self._select_many, tenant_id, [memory_id for memory_id, _ in hits])
+        return [{**rows[memory_id], "score": score} for memory_id, score in hits if memory_id in rows]
+
+    def _select_many(self, tenant_id: str, memory_ids: list[str]) -> dict[str, dict[str, Any]]:
+        with self.sessions() as session:
+            memories = session.scalars(
+                select(Memory).where(Memory.tenant_id == tenant_id, Memory.id.in_(memory_ids))
+            )
+            return {m.id: memory_to_dict(m) for m in memories}

@@ -1,0 +1,89 @@
+"""Everything the app holds for its lifetime, built in ``lifespan`` and closed on shutdown."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import structlog
+from redis.asyncio import Redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from memory_api.core.config import Settings
+from memory_api.core.secrets import redis_url
+from memory_api.db.engine import build_database
+from memory_api.services.cache import Cache, InProcessCache, RedisCache
+from memory_api.services.embedder import Embedder, create_embedder
+from memory_api.services.keys import Principal
+from memory_api.services.memories import MemoryService
+from memory_api.services.outbox import OutboxRelay
+from memory_api.services.rate_limit import RateLimiter
+from memory_api.services.redis_gate import RedisGate
+from memory_api.services.vector_store import VectorStore, VectorStoreError
+
+log = structlog.get_logger("memory_api.state")
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    vector_store: VectorStore
+    embedder: Embedder
+    cache: Cache
+    limiter: RateLimiter
+    relay: OutboxRelay
+    memories: MemoryService
+    redis_gate: RedisGate | None
+    started: bool = False
+    auth_cache: dict[str, tuple[float, Principal]] = field(default_factory=dict)
+
+    def cached_principal(self, key_hash: str) -> Principal | None:
+        entry = self.auth_cache.get(key_hash)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def remember_principal(self, key_hash: str, principal: Principal) -> None:
+        if len(self.auth_cache) > 10_000:
+            self.auth_cache.clear()
+        self.auth_cache[key_hash] = (time.monotonic() + self.settings.auth_cache_ttl_seconds, principal)
+
+
+def build_state(settings: Settings) -> AppState:
+    engine, sessions = build_database(settings)
+    embedder = create_embedder(settings.embedder, settings.embedding_dim)
+    vector_store = VectorStore.from_settings(settings)
+    try:
+        vector_store.ensure_collection(embedder.dimension)
+    except VectorStoreError as error:
+        # Writes still work; the relay keeps trying and search answers 503 until then.
+        log.warning("vector_store_unavailable_at_start", error=str(error)[:200])
+    url = redis_url(settings)
+    gate: RedisGate | None = None
+    cache: Cache
+    if url:
+        client = Redis.from_url(
+            url,
+            socket_timeout=settings.redis_timeout_seconds,
+            socket_connect_timeout=settings.redis_timeout_seconds,
+            health_check_interval=30,
+        )
+        gate = RedisGate(client, settings.redis_retry_after_seconds)
+        cache = RedisCache(gate)
+    else:
+        cache = InProcessCache()
+    limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_per_hour, gate)
+    relay = OutboxRelay(sessions, vector_store, embedder, settings.outbox_poll_seconds)
+    memories = MemoryService(
+        sessions=sessions,
+        cache=cache,
+        vector_store=vector_store,
+        embedder=embedder,
+        cache_ttl_seconds=settings.cache_ttl_seconds,
+        on_write=relay.wake,
+    )
+    relay.on_applied = memories.invalidate_searches
+    return AppState(settings, engine, sessions, vector_store, embedder, cache, limiter, relay, memories, gate)

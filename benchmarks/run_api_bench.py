@@ -1,0 +1,256 @@
+"""Load benchmark of the memory API over loopback with wrk, next to a bare FastAPI endpoint.
+
+Starts both servers (one uvicorn worker each, same settings), seeds memories, then drives each
+scenario with wrk at a fixed concurrency and prints throughput and p50/p95/p99. Not a test: numbers
+depend on the machine. Usage: `make bench-api` or
+`uv run python benchmarks/run_api_bench.py --backend embedded --connections 32 --duration 10`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = Path(__file__).resolve().parent / "scenario.lua"
+WORDS = [
+    "harbour",
+    "ferry",
+    "timetable",
+    "invoice",
+    "garden",
+    "tomato",
+    "password",
+    "wifi",
+    "dentist",
+    "appointment",
+    "meeting",
+    "budget",
+    "report",
+    "kubernetes",
+    "cluster",
+    "upgrade",
+    "bicycle",
+    "repair",
+    "birthday",
+    "present",
+    "holiday",
+    "flight",
+    "hotel",
+    "booking",
+    "recipe",
+    "pasta",
+    "sauce",
+    "database",
+    "backup",
+    "restore",
+    "alert",
+    "pager",
+    "rotation",
+    "coffee",
+    "machine",
+    "filter",
+]
+
+
+def free_port() -> int:
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], health_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
+    )
+    try:
+        wait_http(health_url)
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def run_wrk(
+    port: int, scenario: str, env: dict[str, str], connections: int, duration: int
+) -> dict[str, float]:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    result = subprocess.run(
+        [
+            wrk,
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(SCRIPT),
+            f"http://127.0.0.1:{port}",
+        ],
+        env={**os.environ, **env, "SCENARIO": scenario},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(line for line in result.stdout.splitlines() if line.startswith('{"requests"'))
+    data = json.loads(line)
+    return {
+        "rps": data["requests"] / (data["duration_us"] / 1e6),
+        "p50": data["p50_us"] / 1000,
+        "p95": data["p95_us"] / 1000,
+        "p99": data["p99_us"] / 1000,
+        "errors": data["non_2xx"] + data["socket_errors"],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["embedded", "postgres_redis"], default="embedded")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
+    parser.add_argument("--seed-memories", type=int, default=1000)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="memory-api-bench-"))
+    python = sys.executable
+    api_port, bare_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "MEMORY_API_DATA_DIR": str(work / "data"),
+        "MEMORY_API_PORT": str(api_port),
+        "MEMORY_API_RATE_LIMIT_PER_MINUTE": "1000000000",
+        "MEMORY_API_RATE_LIMIT_PER_HOUR": "1000000000",
+        "MEMORY_API_LOG_LEVEL": "WARNING",
+    }
+    servers: list[object] = []
+    if args.backend == "postgres_redis":
+        sys.path.insert(0, str(ROOT))
+        from tests.app.servers import PostgresServer, RedisServer  # noqa: PLC0415
+
+        postgres, redis = PostgresServer(), RedisServer()
+        servers = [postgres, redis]
+        env["MEMORY_API_DATABASE_URL"] = postgres.create_database("bench")
+        env["MEMORY_API_REDIS_URL"] = redis.url
+    try:
+        key = json.loads(
+            subprocess.run(
+                [python, "-m", "memory_api.cli", "keys", "create", "--tenant", "bench"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )["api_key"]
+        headers = {"X-API-Key": key}
+        rng = random.Random(7)
+        queries = [" ".join(rng.sample(WORDS, 3)) for _ in range(200)]
+        (work / "queries.txt").write_text("\n".join(queries) + "\n")
+        bare_cmd = [
+            python,
+            "-m",
+            "uvicorn",
+            "benchmarks.bare_app:app",
+            "--port",
+            str(bare_port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
+        rows: dict[str, dict[str, float]] = {}
+        with server(bare_cmd, env, f"http://127.0.0.1:{bare_port}/bare"):
+            run_wrk(bare_port, "bare", {}, args.connections, 2)  # warm-up
+            rows["bare FastAPI GET"] = run_wrk(bare_port, "bare", {}, args.connections, args.duration)
+        api_cmd = [python, "-m", "memory_api.cli", "serve"]
+        with server(api_cmd, env, f"http://127.0.0.1:{api_port}/health/ready"):
+            base = f"http://127.0.0.1:{api_port}"
+            with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
+                ids = [
+                    client.post(
+                        "/v1/memories",
+                        json={"text": " ".join(rng.sample(WORDS, 8)), "tags": [rng.choice(["a", "b", "c"])]},
+                    ).json()["id"]
+                    for _ in range(args.seed_memories)
+                ]
+                probe = str(uuid.uuid4())
+                client.post("/v1/memories", json={"text": f"probe {probe}"})
+                deadline = time.monotonic() + 120
+                while not client.post("/v1/search", json={"query": probe, "top_k": 1}).json()["results"]:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("seeded memories did not become searchable")
+                    time.sleep(0.5)
+            (work / "ids.txt").write_text("\n".join(ids) + "\n")
+            scenario_env = {
+                "API_KEY": key,
+                "IDS_FILE": str(work / "ids.txt"),
+                "QUERIES_FILE": str(work / "queries.txt"),
+            }
+            run_wrk(api_port, "get", scenario_env, args.connections, 2)  # warm-up
+            with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+                for query in queries:  # fill the search cache once, as steady traffic would
+                    client.post("/v1/search", json={"query": query, "top_k": 10})
+            for label, scenario in (
+                ("GET /v1/memories/{id}", "get"),
+                ("POST /v1/search", "search"),
+                ("POST /v1/search uncached", "search_uncached"),
+                ("POST /v1/memories", "create"),
+            ):
+                rows[label] = run_wrk(api_port, scenario, scenario_env, args.connections, args.duration)
+    finally:
+        for running in servers:
+            running.destroy()  # type: ignore[attr-defined]
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(
+        f"\nmemory API benchmark: backend={args.backend}, 1 uvicorn worker, wrk -t1 -c{args.connections} "
+        f"-d{args.duration}s, {args.seed_memories} memories seeded, {os.cpu_count()} CPUs"
+    )
+    print(f"{'scenario':<24} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for label, row in rows.items():
+        print(
+            f"{label:<24} {row['rps']:>9.0f} {row['p50']:>8.2f} {row['p95']:>8.2f} {row['p99']:>8.2f} "
+            f"{int(row['errors']):>7}"
+        )
+    ratio = rows["GET /v1/memories/{id}"]["rps"] / rows["bare FastAPI GET"]["rps"]
+    print(
+        f"get-by-id / bare throughput: {ratio:.2f} (target >= 0.5); "
+        f"search p95: {rows['POST /v1/search']['p95']:.1f} ms (target < 50 ms)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
