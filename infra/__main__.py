@@ -5,6 +5,7 @@ import pulumi
 from infra import config
 from infra.components.eks import EksCluster, EksClusterArgs
 from infra.components.network import Network, NetworkArgs
+from infra.components.observability import Observability, ObservabilityArgs
 
 stack = config.load()
 tags = stack.tags.as_dict()
@@ -22,7 +23,19 @@ cluster = EksCluster(
         tags=tags,
     ),
 )
+observability = Observability(
+    prefix,
+    ObservabilityArgs(
+        config=stack.observability,
+        cluster=cluster,
+        cluster_label=prefix,
+        region=stack.primary_region,
+        alert_receivers=config.load_alert_receivers(),
+        tags=tags,
+    ),
+)
 
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
+pulumi.export("otlpEndpoint", observability.otlp_grpc_endpoint)

@@ -9,6 +9,9 @@ from typing import Any
 import kubernetes_validate
 import yaml
 
+REDACTED = "[secret]"
+REDACTED_ANNOTATION = "offline-plan/redacted-secret-fields"
+
 
 @dataclass(frozen=True)
 class Manifest:
@@ -28,8 +31,22 @@ def kubernetes_objects(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         body = {key: value for key, value in resource["inputs"].items() if not key.startswith("__")}
         if "apiVersion" in body and "kind" in body:
-            objects.append(body)
+            objects.append(_mark_redacted(body))
     return objects
+
+
+def _mark_redacted(body: dict[str, Any]) -> dict[str, Any]:
+    """A Secret whose data is a Pulumi secret is recorded as one marker; keep the manifest well-formed.
+
+    The redacted fields become empty maps and an annotation names them, so the file stays a valid
+    Secret and says plainly that its content was withheld.
+    """
+    redacted = [key for key in ("data", "stringData") if body.get(key) == REDACTED]
+    if not redacted:
+        return body
+    metadata = dict(body.get("metadata") or {})
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), REDACTED_ANNOTATION: ",".join(redacted)}
+    return {**body, "metadata": metadata, **dict.fromkeys(redacted, {})}
 
 
 def write_manifests(objects: list[dict[str, Any]], folder: Path) -> list[Manifest]:

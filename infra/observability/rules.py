@@ -247,7 +247,7 @@ def service_level_objectives(settings: RuleSettings) -> tuple[Slo, ...]:
     )
 
 
-def _alert(  # noqa: PLR0917 (name, expr, severity, summary, description read in order)
+def _alert(
     settings: RuleSettings,
     name: str,
     expr: str,
