@@ -46,7 +46,7 @@ def _mark_redacted(body: dict[str, Any]) -> dict[str, Any]:
         return body
     metadata = dict(body.get("metadata") or {})
     metadata["annotations"] = {**(metadata.get("annotations") or {}), REDACTED_ANNOTATION: ",".join(redacted)}
-    return {**body, "metadata": metadata, **dict.fromkeys(redacted, {})}
+    return {**body, "metadata": metadata, **{key: {} for key in redacted}}
 
 
 def write_manifests(objects: list[dict[str, Any]], folder: Path) -> list[Manifest]:

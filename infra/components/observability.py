@@ -68,8 +68,8 @@ from infra.tagging import aws_tags, k8s_labels
 
 NAMESPACE = "monitoring"
 AGENTS_NAMESPACE = "monitoring-agents"
-ALERTMANAGER_CONFIG_SECRET = "alertmanager-memory-platform"
-GRAFANA_ADMIN_SECRET = "grafana-admin"
+ALERTMANAGER_CONFIG_SECRET = "alertmanager-memory-platform"  # noqa: S105 - a Secret name
+GRAFANA_ADMIN_SECRET = "grafana-admin"  # noqa: S105 - a Secret name
 LOKI_SERVICE_ACCOUNT = "loki"
 COMPONENT = "observability"
 _PSS = "pod-security.kubernetes.io"
