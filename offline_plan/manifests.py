@@ -76,3 +76,34 @@ def validate(manifests: list[Manifest], kubernetes_version: str) -> list[str]:
             location = ".".join(str(part) for part in error.path) or "(root)"
             problems.append(f"{manifest.path}: {location}: {error.message}")
     return problems
+
+
+PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+
+
+class _PlainDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def write_prometheus_rules(resources: list[dict[str, Any]], folder: Path) -> list[Path]:
+    """Each recorded PrometheusRule's `spec` as a Prometheus rule file `<name>.yaml` (promtool-checkable).
+
+    A PrometheusRule's spec is exactly a rule file (`groups: [...]`), so Prometheus, `promtool check
+    rules` and reviewers read the same text the operator will load. Secret or unknown specs are skipped.
+    """
+    written = []
+    for resource in resources:
+        if resource["type"] != PROMETHEUS_RULE:
+            continue
+        spec = resource["inputs"].get("spec")
+        if not isinstance(spec, dict) or "groups" not in spec:
+            continue
+        name = str((resource["inputs"].get("metadata") or {}).get("name") or resource["name"])
+        path = folder / f"{name}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            yaml.dump({"groups": spec["groups"]}, Dumper=_PlainDumper, sort_keys=False, width=1_000_000)
+        )
+        written.append(path)
+    return written
