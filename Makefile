@@ -3,8 +3,10 @@ SHELL := /bin/bash
 UV_VERSION := 0.13.8
 STACK ?= staging
 UV := uv
+# Root installs Debian packages directly; a CI runner user goes through sudo.
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: help setup system-packages test lint plan schema
+.PHONY: help setup system-packages test lint plan schema report
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -13,8 +15,8 @@ setup: ## Install uv and the locked Python dependencies into .venv
 	@command -v $(UV) >/dev/null 2>&1 && $(UV) --version | grep -q "$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --locked
 
-system-packages: ## Install the Debian servers the tests run for real (PostgreSQL, Redis, promtool, amtool)
-	bash scripts/system-packages.sh
+system-packages: ## Install the Debian servers the tests run for real (PostgreSQL, Redis, promtool, amtool, Graphviz)
+	$(SUDO) bash scripts/system-packages.sh
 
 test: setup system-packages ## Run every test (lint, types, unit, mock, real-server and end-to-end)
 	$(UV) run --no-sync pytest
@@ -29,3 +31,10 @@ plan: setup ## Offline plan of STACK (default staging): `make plan STACK=product
 
 schema: setup ## Regenerate schema/stack-config.schema.json from the StackConfig model
 	$(UV) run --no-sync python -c "import json; from infra.config import stack_file_schema; print(json.dumps(stack_file_schema(), indent=2))" > schema/stack-config.schema.json
+
+report: setup ## Offline plans (with the policy check) of both stacks and their review reports in report/<stack>/
+	@status=0; for stack in staging production; do \
+	  $(UV) run --no-sync offline-plan --stack $$stack --policy-pack policies \
+	    --policy-config policies/config/$$stack.json > /dev/null || status=$$?; \
+	  $(UV) run --no-sync plan-report out/$$stack/resources.json --out report/$$stack || status=$$?; \
+	done; exit $$status

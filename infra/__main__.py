@@ -3,9 +3,12 @@
 import pulumi
 
 from infra import config
+from infra.components.aurora import AuroraPostgres, AuroraPostgresArgs
+from infra.components.disaster_recovery import DisasterRecovery, DisasterRecoveryArgs
 from infra.components.eks import EksCluster, EksClusterArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.observability import Observability, ObservabilityArgs
+from infra.components.redis import RedisCache, RedisCacheArgs
 
 stack = config.load()
 tags = stack.tags.as_dict()
@@ -39,3 +42,53 @@ pulumi.export("vpcId", network.vpc_id)
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
 pulumi.export("otlpEndpoint", observability.otlp_grpc_endpoint)
+database = AuroraPostgres(
+    prefix,
+    AuroraPostgresArgs(
+        config=stack.database,
+        vpc_id=network.vpc_id,
+        subnet_ids=network.isolated_subnet_ids,
+        availability_zones=network.availability_zones,
+        client_security_group_id=cluster.security_group_id,
+        global_database=stack.dr.enabled,
+        tags=tags,
+    ),
+)
+cache = RedisCache(
+    prefix,
+    RedisCacheArgs(
+        config=stack.cache,
+        vpc_id=network.vpc_id,
+        subnet_ids=network.isolated_subnet_ids,
+        availability_zones=network.availability_zones,
+        client_security_group_id=cluster.security_group_id,
+        tags=tags,
+    ),
+)
+pulumi.export(
+    "database",
+    {
+        "writerEndpoint": database.writer_endpoint,
+        "readerEndpoint": database.reader_endpoint,
+        "port": database.port,
+        "secretArn": database.secret_arn,
+    },
+)
+pulumi.export(
+    "cache", {"endpoint": cache.endpoint, "port": cache.port, "authSecretArn": cache.auth_secret_arn}
+)
+
+if stack.dr.enabled:
+    disaster_recovery = DisasterRecovery(
+        prefix,
+        DisasterRecoveryArgs(
+            config=stack.dr,
+            primary_region=stack.primary_region,
+            database=stack.database,
+            primary_cluster_arn=database.cluster_arn,
+            primary_cluster_identifier=database.cluster_identifier,
+            primary_writer=database.instances[0],
+            tags=tags,
+        ),
+    )
+    pulumi.export("disasterRecovery", disaster_recovery.outputs)

@@ -38,6 +38,8 @@ REQUIRED_TAGS = ("owner", "cost-center", "environment")
 # out on purpose until the images and the cost table cover them.
 INSTANCE_FAMILIES = frozenset({"t3", "m5", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "r6i", "r7i", "x2idn"})
 BURSTABLE_FAMILIES = frozenset({"t3", "t4g"})
+# Aurora global databases run only on memory-optimised classes (db.r*, db.x2g), never burstable db.t*.
+GLOBAL_DATABASE_FAMILY_PREFIXES = ("r5", "r6", "r7", "r8", "x2")
 EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 SUPPORTED_EKS_VERSIONS = ("1.34", "1.35", "1.36")
 
@@ -80,6 +82,7 @@ Cidr = Annotated[str, AfterValidator(_cidr)]
 class NatStrategy(StrEnum):
     ONE_PER_AZ = "one_per_az"
     SINGLE = "single"
+    NONE = "none"
 
 
 class TaintEffect(StrEnum):
@@ -160,7 +163,10 @@ class NetworkConfig(_Model):
     az_count: int = Field(default=3, ge=2, le=4, description="Availability zones to spread over.")
     nat_strategy: NatStrategy = Field(
         default=NatStrategy.ONE_PER_AZ,
-        description="one_per_az survives an AZ outage; single is cheaper for non-production.",
+        description=(
+            "one_per_az survives an AZ outage; single is cheaper for non-production; "
+            "none (DR standby VPC only) gives private subnets no internet egress."
+        ),
     )
     flow_log_retention_days: int = Field(
         default=365, ge=1, description="CloudWatch retention of VPC flow logs."
@@ -224,12 +230,226 @@ class ClusterConfig(_Model):
         return value
 
 
+class ReaderAutoscalingConfig(_Model):
+    """Application Auto Scaling of Aurora readers on their average CPU."""
+
+    max_readers: int = Field(ge=1, le=15, description="Most readers auto scaling may run.")
+    target_cpu_percent: int = Field(default=60, ge=10, le=90, description="Average reader CPU to hold.")
+    scale_in_cooldown_seconds: int = Field(default=300, ge=0, description="Wait after removing a reader.")
+    scale_out_cooldown_seconds: int = Field(default=120, ge=0, description="Wait after adding a reader.")
+
+
+class DatabaseConfig(_Model):
+    """The Aurora PostgreSQL cluster of the primary region."""
+
+    engine_version: str = Field(
+        default="16.6", description="Aurora PostgreSQL version, pinned (16.x or 17.x); upgrades are explicit."
+    )
+    instance_class: str = Field(
+        default="db.r6g.large", description="Instance class of the writer and every reader."
+    )
+    reader_count: int = Field(default=2, ge=0, le=15, description="Readers besides the writer.")
+    reader_autoscaling: ReaderAutoscalingConfig | None = Field(
+        default=None, description="Scale readers on CPU between readerCount and maxReaders; off if absent."
+    )
+    database_name: str = Field(
+        default="memory", pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Database created in the cluster."
+    )
+    master_username: str = Field(
+        default="memory_admin",
+        pattern=r"^[a-z][a-z0-9_]{0,15}$",
+        description="Master user name; its password lives only in Secrets Manager.",
+    )
+    backup_retention_days: int = Field(
+        default=35, ge=1, le=35, description="Days of automated backups (point-in-time recovery)."
+    )
+    backup_window: str = Field(
+        default="03:00-04:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$", description="Daily UTC backup window."
+    )
+    maintenance_window: str = Field(
+        default="sun:04:30-sun:05:30",
+        pattern=r"^[a-z]{3}:\d{2}:\d{2}-[a-z]{3}:\d{2}:\d{2}$",
+        description="Weekly UTC maintenance window; must not overlap the backup window.",
+    )
+    deletion_protection: bool = Field(default=True, description="Refuse deletion of the cluster.")
+    final_snapshot: bool = Field(default=True, description="Take a snapshot when the cluster is deleted.")
+    performance_insights_retention_days: int = Field(
+        default=7, description="7 (free tier) or a multiple of 31 up to 731."
+    )
+    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = Field(
+        default=60, description="Enhanced monitoring interval."
+    )
+    log_retention_days: int = Field(default=365, ge=1, description="Retention of the postgresql log group.")
+    slow_query_ms: int = Field(
+        default=500, ge=0, description="Statements slower than this are logged (log_min_duration_statement)."
+    )
+
+    @field_validator("engine_version")
+    @classmethod
+    def _pinned_supported_version(cls, value: str) -> str:
+        if not re.fullmatch(r"1[67]\.\d+", value):
+            raise ValueError(f"'{value}' is not a pinned Aurora PostgreSQL 16.x or 17.x version like '16.6'")
+        return value
+
+    @field_validator("instance_class")
+    @classmethod
+    def _db_instance_class(cls, value: str) -> str:
+        if not re.fullmatch(r"db\.[a-z][a-z0-9-]*\.[0-9]*x?[a-z]+", value):
+            raise ValueError(f"'{value}' is not an RDS instance class like 'db.r6g.large'")
+        return value
+
+    @field_validator("performance_insights_retention_days")
+    @classmethod
+    def _insights_retention(cls, value: int) -> int:
+        if value != 7 and not (value % 31 == 0 and 31 <= value <= 731):
+            raise ValueError(f"{value} is not allowed; use 7 or a multiple of 31 between 31 and 731")
+        return value
+
+    @model_validator(mode="after")
+    def _autoscaling_above_readers(self) -> Self:
+        scaling = self.reader_autoscaling
+        if scaling is not None and scaling.max_readers < max(self.reader_count, 1):
+            raise ValueError(
+                f"readerAutoscaling.maxReaders ({scaling.max_readers}) must be at least "
+                f"readerCount ({self.reader_count}) and 1"
+            )
+        return self
+
+    @property
+    def engine_major(self) -> str:
+        return self.engine_version.split(".", 1)[0]
+
+    @property
+    def instance_family(self) -> str:
+        return self.instance_class.split(".")[1]
+
+
+class CacheEngine(StrEnum):
+    REDIS = "redis"
+    VALKEY = "valkey"
+
+
+class CacheConfig(_Model):
+    """The ElastiCache replication group."""
+
+    engine: CacheEngine = Field(default=CacheEngine.REDIS, description="redis or valkey.")
+    engine_version: str = Field(default="7.1", description="Engine version, 7.x (redis) or 7.x/8.x (valkey).")
+    node_type: str = Field(default="cache.r7g.large", description="Node type of every cache node.")
+    nodes_per_shard: int = Field(
+        default=3,
+        ge=1,
+        le=6,
+        description="Primary plus replicas in each shard (the whole group without cluster mode).",
+    )
+    cluster_mode: bool = Field(default=False, description="Shard the keyspace (Redis cluster mode).")
+    shard_count: int = Field(default=1, ge=1, le=500, description="Shards; more than 1 needs clusterMode.")
+    multi_az: bool = Field(
+        default=True, description="Replicas in other AZs with automatic failover; needs 2+ nodes per shard."
+    )
+    snapshot_retention_days: int = Field(default=7, ge=0, le=35, description="Days of daily snapshots.")
+    snapshot_window: str = Field(
+        default="02:00-03:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$", description="Daily UTC snapshot window."
+    )
+    maintenance_window: str = Field(
+        default="sun:05:30-sun:06:30",
+        pattern=r"^[a-z]{3}:\d{2}:\d{2}-[a-z]{3}:\d{2}:\d{2}$",
+        description="Weekly UTC maintenance window.",
+    )
+    log_retention_days: int = Field(default=365, ge=1, description="Retention of the slow-log group.")
+
+    @field_validator("engine_version")
+    @classmethod
+    def _major_seven_or_later(cls, value: str) -> str:
+        if not re.fullmatch(r"[78]\.\d+", value):
+            raise ValueError(f"'{value}' is not a 7.x or 8.x engine version like '7.1'")
+        return value
+
+    @field_validator("node_type")
+    @classmethod
+    def _cache_node_type(cls, value: str) -> str:
+        if not re.fullmatch(r"cache\.[a-z][a-z0-9-]*\.[0-9]*x?[a-z]+", value):
+            raise ValueError(f"'{value}' is not an ElastiCache node type like 'cache.r7g.large'")
+        return value
+
+    @model_validator(mode="after")
+    def _topology(self) -> Self:
+        if self.multi_az and self.nodes_per_shard < 2:
+            raise ValueError(
+                f"multiAz needs a replica to fail over to, but nodesPerShard is {self.nodes_per_shard}; "
+                "set nodesPerShard to 2 or more, or multiAz to false"
+            )
+        if self.shard_count > 1 and not self.cluster_mode:
+            raise ValueError(f"shardCount is {self.shard_count}; more than one shard needs clusterMode: true")
+        if self.cluster_mode and self.engine == CacheEngine.REDIS and self.nodes_per_shard < 2:
+            raise ValueError("clusterMode needs nodesPerShard >= 2 (automatic failover is required)")
+        return self
+
+    @property
+    def automatic_failover(self) -> bool:
+        return self.multi_az or self.cluster_mode
+
+
+class FailoverDnsConfig(_Model):
+    """Route 53 failover records for the API hostname."""
+
+    hosted_zone_id: str = Field(pattern=r"^Z[A-Z0-9]{1,31}$", description="Route 53 hosted zone id.")
+    api_hostname: str = Field(
+        pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$", description="Public API name, e.g. 'api.memory.example.com'."
+    )
+    primary_api_target: str = Field(description="DNS name of the primary region's API load balancer.")
+    dr_api_target: str = Field(description="DNS name of the DR region's API load balancer.")
+    health_check_path: str = Field(default="/health", pattern=r"^/", description="HTTPS path probed.")
+
+
 class DisasterRecoveryConfig(_Model):
     """Replicas in a second region; off by default."""
 
     enabled: bool = Field(default=False, description="Create the DR region's replicas.")
     region: str | None = Field(default=None, description="AWS region of the replicas.")
     vpc_cidr: Cidr = Field(default="10.30.0.0/16", description="VPC CIDR in the DR region.")
+    az_count: int = Field(default=2, ge=2, le=4, description="AZs of the DR VPC (Aurora needs 2).")
+    nat_strategy: NatStrategy = Field(
+        default=NatStrategy.NONE,
+        description="NAT in the DR VPC; none while it only holds the standby database (no cost).",
+    )
+    flow_log_retention_days: int = Field(default=90, ge=1, description="Retention of the DR VPC flow logs.")
+    rpo_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=1440,
+        description="Recovery point objective the operator tooling checks replication lag against.",
+    )
+    backup_retention_days: int = Field(
+        default=35, ge=1, description="Days AWS Backup keeps recovery points in either vault."
+    )
+    backup_schedule: str = Field(
+        default="cron(0 5 * * ? *)", pattern=r"^cron\(.+\)$", description="AWS Backup schedule (UTC cron)."
+    )
+    bucket_transition_days: int = Field(
+        default=30, ge=30, description="Days before backup objects move to Standard-IA."
+    )
+    bucket_glacier_days: int = Field(default=90, ge=60, description="Days before they move to Glacier.")
+    bucket_expiry_days: int = Field(default=365, ge=1, description="Days before backup objects expire.")
+    dns: FailoverDnsConfig | None = Field(
+        default=None, description="Route 53 failover for the API hostname; off if absent."
+    )
+
+    @model_validator(mode="after")
+    def _lifecycle_ordered(self) -> Self:
+        if not self.bucket_transition_days < self.bucket_glacier_days < self.bucket_expiry_days:
+            raise ValueError(
+                "bucketTransitionDays < bucketGlacierDays < bucketExpiryDays must hold, got "
+                f"{self.bucket_transition_days}, {self.bucket_glacier_days}, {self.bucket_expiry_days}"
+            )
+        return self
+
+    def network_config(self) -> NetworkConfig:
+        return NetworkConfig(
+            vpc_cidr=self.vpc_cidr,
+            az_count=self.az_count,
+            nat_strategy=self.nat_strategy,
+            flow_log_retention_days=self.flow_log_retention_days,
+        )
 
 
 class AlertRoutingConfig(_Model):
@@ -341,6 +561,8 @@ class StackConfig(_Model):
     node_pools: tuple[NodePool, ...] = Field(
         default_factory=_reference_pools, description="EKS managed node groups."
     )
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="Aurora PostgreSQL.")
+    cache: CacheConfig = Field(default_factory=CacheConfig, description="ElastiCache Redis/Valkey.")
     dr: DisasterRecoveryConfig = Field(
         default_factory=DisasterRecoveryConfig, description="Disaster-recovery replicas."
     )
@@ -364,7 +586,21 @@ class StackConfig(_Model):
             raise ValueError(f"nodePools names must be unique, got {names}")
         if not any(pool.name == "application" for pool in self.node_pools):
             raise ValueError("nodePools must include an 'application' pool for the memory API")
+        if self.network.nat_strategy == NatStrategy.NONE:
+            raise ValueError(
+                "network.natStrategy 'none' leaves the EKS nodes without egress; "
+                "use single or one_per_az ('none' is for dr.natStrategy)"
+            )
+        if self.environment == "production":
+            self._production_safeguards()
         if self.dr.enabled:
+            family = self.database.instance_family
+            if not family.startswith(GLOBAL_DATABASE_FAMILY_PREFIXES):
+                raise ValueError(
+                    f"database.instanceClass '{self.database.instance_class}' cannot join an Aurora global "
+                    "database (dr.enabled is true); global databases need a memory-optimised class such as "
+                    "db.r6g, db.r7g, db.r6i or db.r5, burstable db.t* classes are not allowed"
+                )
             if self.dr.region is None:
                 raise ValueError("dr.region is required when dr.enabled is true, e.g. 'us-west-2'")
             _region(self.dr.region)
@@ -378,6 +614,24 @@ class StackConfig(_Model):
                     "pick non-overlapping ranges so the regions can be peered"
                 )
         return self
+
+    def _production_safeguards(self) -> None:
+        database, cache = self.database, self.cache
+        if database.backup_retention_days < 7:
+            raise ValueError(
+                f"database.backupRetentionDays is {database.backup_retention_days}; "
+                "production keeps at least 7 days of point-in-time recovery"
+            )
+        if not database.deletion_protection or not database.final_snapshot:
+            raise ValueError(
+                "database.deletionProtection and database.finalSnapshot must be true in production"
+            )
+        if database.reader_count < 1:
+            raise ValueError(
+                "database.readerCount must be at least 1 in production so the writer can fail over"
+            )
+        if not cache.multi_az:
+            raise ValueError("cache.multiAz must be true in production (automatic failover across AZs)")
 
     @property
     def stack_prefix(self) -> str:
@@ -408,6 +662,8 @@ _TOP_LEVEL_KEYS = {
     "network": "network",
     "cluster": "cluster",
     "nodePools": "node_pools",
+    "database": "database",
+    "cache": "cache",
     "dr": "dr",
     "observability": "observability",
 }

@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         err.write("error: Kubernetes manifests failed schema validation:\n" + "\n".join(problems) + "\n")
         return EXIT_INVALID_MANIFESTS
-    if policy and any(v["enforcement_level"] == "mandatory" for v in policy["violations"]):
+    if policy and any(v["enforcementLevel"] == "mandatory" for v in policy["violations"]):
         err.write("error: mandatory policies are violated; see the policy check above\n")
         return EXIT_POLICY_VIOLATION
     return 0

@@ -29,6 +29,11 @@ def short_hash(*parts: str) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:12]
 
 
+def fake_password(name: str) -> str:
+    """The `result` of a mocked RandomPassword: recognisable, so tests can prove it never leaks."""
+    return f"OfflinePlanFakeSecret-{short_hash('password', name)}"
+
+
 class PlanMocks(pulumi.runtime.Mocks):
     """Resource state and invoke results of a plausible AWS account, derived from names alone."""
 
@@ -102,6 +107,9 @@ class PlanMocks(pulumi.runtime.Mocks):
         if args.typ.startswith("aws:"):
             region = state.get("region") or self._region(args.provider)
             return resource_id, _aws_state(args.typ, args.name, resource_id, state, region)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state.setdefault("result", fake_password(args.name))
+            state.setdefault("bcryptHash", f"$2a$10${short_hash('bcrypt', args.name)}")
         return resource_id, state
 
     def _region(self, provider_ref: str | None) -> str:
@@ -139,7 +147,8 @@ def _kubernetes_state(name: str, state: dict[str, Any]) -> dict[str, Any]:
 
 def _eks_cluster(physical: str, _id: str, state: dict[str, Any], region: str) -> dict[str, Any]:
     oidc_id = short_hash(physical).upper()
-    vpc_config = dict(state.get("vpcConfig") or {})
+    # Amend the input block in place: `_aws_state` only adds keys the state does not have yet.
+    vpc_config = state.setdefault("vpcConfig", {})
     vpc_config.setdefault("clusterSecurityGroupId", f"sg-{short_hash(physical, 'cluster')[:17]}")
     vpc_config.setdefault("vpcId", "vpc-0offlineplan")
     return {

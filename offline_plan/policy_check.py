@@ -19,7 +19,7 @@ import json
 import re
 import runpy
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from inspect import isawaitable
 from pathlib import Path
 from typing import Any
@@ -429,7 +429,19 @@ def has_mandatory(violations: Sequence[Violation]) -> bool:
 
 
 def violations_to_json(violations: Sequence[Violation]) -> list[dict[str, Any]]:
-    return [asdict(v) for v in violations]
+    """Violations as the plan JSON carries them (camelCase, like the rest of resources.json)."""
+    return [
+        {
+            "policy": v.policy_name,
+            "enforcementLevel": v.enforcement_level,
+            "severity": v.severity,
+            "urn": v.urn,
+            "message": v.message,
+            "remediation": v.remediation,
+            "description": v.description,
+        }
+        for v in violations
+    ]
 
 
 def format_violations(violations: Sequence[Violation]) -> str:

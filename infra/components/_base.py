@@ -36,10 +36,15 @@ def encryption_key(
     tags: dict[str, str],
     parent: pulumi.Resource,
     service_statements: list[dict[str, Any]] | None = None,
+    provider: pulumi.ProviderResource | None = None,
 ) -> aws.kms.Key:
-    """A rotated customer-managed KMS key whose policy admits the account and the named services."""
-    identity = aws.get_caller_identity()
-    partition = aws.get_partition().partition
+    """A rotated customer-managed KMS key whose policy admits the account and the named services.
+
+    `provider` puts the key in another region; without it the key uses the parent's provider.
+    """
+    invoke = pulumi.InvokeOptions(parent=parent, provider=provider)
+    identity = aws.get_caller_identity(opts=invoke)
+    partition = aws.get_partition(opts=invoke).partition
     root = f"arn:{partition}:iam::{identity.account_id}:root"
     statements: list[dict[str, Any]] = [
         {
@@ -59,13 +64,13 @@ def encryption_key(
         deletion_window_in_days=30,
         policy=policy_json(statements),
         tags=aws_tags(tags, name),
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
     )
     aws.kms.Alias(
         f"{name}-alias",
         name=f"alias/{name}",
         target_key_id=key.key_id,
-        opts=pulumi.ResourceOptions(parent=key),
+        opts=pulumi.ResourceOptions(parent=key, provider=provider),
     )
     return key
 

@@ -3,7 +3,9 @@
 Creates, per availability zone, a public subnet (load balancers, NAT gateways), a private subnet
 (EKS nodes and pods; large, because the VPC CNI gives every pod a VPC address) and an isolated
 subnet with no route to the internet (Aurora, ElastiCache). NAT is one gateway per AZ (an AZ
-outage does not cut the others off) or a single gateway for cheaper non-production stacks. An S3
+outage does not cut the others off), a single gateway for cheaper non-production stacks, or none
+for a standby VPC that holds only databases (the DR region; private subnets then have no
+default route until NAT is switched on at failover). An S3
 gateway endpoint keeps image-layer and backup traffic off the NAT gateways, the default security
 group is emptied, and VPC flow logs go to a CloudWatch log group encrypted with its own key.
 """
@@ -123,7 +125,11 @@ class Network(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=public_routes),
             )
 
-        nat_zones = zones if config.nat_strategy == NatStrategy.ONE_PER_AZ else zones[:1]
+        nat_zones = {
+            NatStrategy.ONE_PER_AZ: zones,
+            NatStrategy.SINGLE: zones[:1],
+            NatStrategy.NONE: [],
+        }[NatStrategy(config.nat_strategy)]
         nats = []
         for zone, subnet in zip(nat_zones, public, strict=False):
             address = aws.ec2.Eip(
@@ -147,14 +153,15 @@ class Network(pulumi.ComponentResource):
                 tags=aws_tags(tags, f"{name}-private-rt-{zone}"),
                 opts=in_vpc,
             )
-            nat = nats[index] if config.nat_strategy == NatStrategy.ONE_PER_AZ else nats[0]
-            aws.ec2.Route(
-                f"{name}-private-default-{zone}",
-                route_table_id=table.id,
-                destination_cidr_block="0.0.0.0/0",
-                nat_gateway_id=nat.id,
-                opts=pulumi.ResourceOptions(parent=table),
-            )
+            if nats:
+                nat = nats[index] if config.nat_strategy == NatStrategy.ONE_PER_AZ else nats[0]
+                aws.ec2.Route(
+                    f"{name}-private-default-{zone}",
+                    route_table_id=table.id,
+                    destination_cidr_block="0.0.0.0/0",
+                    nat_gateway_id=nat.id,
+                    opts=pulumi.ResourceOptions(parent=table),
+                )
             aws.ec2.RouteTableAssociation(
                 f"{name}-private-{zone}",
                 subnet_id=subnet.id,

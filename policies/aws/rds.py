@@ -190,10 +190,27 @@ cluster_tls_enforced = resource_policy(
 )
 
 
+def _global_secondaries(resources: Sequence[PolicyResource]) -> set[str]:
+    """Clusters that join a global database without being its source (the primary)."""
+    sources = {
+        dependency.urn
+        for r in resources
+        if r.resource_type == GLOBAL_CLUSTER
+        for dependency in r.property_dependencies.get("sourceDbClusterIdentifier", [])
+    }
+    return {
+        r.urn
+        for r in resources
+        if r.resource_type == CLUSTER
+        and is_set(r.props.get("globalClusterIdentifier"))
+        and r.urn not in sources
+    }
+
+
 def _multi_az(
     resources: Sequence[PolicyResource], config: Mapping[str, Any]
 ) -> Iterator[tuple[str, str | None]]:
-    minimum = int(config.get("minInstances", 2))
+    secondaries = _global_secondaries(resources)
     clusters = {r.urn: r for r in resources if r.resource_type == CLUSTER}
     members: dict[str, list[PolicyResource]] = {urn: [] for urn in clusters}
     for resource in resources:
@@ -202,6 +219,8 @@ def _multi_az(
                 members[cluster.urn].append(resource)
     for urn, instances in members.items():
         cluster = clusters[urn]
+        # A global secondary is a standby: one instance makes it promotable; readers follow failover.
+        minimum = int(config.get("minSecondaryInstances" if urn in secondaries else "minInstances", 2))
         zones = {str(zone) for i in instances if (zone := i.props.get("availabilityZone"))}
         if len(instances) < minimum:
             yield (
@@ -220,7 +239,10 @@ cluster_multi_az = stack_policy(
     remediation="Create at least minInstances aws.rds.ClusterInstance resources for the cluster, in different AZs.",
     check=_multi_az,
     enforcement_level=ADVISORY,
-    config={"minInstances": {"type": "integer", "minimum": 1, "default": 2}},
+    config={
+        "minInstances": {"type": "integer", "minimum": 1, "default": 2},
+        "minSecondaryInstances": {"type": "integer", "minimum": 1, "default": 1},
+    },
 )
 
 POLICIES = [

@@ -12,10 +12,16 @@ from offline_plan.runner import Plan
 from tests.conftest import by_urn, of_type
 
 REQUIRED_TAGS = {"owner", "cost-center", "environment"}
+DR_COMPONENT = "memory-platform:dr:DisasterRecovery"
 
 
 def inputs_of(plan: Plan, resource_type: str) -> list[dict[str, Any]]:
     return [resource["inputs"] for resource in of_type(plan, resource_type)]
+
+
+def primary_inputs_of(plan: Plan, resource_type: str) -> list[dict[str, Any]]:
+    """Like `inputs_of`, leaving out the DR region's standby network (see test_data_tier.py)."""
+    return [r["inputs"] for r in of_type(plan, resource_type) if DR_COMPONENT not in r["urn"]]
 
 
 @cache
@@ -48,7 +54,7 @@ def test_staging_has_a_single_nat(staging_plan: Plan) -> None:
 
 def test_subnet_tiers_per_zone(stack_plan: Plan) -> None:
     zones = 3 if stack_plan.stack == "production" else 2
-    tiers = [s["tags"]["tier"] for s in inputs_of(stack_plan, "aws:ec2/subnet:Subnet")]
+    tiers = [s["tags"]["tier"] for s in primary_inputs_of(stack_plan, "aws:ec2/subnet:Subnet")]
     assert sorted(tiers) == sorted(["public", "private", "isolated"] * zones)
     for subnet in inputs_of(stack_plan, "aws:ec2/subnet:Subnet"):
         assert subnet["mapPublicIpOnLaunch"] is False
@@ -68,7 +74,7 @@ def test_isolated_subnets_have_no_internet_route(stack_plan: Plan) -> None:
         if resources[dep]["inputs"]["tags"]["tier"] == "isolated"
         for dep in assoc["propertyDependencies"]["routeTableId"]
     }
-    assert len(isolated_tables) == 1
+    assert len(isolated_tables) == (2 if stack_plan.stack == "production" else 1)  # + DR standby VPC
     routes_into = [
         route
         for route in of_type(stack_plan, "aws:ec2/route:Route")
@@ -78,9 +84,9 @@ def test_isolated_subnets_have_no_internet_route(stack_plan: Plan) -> None:
 
 
 def test_flow_logs_are_on_and_encrypted(stack_plan: Plan) -> None:
-    [flow_log] = inputs_of(stack_plan, "aws:ec2/flowLog:FlowLog")
+    [flow_log] = primary_inputs_of(stack_plan, "aws:ec2/flowLog:FlowLog")
     assert flow_log["trafficType"] == "ALL"
-    groups = {g["name"]: g for g in inputs_of(stack_plan, "aws:cloudwatch/logGroup:LogGroup")}
+    groups = {g["name"]: g for g in primary_inputs_of(stack_plan, "aws:cloudwatch/logGroup:LogGroup")}
     group = next(g for name, g in groups.items() if name.endswith("/flow-logs"))
     assert group["kmsKeyId"].startswith("arn:aws:kms:")
     assert group["retentionInDays"] == (365 if stack_plan.stack == "production" else 30)

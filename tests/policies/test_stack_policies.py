@@ -116,3 +116,29 @@ def test_stack_tags_and_count() -> None:
     assert run_policy(
         "stack-all-resource-count-sanity", many, {"stack-all-resource-count-sanity": {"maxPerType": 4}}
     )
+
+
+def test_a_global_secondary_needs_only_one_instance_but_the_primary_two() -> None:
+    primary = record("aws:rds/cluster:Cluster", "primary", {"tags": TAGS})
+    secondary = record("aws:rds/cluster:Cluster", "secondary", {"tags": TAGS, "globalClusterIdentifier": "g"})
+    global_cluster = record(
+        "aws:rds/globalCluster:GlobalCluster",
+        "g",
+        {"globalClusterIdentifier": "g", "sourceDbClusterIdentifier": "arn:primary"},
+        propertyDependencies={"sourceDbClusterIdentifier": [primary["urn"]]},
+    )
+
+    def instance(n: str, cluster: dict) -> dict:
+        return record(
+            "aws:rds/clusterInstance:ClusterInstance",
+            n,
+            {"clusterIdentifier": cluster["name"]},
+            propertyDependencies={"clusterIdentifier": [cluster["urn"]]},
+        )
+
+    lone = [primary, secondary, global_cluster, instance("p1", primary), instance("s1", secondary)]
+    assert [v.urn for v in run_policy("aws-rds-cluster-multi-az", lone)] == [primary["urn"]]
+    paired = [*lone, instance("p2", primary)]
+    assert run_policy("aws-rds-cluster-multi-az", paired) == []
+    without_standby = [primary, secondary, global_cluster, instance("p1", primary), instance("p2", primary)]
+    assert [v.urn for v in run_policy("aws-rds-cluster-multi-az", without_standby)] == [secondary["urn"]]

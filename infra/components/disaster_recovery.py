@@ -1,0 +1,495 @@
+"""`DisasterRecovery`: a warm standby of the data tier in a second region (production only).
+
+What it creates and why:
+- Two explicit AWS providers, one per region. Every resource of this component names one of
+  them, so nothing here depends on the default provider (whose region is the stack's).
+- A standby VPC in the DR region built by the same `Network` component under the DR provider,
+  with NAT strategy `none`: the secondary cluster needs only the isolated subnets, and NAT
+  gateways are the only costly part of an idle VPC. Reusing `Network` (instead of a bare VPC)
+  keeps the subnet layout, flow logs and S3 endpoint identical to the primary, so standing up
+  compute in the DR region at failover is switching `dr.natStrategy` on, not designing a VPC.
+- An Aurora global database created *from* the primary cluster (`sourceDbClusterIdentifier`),
+  so turning DR on never replaces the primary. The secondary cluster has its own CMK, subnet
+  group, TLS-only parameter group and security group, plus one reader so it can be promoted.
+  It depends on the primary's writer instance: a global secondary cannot attach to a primary
+  cluster that has no instance yet. Its security group admits nothing until a DR-region client
+  exists; the failover runbook adds the DR cluster's security group.
+- An S3 backup bucket (versioned, SSE-KMS with a CMK, public access blocked, TLS-only policy,
+  lifecycle to Standard-IA, Glacier and expiry) replicated to a DR-region twin with Replication
+  Time Control (15 minutes, with metrics).
+- AWS Backup: a vault per region (each with its CMK), a daily plan for the primary cluster and a
+  copy action into the DR vault.
+- Optional Route 53 failover records and an HTTPS health check for the API hostname.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.components._base import (
+    ComponentArgs,
+    assume_role_policy,
+    encryption_key,
+    logs_key_statement,
+    policy_json,
+)
+from infra.components.network import Network, NetworkArgs
+from infra.config import DatabaseConfig, DisasterRecoveryConfig
+from infra.tagging import aws_tags
+
+REPLICATION_TIME_MINUTES = 15
+BACKUP_POLICY = "arn:{partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
+RESTORE_POLICY = "arn:{partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores"
+
+
+class DisasterRecoveryArgs(ComponentArgs):
+    config: DisasterRecoveryConfig
+    primary_region: str
+    database: DatabaseConfig
+    primary_cluster_arn: pulumi.Output[str]
+    primary_cluster_identifier: pulumi.Output[str]
+    primary_writer: aws.rds.ClusterInstance
+    tags: dict[str, str]
+
+
+class DisasterRecovery(pulumi.ComponentResource):
+    """Global database secondary, replicated backup bucket, cross-region backups, failover DNS."""
+
+    primary_provider: aws.Provider
+    dr_provider: aws.Provider
+    network: Network
+    secondary_cluster: aws.rds.Cluster
+    outputs: pulumi.Output[dict[str, Any]]
+
+    def __init__(
+        self, name: str, args: DisasterRecoveryArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("memory-platform:dr:DisasterRecovery", name, None, opts)
+        config, tags = args.config, args.tags
+        if config.region is None:
+            raise ValueError("dr.region is required when dr.enabled is true")
+        self._tags = tags
+        self.primary_provider = aws.Provider(
+            f"{name}-primary", region=args.primary_region, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.dr_provider = aws.Provider(
+            f"{name}-dr", region=config.region, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self._primary = pulumi.ResourceOptions(parent=self, provider=self.primary_provider)
+        self._dr = pulumi.ResourceOptions(parent=self, provider=self.dr_provider)
+        invoke = pulumi.InvokeOptions(parent=self, provider=self.primary_provider)
+        self._account = aws.get_caller_identity(opts=invoke).account_id
+        self._partition = aws.get_partition(opts=invoke).partition
+
+        self.network = Network(
+            f"{name}-dr",
+            NetworkArgs(config=config.network_config(), tags=tags),
+            opts=pulumi.ResourceOptions(parent=self, providers=[self.dr_provider]),
+        )
+        global_cluster, secondary = self._global_database(name, args, config.region)
+        backup_vault, dr_vault = self._backups(name, args, config)
+        self._replicated_bucket(name, args.primary_region, config)
+
+        outputs: dict[str, Any] = {
+            "primaryRegion": args.primary_region,
+            "drRegion": config.region,
+            "globalClusterIdentifier": global_cluster.global_cluster_identifier,
+            "primaryClusterIdentifier": args.primary_cluster_identifier,
+            "primaryClusterArn": args.primary_cluster_arn,
+            "secondaryClusterIdentifier": secondary.cluster_identifier,
+            "secondaryClusterArn": secondary.arn,
+            "backupVaultName": backup_vault.name,
+            "drBackupVaultName": dr_vault.name,
+            "rpoMinutes": config.rpo_minutes,
+        }
+        if config.dns is not None:
+            outputs.update(self._failover_dns(name, config))
+        self.secondary_cluster = secondary
+        self.outputs = pulumi.Output.from_input(outputs)
+        self.register_outputs({"disasterRecovery": self.outputs})
+
+    def _global_database(
+        self, name: str, args: DisasterRecoveryArgs, dr_region: str
+    ) -> tuple[aws.rds.GlobalCluster, aws.rds.Cluster]:
+        database, tags = args.database, self._tags
+        global_cluster = aws.rds.GlobalCluster(
+            f"{name}-global",
+            global_cluster_identifier=f"{name}-global",
+            source_db_cluster_identifier=args.primary_cluster_arn,
+            force_destroy=True,
+            deletion_protection=database.deletion_protection,
+            tags=aws_tags(tags, f"{name}-global"),
+            opts=self._primary,
+        )
+        cluster_id = f"{name}-aurora-dr"
+        log_group_name = f"/aws/rds/cluster/{cluster_id}/postgresql"
+        key = encryption_key(
+            f"{name}-dr-aurora",
+            description=f"Encrypts the storage and Performance Insights of {cluster_id}",
+            tags=tags,
+            parent=self,
+            provider=self.dr_provider,
+            service_statements=[
+                logs_key_statement(dr_region, self._account, self._partition, log_group_name)
+            ],
+        )
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-dr-aurora",
+            vpc_id=self.network.vpc_id,
+            description=f"Aurora secondary {cluster_id}: no clients until failover",
+            tags=aws_tags(tags, f"{name}-dr-aurora"),
+            opts=self._dr,
+        )
+        subnet_group = aws.rds.SubnetGroup(
+            f"{name}-dr-aurora",
+            name=cluster_id,
+            description=f"Isolated subnets of {cluster_id}",
+            subnet_ids=self.network.isolated_subnet_ids,
+            tags=aws_tags(tags, f"{name}-dr-aurora"),
+            opts=self._dr,
+        )
+        parameters = aws.rds.ClusterParameterGroup(
+            f"{name}-dr-aurora",
+            name=f"{cluster_id}-pg{database.engine_major}",
+            family=f"aurora-postgresql{database.engine_major}",
+            description=f"TLS only and pg_stat_statements for {cluster_id}",
+            parameters=[
+                {"name": "rds.force_ssl", "value": "1"},
+                {
+                    "name": "shared_preload_libraries",
+                    "value": "pg_stat_statements",
+                    "apply_method": "pending-reboot",
+                },
+                {"name": "log_min_duration_statement", "value": str(database.slow_query_ms)},
+            ],
+            tags=aws_tags(tags, f"{name}-dr-aurora"),
+            opts=self._dr,
+        )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-dr-aurora-postgresql",
+            name=log_group_name,
+            retention_in_days=database.log_retention_days,
+            kms_key_id=key.arn,
+            tags=aws_tags(tags, f"{name}-dr-aurora-postgresql"),
+            opts=self._dr,
+        )
+        secondary = aws.rds.Cluster(
+            f"{name}-aurora-dr",
+            cluster_identifier=cluster_id,
+            engine="aurora-postgresql",
+            engine_version=database.engine_version,
+            global_cluster_identifier=global_cluster.id,
+            storage_encrypted=True,
+            kms_key_id=key.arn,
+            iam_database_authentication_enabled=True,
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[security_group.id],
+            db_cluster_parameter_group_name=parameters.name,
+            backup_retention_period=database.backup_retention_days,
+            preferred_backup_window=database.backup_window,
+            copy_tags_to_snapshot=True,
+            deletion_protection=database.deletion_protection,
+            # A global secondary cannot take a final snapshot; the data's home is the primary.
+            skip_final_snapshot=True,
+            enabled_cloudwatch_logs_exports=["postgresql"],
+            tags=aws_tags(tags, cluster_id),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=self.dr_provider,
+                depends_on=[args.primary_writer, log_group],
+                ignore_changes=["replicationSourceIdentifier"],
+            ),
+        )
+        aws.rds.ClusterInstance(
+            f"{name}-aurora-dr-reader",
+            identifier=f"{cluster_id}-reader-1",
+            cluster_identifier=secondary.id,
+            engine=aws.rds.EngineType.AURORA_POSTGRESQL,
+            engine_version=database.engine_version,
+            instance_class=database.instance_class,
+            db_subnet_group_name=subnet_group.name,
+            publicly_accessible=False,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=key.arn,
+            performance_insights_retention_period=database.performance_insights_retention_days,
+            auto_minor_version_upgrade=False,
+            tags=aws_tags(tags, f"{cluster_id}-reader-1", role="reader"),
+            opts=pulumi.ResourceOptions(parent=secondary, provider=self.dr_provider),
+        )
+        return global_cluster, secondary
+
+    def _backups(
+        self, name: str, args: DisasterRecoveryArgs, config: DisasterRecoveryConfig
+    ) -> tuple[aws.backup.Vault, aws.backup.Vault]:
+        tags = self._tags
+        primary_key = encryption_key(
+            f"{name}-backup",
+            description=f"Encrypts the backup vault and bucket of {name}",
+            tags=tags,
+            parent=self,
+            provider=self.primary_provider,
+        )
+        dr_key = encryption_key(
+            f"{name}-dr-backup",
+            description=f"Encrypts the DR-region backup vault and bucket of {name}",
+            tags=tags,
+            parent=self,
+            provider=self.dr_provider,
+        )
+        self._bucket_keys = (primary_key, dr_key)
+        vault = aws.backup.Vault(
+            f"{name}-backup",
+            name=f"{name}-backup",
+            kms_key_arn=primary_key.arn,
+            tags=aws_tags(tags, f"{name}-backup"),
+            opts=self._primary,
+        )
+        dr_vault = aws.backup.Vault(
+            f"{name}-dr-backup",
+            name=f"{name}-dr-backup",
+            kms_key_arn=dr_key.arn,
+            tags=aws_tags(tags, f"{name}-dr-backup"),
+            opts=self._dr,
+        )
+        lifecycle: Any = {"delete_after": config.backup_retention_days}
+        plan = aws.backup.Plan(
+            f"{name}-backup",
+            name=f"{name}-aurora-daily",
+            rules=[
+                {
+                    "rule_name": "daily-with-dr-copy",
+                    "target_vault_name": vault.name,
+                    "schedule": config.backup_schedule,
+                    "start_window": 60,
+                    "completion_window": 360,
+                    "lifecycle": lifecycle,
+                    "copy_actions": [{"destination_vault_arn": dr_vault.arn, "lifecycle": lifecycle}],
+                }
+            ],
+            tags=aws_tags(tags, f"{name}-backup"),
+            opts=self._primary,
+        )
+        role = aws.iam.Role(
+            f"{name}-backup",
+            assume_role_policy=assume_role_policy("backup.amazonaws.com"),
+            tags=aws_tags(tags, f"{name}-backup"),
+            opts=self._primary,
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-backup-{kind}",
+                role=role.name,
+                policy_arn=policy.format(partition=self._partition),
+                opts=pulumi.ResourceOptions(parent=role, provider=self.primary_provider),
+            )
+            for kind, policy in (("backup", BACKUP_POLICY), ("restore", RESTORE_POLICY))
+        ]
+        aws.backup.Selection(
+            f"{name}-backup-aurora",
+            name=f"{name}-aurora",
+            plan_id=plan.id,
+            iam_role_arn=role.arn,
+            resources=[args.primary_cluster_arn],
+            opts=pulumi.ResourceOptions(parent=plan, provider=self.primary_provider, depends_on=attachments),
+        )
+        return vault, dr_vault
+
+    def _replicated_bucket(self, name: str, primary_region: str, config: DisasterRecoveryConfig) -> None:
+        primary_key, dr_key = self._bucket_keys
+        source, source_versioning = self._bucket(
+            f"{name}-backups-{primary_region}", primary_key, config, self.primary_provider
+        )
+        target, target_versioning = self._bucket(
+            f"{name}-backups-{config.region}", dr_key, config, self.dr_provider
+        )
+        role = aws.iam.Role(
+            f"{name}-backup-replication",
+            assume_role_policy=assume_role_policy("s3.amazonaws.com"),
+            tags=aws_tags(self._tags, f"{name}-backup-replication"),
+            opts=self._primary,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-backup-replication",
+            role=role.id,
+            policy=policy_json(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                        "Resource": source.arn,
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": [
+                            "s3:GetObjectVersionForReplication",
+                            "s3:GetObjectVersionAcl",
+                            "s3:GetObjectVersionTagging",
+                        ],
+                        "Resource": source.arn.apply(lambda arn: f"{arn}/*"),
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                        "Resource": target.arn.apply(lambda arn: f"{arn}/*"),
+                    },
+                    {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": primary_key.arn},
+                    {"Effect": "Allow", "Action": ["kms:Encrypt"], "Resource": dr_key.arn},
+                ]
+            ),
+            opts=pulumi.ResourceOptions(parent=role, provider=self.primary_provider),
+        )
+        aws.s3.BucketReplicationConfig(
+            f"{name}-backups-replication",
+            bucket=source.id,
+            role=role.arn,
+            rules=[
+                {
+                    "id": "everything-to-dr",
+                    "status": "Enabled",
+                    "filter": {},
+                    "delete_marker_replication": {"status": "Enabled"},
+                    "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
+                    "destination": {
+                        "bucket": target.arn,
+                        "storage_class": "STANDARD",
+                        "encryption_configuration": {"replica_kms_key_id": dr_key.arn},
+                        "replication_time": {
+                            "status": "Enabled",
+                            "time": {"minutes": REPLICATION_TIME_MINUTES},
+                        },
+                        "metrics": {
+                            "status": "Enabled",
+                            "event_threshold": {"minutes": REPLICATION_TIME_MINUTES},
+                        },
+                    },
+                }
+            ],
+            opts=pulumi.ResourceOptions(
+                parent=source,
+                provider=self.primary_provider,
+                depends_on=[source_versioning, target_versioning],
+            ),
+        )
+
+    def _bucket(
+        self,
+        bucket_name: str,
+        key: aws.kms.Key,
+        config: DisasterRecoveryConfig,
+        provider: aws.Provider,
+    ) -> tuple[aws.s3.Bucket, aws.s3.BucketVersioning]:
+        """A versioned, CMK-encrypted, private, TLS-only bucket with a lifecycle to colder storage."""
+        tags = self._tags
+        bucket = aws.s3.Bucket(
+            bucket_name,
+            bucket=bucket_name,
+            tags=aws_tags(tags, bucket_name),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+        on_bucket = pulumi.ResourceOptions(parent=bucket, provider=provider)
+        aws.s3.BucketPublicAccessBlock(
+            bucket_name,
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=on_bucket,
+        )
+        versioning = aws.s3.BucketVersioning(
+            bucket_name,
+            bucket=bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=on_bucket,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            bucket_name,
+            bucket=bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": key.arn,
+                    },
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=on_bucket,
+        )
+        aws.s3.BucketPolicy(
+            bucket_name,
+            bucket=bucket.id,
+            policy=policy_json(
+                [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [bucket.arn, bucket.arn.apply(lambda arn: f"{arn}/*")],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    }
+                ]
+            ),
+            opts=on_bucket,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            bucket_name,
+            bucket=bucket.id,
+            rules=[
+                {
+                    "id": "colder-then-expire",
+                    "status": "Enabled",
+                    "filter": {},
+                    "transitions": [
+                        {"days": config.bucket_transition_days, "storage_class": "STANDARD_IA"},
+                        {"days": config.bucket_glacier_days, "storage_class": "GLACIER"},
+                    ],
+                    "expiration": {"days": config.bucket_expiry_days},
+                    "noncurrent_version_expiration": {"noncurrent_days": 30},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+                }
+            ],
+            opts=pulumi.ResourceOptions(parent=bucket, provider=provider, depends_on=[versioning]),
+        )
+        return bucket, versioning
+
+    def _failover_dns(self, name: str, config: DisasterRecoveryConfig) -> Mapping[str, Any]:
+        """Route 53 failover: the primary answers while its health check passes, then the DR target."""
+        dns = config.dns
+        assert dns is not None
+        health_check = aws.route53.HealthCheck(
+            f"{name}-api-primary",
+            type="HTTPS",
+            fqdn=dns.primary_api_target,
+            port=443,
+            resource_path=dns.health_check_path,
+            request_interval=30,
+            failure_threshold=3,
+            enable_sni=True,
+            tags=aws_tags(self._tags, f"{name}-api-primary"),
+            opts=self._primary,
+        )
+        for role, target in (("PRIMARY", dns.primary_api_target), ("SECONDARY", dns.dr_api_target)):
+            aws.route53.Record(
+                f"{name}-api-{role.lower()}",
+                zone_id=dns.hosted_zone_id,
+                name=dns.api_hostname,
+                type="CNAME",
+                ttl=60,
+                records=[target],
+                set_identifier=f"{name}-{role.lower()}",
+                failover_routing_policies=[{"type": role}],
+                health_check_id=health_check.id if role == "PRIMARY" else None,
+                opts=self._primary,
+            )
+        return {
+            "hostedZoneId": dns.hosted_zone_id,
+            "apiHostname": dns.api_hostname,
+            "primaryApiTarget": dns.primary_api_target,
+            "drApiTarget": dns.dr_api_target,
+        }

@@ -1,0 +1,363 @@
+"""Properties of AuroraPostgres, RedisCache and DisasterRecovery, read from the offline plan of each stack."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+
+from offline_plan.mocks import fake_password
+from offline_plan.project import load_stack
+from offline_plan.runner import REDACTED, Plan, run_program
+from tests.conftest import ROOT, by_urn, of_type
+
+DR_COMPONENT = "memory-platform:dr:DisasterRecovery"
+AURORA = "aws:rds/cluster:Cluster"
+INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
+KMS_KEY = "aws:kms/key:Key"
+DR_OUTPUT_KEYS = {
+    "primaryRegion",
+    "drRegion",
+    "globalClusterIdentifier",
+    "primaryClusterIdentifier",
+    "primaryClusterArn",
+    "secondaryClusterIdentifier",
+    "secondaryClusterArn",
+    "backupVaultName",
+    "drBackupVaultName",
+    "rpoMinutes",
+}
+DNS_OUTPUT_KEYS = {"hostedZoneId", "apiHostname", "primaryApiTarget", "drApiTarget"}
+
+
+def named(plan: Plan, resource_type: str, name: str) -> dict[str, Any]:
+    [resource] = [r for r in of_type(plan, resource_type) if r["name"] == name]
+    return resource
+
+
+def in_primary(plan: Plan, resource_type: str) -> list[dict[str, Any]]:
+    return [r for r in of_type(plan, resource_type) if DR_COMPONENT not in r["urn"]]
+
+
+def depends_on_rotated_key(plan: Plan, resource: dict[str, Any], field: str) -> bool:
+    resources = by_urn(plan)
+    keys = [resources[urn] for urn in resource["propertyDependencies"].get(field, [])]
+    return bool(keys) and all(
+        key["type"] == KMS_KEY and key["inputs"]["enableKeyRotation"] is True for key in keys
+    )
+
+
+def eks_security_group_source(plan: Plan) -> str:
+    [cluster] = of_type(plan, "aws:eks/cluster:Cluster")
+    return cluster["urn"]
+
+
+@pytest.fixture(scope="module")
+def dns_plan() -> Plan:
+    """Production with a hosted zone named in `dr.dns`."""
+    settings = load_stack(ROOT, "production")
+    dr = json.loads(settings.config["memory-platform:dr"])
+    dr["dns"] = {
+        "hostedZoneId": "Z0123456789ABC",
+        "apiHostname": "api.memory.example.com",
+        "primaryApiTarget": "primary-alb.us-east-1.elb.amazonaws.com",
+        "drApiTarget": "dr-alb.us-west-2.elb.amazonaws.com",
+    }
+    config = {**settings.config, "memory-platform:dr": json.dumps(dr)}
+    return run_program(dataclasses.replace(settings, config=config))
+
+
+def test_aurora_storage_insights_and_secret_use_a_rotated_customer_key(stack_plan: Plan) -> None:
+    [cluster] = in_primary(stack_plan, AURORA)
+    inputs = cluster["inputs"]
+    assert inputs["storageEncrypted"] is True
+    assert depends_on_rotated_key(stack_plan, cluster, "kmsKeyId")
+    assert inputs["iamDatabaseAuthenticationEnabled"] is True
+    assert inputs["enabledCloudwatchLogsExports"] == ["postgresql"]
+    for instance in in_primary(stack_plan, INSTANCE):
+        assert instance["inputs"]["publiclyAccessible"] is False
+        assert instance["inputs"]["performanceInsightsEnabled"] is True
+        assert depends_on_rotated_key(stack_plan, instance, "performanceInsightsKmsKeyId")
+        assert instance["inputs"]["monitoringInterval"] == 60
+        assert instance["inputs"]["monitoringRoleArn"].startswith("arn:aws:iam::")
+
+
+def test_staging_lets_rds_manage_the_master_password(staging_plan: Plan) -> None:
+    [cluster] = of_type(staging_plan, AURORA)
+    assert cluster["inputs"]["manageMasterUserPassword"] is True
+    assert "masterPassword" not in cluster["inputs"]
+    assert depends_on_rotated_key(staging_plan, cluster, "masterUserSecretKmsKeyId")
+    assert staging_plan.outputs["database"]["secretArn"].startswith("arn:aws:secretsmanager:eu-west-1:")
+
+
+def test_backup_retention_and_deletion_protection_follow_the_stack(stack_plan: Plan) -> None:
+    [cluster] = in_primary(stack_plan, AURORA)
+    inputs = cluster["inputs"]
+    assert inputs["copyTagsToSnapshot"] is True
+    if stack_plan.stack == "production":
+        assert inputs["backupRetentionPeriod"] == 35
+        assert inputs["deletionProtection"] is True
+        assert inputs["skipFinalSnapshot"] is False
+        assert inputs["finalSnapshotIdentifier"] == "memory-production-aurora-final"
+    else:
+        assert inputs["backupRetentionPeriod"] == 7
+        assert inputs["deletionProtection"] is False
+        assert inputs["skipFinalSnapshot"] is True
+
+
+def test_postgres_forces_tls_and_tracks_statements(stack_plan: Plan) -> None:
+    resources = by_urn(stack_plan)
+    for cluster in of_type(stack_plan, AURORA):
+        [group_urn] = cluster["propertyDependencies"]["dbClusterParameterGroupName"]
+        parameters = {p["name"]: p["value"] for p in resources[group_urn]["inputs"]["parameters"]}
+        assert parameters["rds.force_ssl"] == "1", cluster["urn"]
+        assert "pg_stat_statements" in parameters["shared_preload_libraries"]
+        assert int(parameters["log_min_duration_statement"]) > 0
+
+
+def test_writer_and_readers_spread_across_zones(production_plan: Plan, staging_plan: Plan) -> None:
+    production = in_primary(production_plan, INSTANCE)
+    assert len(production) == 3
+    assert len({i["inputs"]["availabilityZone"] for i in production}) == 3
+    assert all(i["inputs"]["instanceClass"] == "db.r6g.xlarge" for i in production)
+    assert len(of_type(staging_plan, INSTANCE)) == 1
+
+
+def test_production_scales_readers_on_cpu(production_plan: Plan, staging_plan: Plan) -> None:
+    [target] = of_type(production_plan, "aws:appautoscaling/target:Target")
+    assert target["inputs"]["scalableDimension"] == "rds:cluster:ReadReplicaCount"
+    assert (target["inputs"]["minCapacity"], target["inputs"]["maxCapacity"]) == (2, 5)
+    [policy] = of_type(production_plan, "aws:appautoscaling/policy:Policy")
+    tracking = policy["inputs"]["targetTrackingScalingPolicyConfiguration"]
+    assert (
+        tracking["predefinedMetricSpecification"]["predefinedMetricType"] == "RDSReaderAverageCPUUtilization"
+    )
+    assert of_type(staging_plan, "aws:appautoscaling/target:Target") == []
+
+
+def test_redis_requires_tls_and_encrypts_with_a_customer_key(stack_plan: Plan) -> None:
+    [group] = of_type(stack_plan, REDIS)
+    inputs = group["inputs"]
+    assert inputs["transitEncryptionEnabled"] is True
+    assert inputs["transitEncryptionMode"] == "required"
+    assert inputs["atRestEncryptionEnabled"] is True
+    assert depends_on_rotated_key(stack_plan, group, "kmsKeyId")
+    assert inputs["authToken"] == REDACTED
+    [secret] = of_type(stack_plan, "aws:secretsmanager/secret:Secret")[-1:]
+    assert stack_plan.outputs["cache"]["authSecretArn"].startswith("arn:aws:secretsmanager:")
+    [slow_log] = inputs["logDeliveryConfigurations"]
+    assert (slow_log["logType"], slow_log["destinationType"]) == ("slow-log", "cloudwatch-logs")
+    assert secret["inputs"]["kmsKeyId"].startswith("arn:aws:kms:")
+
+
+def test_redis_topology_per_stack(production_plan: Plan, staging_plan: Plan) -> None:
+    [production] = of_type(production_plan, REDIS)
+    assert production["inputs"]["multiAzEnabled"] is True
+    assert production["inputs"]["automaticFailoverEnabled"] is True
+    assert production["inputs"]["clusterMode"] == "enabled"
+    assert (production["inputs"]["numNodeGroups"], production["inputs"]["replicasPerNodeGroup"]) == (2, 2)
+    assert production_plan.outputs["cache"]["endpoint"].startswith("clustercfg.")
+    [staging] = of_type(staging_plan, REDIS)
+    assert staging["inputs"]["numCacheClusters"] == 1
+    assert staging["inputs"]["multiAzEnabled"] is False
+    assert staging["inputs"]["automaticFailoverEnabled"] is False
+
+
+def test_data_stores_admit_only_the_eks_cluster(stack_plan: Plan) -> None:
+    resources = by_urn(stack_plan)
+    eks = eks_security_group_source(stack_plan)
+    rules = of_type(stack_plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    ports = {}
+    for rule in rules:
+        assert rule["propertyDependencies"]["referencedSecurityGroupId"] == [eks]
+        assert "cidrIpv4" not in rule["inputs"] and "cidrIpv6" not in rule["inputs"]
+        [group] = rule["propertyDependencies"]["securityGroupId"]
+        ports[resources[group]["name"]] = (rule["inputs"]["fromPort"], rule["inputs"]["toPort"])
+    prefix = f"memory-{stack_plan.stack}"
+    assert ports == {f"{prefix}-aurora": (5432, 5432), f"{prefix}-cache": (6379, 6379)}
+    for group in of_type(stack_plan, "aws:ec2/securityGroup:SecurityGroup"):
+        assert not group["inputs"].get("ingress"), group["urn"]
+    for store in [*of_type(stack_plan, AURORA), *of_type(stack_plan, REDIS)]:
+        field = "vpcSecurityGroupIds" if store["type"] == AURORA else "securityGroupIds"
+        [group] = store["propertyDependencies"][field]
+        assert resources[group]["type"] == "aws:ec2/securityGroup:SecurityGroup"
+
+
+def test_no_secret_value_appears_in_inputs_or_outputs(stack_plan: Plan) -> None:
+    passwords = of_type(stack_plan, "random:index/randomPassword:RandomPassword")
+    assert passwords, "the Redis AUTH token is generated"
+    document = json.dumps({"resources": stack_plan.resources, "outputs": stack_plan.outputs})
+    for password in passwords:
+        assert fake_password(password["name"]) not in document
+    for version in of_type(stack_plan, "aws:secretsmanager/secretVersion:SecretVersion"):
+        assert version["inputs"]["secretString"] == REDACTED
+    for cluster in of_type(stack_plan, AURORA):
+        assert cluster["inputs"].get("masterPassword", REDACTED) == REDACTED
+
+
+def test_stack_outputs_for_the_workloads_and_operator_tooling(
+    production_plan: Plan, staging_plan: Plan
+) -> None:
+    for plan in (production_plan, staging_plan):
+        assert set(plan.outputs["database"]) == {"writerEndpoint", "readerEndpoint", "port", "secretArn"}
+        assert set(plan.outputs["cache"]) == {"endpoint", "port", "authSecretArn"}
+        assert plan.outputs["database"]["port"] == 5432
+    dr = production_plan.outputs["disasterRecovery"]
+    assert set(dr) == DR_OUTPUT_KEYS
+    assert (dr["primaryRegion"], dr["drRegion"], dr["rpoMinutes"]) == ("us-east-1", "us-west-2", 15)
+    assert dr["secondaryClusterArn"].startswith("arn:aws:rds:us-west-2:")
+    assert dr["primaryClusterArn"].startswith("arn:aws:rds:us-east-1:")
+    assert "disasterRecovery" not in staging_plan.outputs
+
+
+def test_staging_has_no_disaster_recovery(staging_plan: Plan) -> None:
+    for resource_type in (
+        "aws:rds/globalCluster:GlobalCluster",
+        "aws:backup/vault:Vault",
+        "aws:s3/bucket:Bucket",
+        "pulumi:providers:aws",
+    ):
+        resources = of_type(staging_plan, resource_type)
+        assert all(r["options"].get("default") for r in resources), resource_type
+    assert [r for r in staging_plan.resources if DR_COMPONENT in r["type"]] == []
+    assert len(of_type(staging_plan, "aws:ec2/vpc:Vpc")) == 1
+
+
+def test_every_dr_resource_names_an_explicit_provider(production_plan: Plan) -> None:
+    resources = by_urn(production_plan)
+    regions = {}
+    for provider in of_type(production_plan, "pulumi:providers:aws"):
+        if not provider["options"].get("default"):
+            regions[f"{provider['urn']}::{provider['id']}"] = provider["inputs"]["region"]
+    assert sorted(regions.values()) == ["us-east-1", "us-west-2"]
+    in_dr = [r for r in production_plan.resources if r["custom"] and DR_COMPONENT in r["urn"]]
+    assert len(in_dr) > 40
+    by_region: dict[str, set[str]] = {"us-east-1": set(), "us-west-2": set()}
+    for resource in in_dr:
+        if resource["type"].startswith("pulumi:providers:"):
+            continue
+        assert resource["provider"] in regions, f"{resource['urn']} uses {resource['provider']}"
+        by_region[regions[resource["provider"]]].add(resource["type"])
+    assert {
+        AURORA,
+        INSTANCE,
+        "aws:backup/vault:Vault",
+        "aws:s3/bucket:Bucket",
+        "aws:ec2/vpc:Vpc",
+        "aws:ec2/subnet:Subnet",
+        KMS_KEY,
+        "aws:rds/subnetGroup:SubnetGroup",
+    } <= by_region["us-west-2"]
+    secondary = named(production_plan, AURORA, "memory-production-aurora-dr")
+    assert regions[secondary["provider"]] == "us-west-2"
+    dr_key = resources[secondary["propertyDependencies"]["kmsKeyId"][0]]
+    assert regions[dr_key["provider"]] == "us-west-2"
+    assert named(production_plan, AURORA, "memory-production-aurora")["options"]["ignoreChanges"] == [
+        "globalClusterIdentifier"
+    ]
+
+
+def test_dr_vpc_has_no_nat_gateways(production_plan: Plan) -> None:
+    dr_nats = [
+        r for r in of_type(production_plan, "aws:ec2/natGateway:NatGateway") if DR_COMPONENT in r["urn"]
+    ]
+    assert dr_nats == []
+    [dr_vpc] = [r for r in of_type(production_plan, "aws:ec2/vpc:Vpc") if DR_COMPONENT in r["urn"]]
+    assert dr_vpc["inputs"]["cidrBlock"] == "10.30.0.0/16"
+
+
+def test_secondary_joins_the_global_cluster_after_the_primary_writer(production_plan: Plan) -> None:
+    [global_cluster] = of_type(production_plan, "aws:rds/globalCluster:GlobalCluster")
+    primary = named(production_plan, AURORA, "memory-production-aurora")
+    writer = named(production_plan, INSTANCE, "memory-production-aurora-writer")
+    secondary = named(production_plan, AURORA, "memory-production-aurora-dr")
+    assert global_cluster["propertyDependencies"]["sourceDbClusterIdentifier"] == [primary["urn"]]
+    assert secondary["propertyDependencies"]["globalClusterIdentifier"] == [global_cluster["urn"]]
+    assert writer["urn"] in secondary["dependencies"]
+    assert secondary["inputs"]["storageEncrypted"] is True
+    assert depends_on_rotated_key(production_plan, secondary, "kmsKeyId")
+    [reader] = [i for i in of_type(production_plan, INSTANCE) if i["parent"] == secondary["urn"]]
+    assert reader["inputs"]["publiclyAccessible"] is False
+    assert reader["inputs"]["instanceClass"] == "db.r6g.xlarge"
+
+
+def test_backups_are_copied_to_the_dr_vault(production_plan: Plan) -> None:
+    resources = by_urn(production_plan)
+    vaults = {v["name"]: v for v in of_type(production_plan, "aws:backup/vault:Vault")}
+    for vault in vaults.values():
+        assert depends_on_rotated_key(production_plan, vault, "kmsKeyArn")
+    [plan] = of_type(production_plan, "aws:backup/plan:Plan")
+    [rule] = plan["inputs"]["rules"]
+    assert rule["lifecycle"]["deleteAfter"] == 35
+    [copy] = rule["copyActions"]
+    assert copy["destinationVaultArn"].startswith("arn:aws:backup:us-west-2:")
+    assert vaults["memory-production-dr-backup"]["urn"] in plan["propertyDependencies"]["rules"]
+    [selection] = of_type(production_plan, "aws:backup/selection:Selection")
+    [target] = selection["propertyDependencies"]["resources"]
+    assert resources[target]["name"] == "memory-production-aurora"
+
+
+def test_backup_buckets_are_private_encrypted_and_replicated_with_rtc(production_plan: Plan) -> None:
+    resources = by_urn(production_plan)
+    buckets = {b["urn"]: b for b in of_type(production_plan, "aws:s3/bucket:Bucket")}
+    assert len(buckets) == 2
+
+    def attached(resource_type: str) -> dict[str, dict[str, Any]]:
+        found = {}
+        for resource in of_type(production_plan, resource_type):
+            [bucket] = resource["propertyDependencies"]["bucket"]
+            found[bucket] = resource
+        assert set(found) == set(buckets), resource_type
+        return found
+
+    for block in attached("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").values():
+        flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        assert all(block["inputs"][flag] is True for flag in flags)
+    for versioning in attached("aws:s3/bucketVersioning:BucketVersioning").values():
+        assert versioning["inputs"]["versioningConfiguration"]["status"] == "Enabled"
+    encryption_type = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    for encryption in attached(encryption_type).values():
+        default = encryption["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"]
+        assert default["sseAlgorithm"] == "aws:kms"
+        assert depends_on_rotated_key(production_plan, encryption, "rules")
+    for policy in attached("aws:s3/bucketPolicy:BucketPolicy").values():
+        [statement] = json.loads(policy["inputs"]["policy"])["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    for lifecycle in attached("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").values():
+        [rule] = lifecycle["inputs"]["rules"]
+        assert [t["storageClass"] for t in rule["transitions"]] == ["STANDARD_IA", "GLACIER"]
+        assert rule["expiration"]["days"] == 365
+
+    [replication] = of_type(production_plan, "aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    [source] = replication["propertyDependencies"]["bucket"]
+    [rule] = replication["inputs"]["rules"]
+    destination = rule["destination"]
+    assert destination["replicationTime"] == {"status": "Enabled", "time": {"minutes": 15}}
+    assert destination["metrics"]["status"] == "Enabled"
+    assert destination["encryptionConfiguration"]["replicaKmsKeyId"].startswith("arn:aws:kms:us-west-2:")
+    [target] = [urn for urn in buckets if urn != source]
+    assert destination["bucket"] == f"arn:aws:s3:::{buckets[target]['inputs']['bucket']}"
+    assert buckets[source]["inputs"]["bucket"].endswith("us-east-1")
+    assert buckets[target]["inputs"]["bucket"].endswith("us-west-2")
+    assert resources[source]["provider"] != resources[target]["provider"]
+
+
+def test_failover_dns_when_a_hosted_zone_is_named(dns_plan: Plan, production_plan: Plan) -> None:
+    [check] = of_type(dns_plan, "aws:route53/healthCheck:HealthCheck")
+    assert (check["inputs"]["type"], check["inputs"]["fqdn"]) == (
+        "HTTPS",
+        "primary-alb.us-east-1.elb.amazonaws.com",
+    )
+    records = {
+        r["inputs"]["failoverRoutingPolicies"][0]["type"]: r
+        for r in of_type(dns_plan, "aws:route53/record:Record")
+    }
+    assert set(records) == {"PRIMARY", "SECONDARY"}
+    assert records["PRIMARY"]["propertyDependencies"]["healthCheckId"] == [check["urn"]]
+    assert records["SECONDARY"]["inputs"]["records"] == ["dr-alb.us-west-2.elb.amazonaws.com"]
+    assert set(dns_plan.outputs["disasterRecovery"]) == DR_OUTPUT_KEYS | DNS_OUTPUT_KEYS
+    assert of_type(production_plan, "aws:route53/record:Record") == []

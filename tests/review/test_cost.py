@@ -1,0 +1,130 @@
+"""The monthly estimate prices what the plan records, from the dated price table, and hides nothing."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from review.cost import PRICES_PATH, PriceTableError, monthly_estimate
+from tests.conftest import of_type
+from tests.review.conftest import resource
+
+PRICES = json.loads(PRICES_PATH.read_text())
+HOURS = PRICES["hoursPerMonth"]
+
+
+def test_price_table_is_dated_sourced_and_covers_every_stack_region() -> None:
+    assert PRICES["asOf"] and PRICES["sources"]["ec2"].startswith("https://aws.amazon.com/")
+    assert {"us-east-1", "us-west-2", "eu-west-1"} <= set(PRICES["regions"])
+    for assumption in PRICES["assumptions"].values():
+        assert assumption["unit"] and assumption["why"]
+
+
+def test_production_node_groups_cost_instance_price_times_desired_size(production_plan: Any) -> None:
+    estimate = monthly_estimate(production_plan.resources)
+    prices = PRICES["regions"]["us-east-1"]["ec2OnDemandHourly"]
+    expected = sum(
+        prices[group["inputs"]["instanceTypes"][0]] * group["inputs"]["scalingConfig"]["desiredSize"] * HOURS
+        for group in of_type(production_plan, "aws:eks/nodeGroup:NodeGroup")
+    )
+    ec2 = sum(line.monthly_usd for line in estimate.lines if line.item.startswith("EC2 "))
+    assert ec2 == pytest.approx(expected)
+    assert not estimate.unpriced
+    assert any(name.startswith("EksCluster") for name in estimate.by_component)
+    assert sum(estimate.by_component.values()) == pytest.approx(estimate.total_usd, abs=0.01)
+
+
+def test_production_counts_one_nat_gateway_per_az_and_root_volumes_from_launch_templates(
+    production_plan: Any,
+) -> None:
+    estimate = monthly_estimate(production_plan.resources)
+    nat_hours = [line for line in estimate.lines if line.item == "NAT gateway"]
+    assert len(nat_hours) == 3
+    database_roots = next(
+        line
+        for line in estimate.lines
+        if line.urn.endswith("memory-production-database") and "root" in line.item
+    )
+    assert database_roots.quantity == 3 * 100  # 3 nodes x 100 GiB from the launch template
+
+
+def test_staging_spot_pool_is_discounted_and_priced_in_eu_west_1(staging_plan: Any) -> None:
+    estimate = monthly_estimate(staging_plan.resources)
+    spot = next(line for line in estimate.lines if "SPOT" in line.item)
+    on_demand = PRICES["regions"]["eu-west-1"]["ec2OnDemandHourly"]["c5.xlarge"]
+    assert spot.region == "eu-west-1"
+    assert spot.unit_price_usd == pytest.approx(
+        on_demand * (1 - PRICES["assumptions"]["spotDiscount"]["value"])
+    )
+    assert "spotDiscount" in estimate.assumptions_used
+
+
+def test_data_tier_types_are_priced_from_their_inputs(data_tier: list[dict[str, Any]]) -> None:
+    estimate = monthly_estimate(data_tier)
+    items = {line.item: line for line in estimate.lines}
+    east = PRICES["regions"]["us-east-1"]
+    assert items["ElastiCache cache.r6g.large x2"].monthly_usd == pytest.approx(
+        2 * east["elasticacheNodeHourly"]["cache.r6g.large"] * HOURS
+    )
+    volume = items["EBS gp3 volumeClaimTemplate storage 100Gi x3"]
+    assert volume.quantity == pytest.approx(300)
+    assert items["EBS gp3 PVC 20Gi"].quantity == pytest.approx(20)
+    aurora = [line for line in estimate.lines if line.item == "Aurora db.r6g.large"]
+    assert sorted(line.region for line in aurora) == ["us-east-1", "us-west-2"]
+    assert any(line.item == "inter-region traffic to us-west-2" for line in estimate.lines)
+    for item in (
+        "S3 Standard storage",
+        "AWS Backup warm storage",
+        "Route 53 hosted zone",
+        "Route 53 health check",
+    ):
+        assert items[item].monthly_usd > 0
+    assert not estimate.unpriced
+
+
+def test_unknown_instance_type_is_listed_as_unpriced_not_free() -> None:
+    provider = resource("pulumi:providers:aws", "default", {"region": "us-east-1"}, parent=None)
+    group = resource(
+        "aws:eks/nodeGroup:NodeGroup",
+        "gpu",
+        {"instanceTypes": ["p5.48xlarge"], "scalingConfig": {"desiredSize": 1}},
+        provider=f"{provider['urn']}::id",
+    )
+    estimate = monthly_estimate([provider, group])
+    assert [item.item for item in estimate.unpriced] == ["EC2 p5.48xlarge x1 (ON_DEMAND)"]
+    assert "p5.48xlarge" in estimate.unpriced[0].reason
+    assert not any(line.item.startswith("EC2 ") for line in estimate.lines)
+
+
+def test_region_missing_from_the_table_names_the_region_and_the_fix() -> None:
+    provider = resource("pulumi:providers:aws", "default", {"region": "ap-south-2"}, parent=None)
+    cluster = resource("aws:eks/cluster:Cluster", "c", provider=f"{provider['urn']}::id")
+    with pytest.raises(PriceTableError, match=r"no region 'ap-south-2'.*add that region"):
+        monthly_estimate([provider, cluster])
+
+
+def test_policy_pack_resources_give_the_same_estimate_as_plan_records(
+    data_tier: list[dict[str, Any]],
+) -> None:
+    """A stack policy receives PolicyResource objects (resource_type, props, provider objects, parents)."""
+    objects: dict[str, SimpleNamespace] = {}
+    for record in data_tier:
+        provider_urn = record["provider"].rpartition("::")[0] if record["provider"] else None
+        objects[record["urn"]] = SimpleNamespace(
+            urn=record["urn"],
+            name=record["name"],
+            resource_type=record["type"],
+            props=record["inputs"],
+            provider=objects.get(provider_urn) if provider_urn else objects.get(data_tier[1]["urn"]),
+            parent=objects.get(record["parent"]) if record["parent"] else None,
+            dependencies=[objects[urn] for urn in record["dependencies"] if urn in objects],
+        )
+    policy_resources = [
+        obj for obj in objects.values() if not obj.resource_type.startswith("pulumi:providers:")
+    ]
+    assert monthly_estimate(policy_resources).total_usd == pytest.approx(
+        monthly_estimate(data_tier).total_usd
+    )
