@@ -277,7 +277,8 @@ class Observability(pulumi.ComponentResource):
             cleanup_on_fail=True,
             max_history=10,
             timeout=900,
-            opts=self._k8s(depends_on),
+            # Chart pods need nodes to run on (and their volumes the EBS CSI driver installed with them).
+            opts=self._k8s([*depends_on, *self._args.cluster.node_groups.values()]),
         )
 
     # -- secrets ------------------------------------------------------------------------------------

@@ -302,14 +302,17 @@ def test_backups_are_copied_to_the_dr_vault(production_plan: Plan) -> None:
 
 def test_backup_buckets_are_private_encrypted_and_replicated_with_rtc(production_plan: Plan) -> None:
     resources = by_urn(production_plan)
-    buckets = {b["urn"]: b for b in of_type(production_plan, "aws:s3/bucket:Bucket")}
+    buckets = {
+        b["urn"]: b for b in of_type(production_plan, "aws:s3/bucket:Bucket") if "-backups" in b["name"]
+    }
     assert len(buckets) == 2
 
     def attached(resource_type: str) -> dict[str, dict[str, Any]]:
         found = {}
         for resource in of_type(production_plan, resource_type):
             [bucket] = resource["propertyDependencies"]["bucket"]
-            found[bucket] = resource
+            if bucket in buckets:
+                found[bucket] = resource
         assert set(found) == set(buckets), resource_type
         return found
 
