@@ -26,7 +26,7 @@ configuration exists only inside a Kubernetes Secret, so state and plan show it 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -200,14 +200,15 @@ class Observability(pulumi.ComponentResource):
     def _network_policy(
         self, policy_name: str, namespace: k8s.core.v1.Namespace, spec: dict[str, Any]
     ) -> k8s.networking.v1.NetworkPolicy:
+        metadata: k8s.meta.v1.ObjectMetaArgsDict = {
+            "name": policy_name.removeprefix("agents-"),
+            "namespace": namespace.metadata["name"],
+            "labels": k8s_labels(COMPONENT, policy_name),
+        }
         return k8s.networking.v1.NetworkPolicy(
             f"{self._name}-{policy_name}",
-            metadata={
-                "name": policy_name.removeprefix("agents-"),
-                "namespace": namespace.metadata["name"],
-                "labels": k8s_labels(COMPONENT, policy_name),
-            },
-            spec=spec,
+            metadata=metadata,
+            spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", spec),
             opts=self._k8s([namespace]),
         )
 
@@ -303,14 +304,13 @@ class Observability(pulumi.ComponentResource):
             )
             return to_yaml(render_alertmanager_config(settings, credentials))
 
-        document = pulumi.Output.secret(
-            pulumi.Output.all(
-                receivers.pagerduty_routing_key,
-                receivers.slack_api_url,
-                receivers.smtp_auth_password,
-                receivers.default_webhook_url,
-            ).apply(render)
-        )
+        rendered: pulumi.Output[str] = pulumi.Output.all(
+            receivers.pagerduty_routing_key,
+            receivers.slack_api_url,
+            receivers.smtp_auth_password,
+            receivers.default_webhook_url,
+        ).apply(render)
+        document: pulumi.Output[str] = pulumi.Output.secret(rendered)
         return k8s.core.v1.Secret(
             f"{self._name}-alertmanager-config",
             metadata={
