@@ -9,6 +9,7 @@ The baseline imports exactly the pulumi_aws / pulumi_kubernetes resource classes
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import subprocess
@@ -28,7 +29,13 @@ def module_of(resource_type: str) -> tuple[str, str] | None:
         group, version = middle.split("/")
         if group == "helm.sh":
             return f"pulumi_kubernetes.helm.{version}", class_name
-        return f"pulumi_kubernetes.{group.split('.')[0]}.{version}", class_name
+        module = f"pulumi_kubernetes.{group.split('.')[0]}.{version}"
+        if importlib.util.find_spec(f"pulumi_kubernetes.{group.split('.')[0]}") is None:
+            # Custom resources (e.g. monitoring.coreos.com) are registered through CustomResource.
+            return "pulumi_kubernetes.apiextensions", "CustomResource"
+        return module, class_name
+    if package == "random":
+        return "pulumi_random", class_name
     return None
 
 

@@ -7,6 +7,7 @@ from infra.components.aurora import AuroraPostgres, AuroraPostgresArgs
 from infra.components.disaster_recovery import DisasterRecovery, DisasterRecoveryArgs
 from infra.components.eks import EksCluster, EksClusterArgs
 from infra.components.network import Network, NetworkArgs
+from infra.components.observability import Observability, ObservabilityArgs
 from infra.components.redis import RedisCache, RedisCacheArgs
 from infra.workloads import DataTierEndpoints, deploy_workloads
 
@@ -26,10 +27,22 @@ cluster = EksCluster(
         tags=tags,
     ),
 )
+observability = Observability(
+    prefix,
+    ObservabilityArgs(
+        config=stack.observability,
+        cluster=cluster,
+        cluster_label=prefix,
+        region=stack.primary_region,
+        alert_receivers=config.load_alert_receivers(),
+        tags=tags,
+    ),
+)
 
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
+pulumi.export("otlpEndpoint", observability.otlp_http_endpoint)
 database = AuroraPostgres(
     prefix,
     AuroraPostgresArgs(
@@ -98,5 +111,7 @@ workloads = deploy_workloads(
         backup_bucket_arn=disaster_recovery.backup_bucket_arn if disaster_recovery else None,
         backup_kms_key_arn=disaster_recovery.backup_kms_key_arn if disaster_recovery else None,
     ),
+    otlp_endpoint=observability.otlp_http_endpoint,
+    monitoring_crds=observability.prometheus_operator,
 )
 pulumi.export("memoryApiRepositoryUrl", workloads.memory_api.repository_url)

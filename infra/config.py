@@ -29,6 +29,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from infra.observability.alertmanager import ReceiverCredentials
+
 PROJECT_NAMESPACE = "memory-platform"
 REQUIRED_TAGS = ("owner", "cost-center", "environment")
 
@@ -553,11 +555,6 @@ class MemoryApiConfig(_Model):
     database_name: str = Field(
         default="memory", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="Aurora database the API uses."
     )
-    otlp_endpoint: str = Field(
-        default="http://jaeger-collector.monitoring.svc:4318",
-        pattern=r"^https?://[a-z0-9.-]+:\d+$",
-        description="OTLP/HTTP collector the API sends traces to.",
-    )
     kept_images: int = Field(
         default=50, ge=5, le=1000, description="ECR lifecycle: tagged images kept, newest first."
     )
@@ -596,6 +593,89 @@ class MemoryApiConfig(_Model):
         return self
 
 
+class AlertRoutingConfig(_Model):
+    """Where alerts go; receiver credentials are separate secret keys (see `SECRET_KEYS`)."""
+
+    email_to: str = Field(
+        default="oncall@example.com",
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="On-call mailing list that receives critical alerts.",
+    )
+    email_from: str = Field(
+        default="alerts@example.com",
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="Sender address of alert e-mails.",
+    )
+    smtp_smarthost: str = Field(
+        default="email-smtp.us-east-1.amazonaws.com:587",
+        pattern=r"^[^:\s]+:[0-9]+$",
+        description="SMTP relay as host:port.",
+    )
+    smtp_auth_username: str = Field(default="alerts", min_length=1, description="SMTP account alerts use.")
+    slack_channel: str = Field(
+        default="#memory-platform-alerts", pattern=r"^[#@]\S+$", description="Chat channel for warnings."
+    )
+
+
+class ObservabilityConfig(_Model):
+    """Prometheus, Alertmanager, Grafana, Loki and tracing in the `monitoring` namespace."""
+
+    prometheus_retention_days: int = Field(default=30, ge=1, le=365, description="Days of metrics kept.")
+    prometheus_retention_size_gib: int = Field(
+        default=90, ge=1, description="Metrics are trimmed beyond this size, whatever their age (GiB)."
+    )
+    prometheus_storage_gib: int = Field(default=100, ge=10, description="Volume of each Prometheus replica.")
+    prometheus_replicas: int = Field(default=2, ge=1, le=5, description="Prometheus replicas (HA pairs).")
+    alertmanager_replicas: int = Field(default=3, ge=1, le=5, description="Alertmanager cluster size.")
+    alertmanager_storage_gib: int = Field(default=10, ge=1, description="Volume of each Alertmanager (GiB).")
+    spread_replicas: Literal["hard", "soft"] = Field(
+        default="hard",
+        description="Pod anti-affinity of replicas: hard (one per node, required) or soft (preferred).",
+    )
+    loki_storage: Literal["filesystem", "s3"] = Field(
+        default="s3",
+        description="filesystem keeps logs on a volume of the single Loki pod; s3 in a bucket of the stack.",
+    )
+    loki_replicas: int = Field(default=1, ge=1, le=5, description="Monolithic Loki replicas (s3 only >1).")
+    loki_storage_gib: int = Field(
+        default=50, ge=5, description="Loki volume: all logs (filesystem) or the write-ahead log (s3)."
+    )
+    log_retention_days: int = Field(default=30, ge=1, le=3650, description="Days Loki keeps log lines.")
+    log_bucket_infrequent_access_days: int = Field(
+        default=30, ge=30, description="Days before log objects move to S3 Standard-IA (s3 only)."
+    )
+    trace_sampling_percent: float = Field(
+        default=10.0, gt=0, le=100, description="Share of traces kept from every service."
+    )
+    memory_api_trace_sampling_percent: float = Field(
+        default=50.0, gt=0, le=100, description="Share of the memory API's traces kept."
+    )
+    keep_error_traces: bool = Field(default=True, description="Keep every trace that contains an error.")
+    alerting: AlertRoutingConfig = Field(
+        default_factory=AlertRoutingConfig, description="Alert routing (non-secret parts)."
+    )
+
+    @model_validator(mode="after")
+    def _sizes_fit(self) -> Self:
+        if self.prometheus_retention_size_gib >= self.prometheus_storage_gib:
+            raise ValueError(
+                f"prometheusRetentionSizeGib ({self.prometheus_retention_size_gib}) must be smaller than "
+                f"prometheusStorageGib ({self.prometheus_storage_gib}) so the volume never fills; "
+                "leave about 10 % headroom"
+            )
+        if self.loki_storage == "filesystem" and self.loki_replicas != 1:
+            raise ValueError(
+                f"lokiReplicas is {self.loki_replicas} but lokiStorage is filesystem, which only one pod "
+                "can use; set lokiStorage to s3 or lokiReplicas to 1"
+            )
+        if self.memory_api_trace_sampling_percent < self.trace_sampling_percent:
+            raise ValueError(
+                "memoryApiTraceSamplingPercent must be at least traceSamplingPercent: the memory API is "
+                "sampled more, never less, than the baseline"
+            )
+        return self
+
+
 class Tags(_Model):
     """Cost-allocation tags applied to every taggable AWS resource."""
 
@@ -631,6 +711,9 @@ class StackConfig(_Model):
     memory_api: MemoryApiConfig = Field(
         default_factory=MemoryApiConfig, description="The memory API Deployment and its exposure."
     )
+    observability: ObservabilityConfig = Field(
+        default_factory=ObservabilityConfig, description="Monitoring, logging and tracing."
+    )
 
     @field_validator("primary_region")
     @classmethod
@@ -655,6 +738,17 @@ class StackConfig(_Model):
             )
         if self.environment == "production":
             self._production_safeguards()
+        self._workloads_fit()
+        if self.dr.enabled:
+            self._disaster_recovery_consistent()
+        return self
+
+    def _workloads_fit(self) -> None:
+        if self.cache.cluster_mode:
+            raise ValueError(
+                "cache.clusterMode must be false: the memory API uses one Redis endpoint with the plain "
+                "protocol; scale with nodeType and nodesPerShard (replicas) instead of shards"
+            )
         database = next((pool for pool in self.node_pools if pool.name == "database"), None)
         if database is None:
             raise ValueError("nodePools must include a 'database' pool for Qdrant")
@@ -663,27 +757,27 @@ class StackConfig(_Model):
                 f"qdrant.replicas ({self.qdrant.replicas}) exceeds the database pool's maxNodes "
                 f"({database.max_nodes}); each peer needs its own node, so lower replicas or raise maxNodes"
             )
-        if self.dr.enabled:
-            family = self.database.instance_family
-            if not family.startswith(GLOBAL_DATABASE_FAMILY_PREFIXES):
-                raise ValueError(
-                    f"database.instanceClass '{self.database.instance_class}' cannot join an Aurora global "
-                    "database (dr.enabled is true); global databases need a memory-optimised class such as "
-                    "db.r6g, db.r7g, db.r6i or db.r5, burstable db.t* classes are not allowed"
-                )
-            if self.dr.region is None:
-                raise ValueError("dr.region is required when dr.enabled is true, e.g. 'us-west-2'")
-            _region(self.dr.region)
-            if self.dr.region == self.primary_region:
-                raise ValueError(f"dr.region must differ from aws:region ('{self.primary_region}')")
-            primary = ipaddress.ip_network(self.network.vpc_cidr)
-            secondary = ipaddress.ip_network(self.dr.vpc_cidr)
-            if primary.overlaps(secondary):
-                raise ValueError(
-                    f"dr.vpcCidr ({secondary}) overlaps network.vpcCidr ({primary}); "
-                    "pick non-overlapping ranges so the regions can be peered"
-                )
-        return self
+
+    def _disaster_recovery_consistent(self) -> None:
+        family = self.database.instance_family
+        if not family.startswith(GLOBAL_DATABASE_FAMILY_PREFIXES):
+            raise ValueError(
+                f"database.instanceClass '{self.database.instance_class}' cannot join an Aurora global "
+                "database (dr.enabled is true); global databases need a memory-optimised class such as "
+                "db.r6g, db.r7g, db.r6i or db.r5, burstable db.t* classes are not allowed"
+            )
+        if self.dr.region is None:
+            raise ValueError("dr.region is required when dr.enabled is true, e.g. 'us-west-2'")
+        _region(self.dr.region)
+        if self.dr.region == self.primary_region:
+            raise ValueError(f"dr.region must differ from aws:region ('{self.primary_region}')")
+        primary = ipaddress.ip_network(self.network.vpc_cidr)
+        secondary = ipaddress.ip_network(self.dr.vpc_cidr)
+        if primary.overlaps(secondary):
+            raise ValueError(
+                f"dr.vpcCidr ({secondary}) overlaps network.vpcCidr ({primary}); "
+                "pick non-overlapping ranges so the regions can be peered"
+            )
 
     def _production_safeguards(self) -> None:
         database, cache = self.database, self.cache
@@ -737,6 +831,16 @@ _TOP_LEVEL_KEYS = {
     "dr": "dr",
     "qdrant": "qdrant",
     "memoryApi": "memory_api",
+    "observability": "observability",
+}
+
+# Top-level secret keys (`pulumi config set --secret`) and the receiver credential each holds. They are not
+# part of `StackConfig`: `load_alert_receivers()` hands them to the program as secret Outputs.
+SECRET_KEYS = {
+    "alertPagerdutyRoutingKey": "pagerduty_routing_key",
+    "alertSlackApiUrl": "slack_api_url",
+    "alertSmtpPassword": "smtp_auth_password",
+    "alertWebhookUrl": "default_webhook_url",
 }
 
 
@@ -750,8 +854,10 @@ def parse_stack_config(
     problems: list[str] = []
     data: dict[str, Any] = {}
     for key, raw in values.items():
+        if key in SECRET_KEYS:
+            continue
         if key not in _TOP_LEVEL_KEYS:
-            allowed = ", ".join(f"{PROJECT_NAMESPACE}:{name}" for name in _TOP_LEVEL_KEYS)
+            allowed = ", ".join(f"{PROJECT_NAMESPACE}:{name}" for name in (*_TOP_LEVEL_KEYS, *SECRET_KEYS))
             problems.append(f"{PROJECT_NAMESPACE}:{key}: unknown key; allowed keys are {allowed}")
             continue
         data[_TOP_LEVEL_KEYS[key]] = _decode(raw)
@@ -817,7 +923,15 @@ def stack_file_schema() -> dict[str, Any]:
     properties: dict[str, Any] = {"aws:region": {"type": "string", "pattern": r"^[a-z]{2}(-gov)?-[a-z]+-\d$"}}
     for key in _TOP_LEVEL_KEYS:
         properties[f"{PROJECT_NAMESPACE}:{key}"] = fields[key]
-    ours = [f"{PROJECT_NAMESPACE}:{key}" for key in _TOP_LEVEL_KEYS]
+    for key in SECRET_KEYS:
+        properties[f"{PROJECT_NAMESPACE}:{key}"] = {
+            "description": "A secret: set it with `pulumi config set --secret`.",
+            "type": "object",
+            "properties": {"secure": {"type": "string", "minLength": 1}},
+            "required": ["secure"],
+            "additionalProperties": False,
+        }
+    ours = [f"{PROJECT_NAMESPACE}:{key}" for key in (*_TOP_LEVEL_KEYS, *SECRET_KEYS)]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Pulumi stack file of the memory-platform project",
@@ -843,3 +957,53 @@ def load() -> StackConfig:
     ours = {key.removeprefix(prefix): value for key, value in all_values.items() if key.startswith(prefix)}
     region = pulumi.Config("aws").get("region")
     return parse_stack_config(ours, primary_region=region, stack_file=stack_file)
+
+
+class AlertReceiverSecrets(BaseModel):
+    """Receiver credentials as secret Outputs, for the Observability component; never plain strings."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    pagerduty_routing_key: pulumi.Output[str]
+    slack_api_url: pulumi.Output[str]
+    smtp_auth_password: pulumi.Output[str]
+    default_webhook_url: pulumi.Output[str]
+
+
+def parse_alert_receivers(values: Mapping[str, Any], *, stack_file: str) -> dict[str, str]:
+    """Check the secret receiver keys (keys without namespace) and return them by credential name.
+
+    Problems name the key and never echo the value.
+    """
+    problems = []
+    found: dict[str, str] = {}
+    for key, field_name in SECRET_KEYS.items():
+        value = values.get(key)
+        if not isinstance(value, str) or not value:
+            problems.append(
+                f"{PROJECT_NAMESPACE}:{key}: required secret is missing; set it with "
+                f"`pulumi config set --secret {PROJECT_NAMESPACE}:{key} <value>`"
+            )
+        else:
+            found[field_name] = value
+    if not problems:
+        try:
+            ReceiverCredentials.model_validate(found)
+        except ValidationError as error:
+            by_field = {field_name: key for key, field_name in SECRET_KEYS.items()}
+            for item in error.errors():
+                key = by_field.get(str(item["loc"][0]), str(item["loc"][0]))
+                message = str(item["msg"]).removeprefix("Value error, ")
+                problems.append(f"{PROJECT_NAMESPACE}:{key}: {message}")
+    if problems:
+        raise StackConfigError(stack_file, problems)
+    return found
+
+
+def load_alert_receivers() -> AlertReceiverSecrets:
+    """This stack's alert receiver credentials, read once at the edge and wrapped as secret Outputs."""
+    prefix = f"{PROJECT_NAMESPACE}:"
+    all_values: Mapping[str, Any] = runtime_config.CONFIG.get()
+    ours = {key.removeprefix(prefix): value for key, value in all_values.items() if key.startswith(prefix)}
+    found = parse_alert_receivers(ours, stack_file=f"Pulumi.{pulumi.get_stack()}.yaml")
+    return AlertReceiverSecrets(**{name: pulumi.Output.secret(value) for name, value in found.items()})

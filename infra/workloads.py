@@ -52,7 +52,12 @@ class Workloads:
 
 
 def deploy_workloads(
-    stack: StackConfig, network: Network, cluster: EksCluster, data_tier: DataTierEndpoints
+    stack: StackConfig,
+    network: Network,
+    cluster: EksCluster,
+    data_tier: DataTierEndpoints,
+    otlp_endpoint: str,
+    monitoring_crds: pulumi.Resource | None = None,
 ) -> Workloads:
     pools = {pool.name: pool for pool in stack.node_pools}
     prefix = stack.stack_prefix
@@ -77,6 +82,7 @@ def deploy_workloads(
                 if data_tier.backup_bucket_name is not None and data_tier.backup_bucket_arn is not None
                 else None
             ),
+            monitoring_crds=monitoring_crds,
         ),
     )
     memory_api = MemoryApi(
@@ -105,6 +111,8 @@ def deploy_workloads(
                 grpc_port=GRPC_PORT,
             ),
             ingress_class=addons.ingress_class,
+            otlp_endpoint=otlp_endpoint,
+            monitoring_crds=monitoring_crds,
             tags=stack.tags.as_dict(),
         ),
         opts=pulumi.ResourceOptions(depends_on=[addons]),

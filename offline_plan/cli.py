@@ -5,7 +5,8 @@
     offline-plan --stack production --json       # machine-readable plan on stdout
 
 Writes `<out>/<stack>/resources.json`, `summary.txt` and one YAML file per Kubernetes object
-under `manifests/`, each validated against the cluster version's Kubernetes OpenAPI schema.
+under `manifests/`, each validated against the cluster version's Kubernetes OpenAPI schema, and
+each PrometheusRule's spec as a rule file under `prometheus-rules/` (for `promtool check rules`).
 With `--policy-pack DIR` the pack's own policy objects check every recorded resource, as
 `pulumi preview --policy-pack DIR` would; `--policy-config FILE` is `--policy-pack-config`.
 Exit codes: 0 planned, 1 the program, its config or the pack failed, 3 a manifest failed
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from offline_plan import policy_check
-from offline_plan.manifests import kubernetes_objects, validate, write_manifests
+from offline_plan.manifests import kubernetes_objects, validate, write_manifests, write_prometheus_rules
 from offline_plan.project import ProjectError, StackSettings, load_stack
 from offline_plan.report import summary
 from offline_plan.runner import Plan, ProgramError, run_program
@@ -147,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     manifests = write_manifests(kubernetes_objects(plan.resources), out / "manifests")
     problems = validate(manifests, args.kubernetes_version or cluster_version(plan))
     relative = [str(manifest.path.relative_to(out)) for manifest in manifests]
+    rule_files = write_prometheus_rules(plan.resources, out / "prometheus-rules")
     document = plan_document(plan, relative, problems, policy)
+    document["prometheusRuleFiles"] = [str(path.relative_to(out)) for path in rule_files]
     (out / "resources.json").write_text(json.dumps(document, indent=2, sort_keys=False))
     text = summary(plan) + (f"\n\n{policy_text}" if policy_text else "")
     (out / "summary.txt").write_text(text + "\n")

@@ -9,6 +9,9 @@ from typing import Any
 import kubernetes_validate
 import yaml
 
+REDACTED = "[secret]"
+REDACTED_ANNOTATION = "offline-plan/redacted-secret-fields"
+
 
 @dataclass(frozen=True)
 class Manifest:
@@ -31,8 +34,22 @@ def kubernetes_objects(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if body.get("kind") == "Secret" and body.get(field) == "[secret]":
                 body[field] = {}  # a Secret's values are redacted whole; the file must not hold them
         if "apiVersion" in body and "kind" in body:
-            objects.append(body)
+            objects.append(_mark_redacted(body))
     return objects
+
+
+def _mark_redacted(body: dict[str, Any]) -> dict[str, Any]:
+    """A Secret whose data is a Pulumi secret is recorded as one marker; keep the manifest well-formed.
+
+    The redacted fields become empty maps and an annotation names them, so the file stays a valid
+    Secret and says plainly that its content was withheld.
+    """
+    redacted = [key for key in ("data", "stringData") if body.get(key) == REDACTED]
+    if not redacted:
+        return body
+    metadata = dict(body.get("metadata") or {})
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), REDACTED_ANNOTATION: ",".join(redacted)}
+    return {**body, "metadata": metadata, **{key: {} for key in redacted}}
 
 
 def write_manifests(objects: list[dict[str, Any]], folder: Path) -> list[Manifest]:
@@ -62,3 +79,34 @@ def validate(manifests: list[Manifest], kubernetes_version: str) -> list[str]:
             location = ".".join(str(part) for part in error.path) or "(root)"
             problems.append(f"{manifest.path}: {location}: {error.message}")
     return problems
+
+
+PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+
+
+class _PlainDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def write_prometheus_rules(resources: list[dict[str, Any]], folder: Path) -> list[Path]:
+    """Each recorded PrometheusRule's `spec` as a Prometheus rule file `<name>.yaml` (promtool-checkable).
+
+    A PrometheusRule's spec is exactly a rule file (`groups: [...]`), so Prometheus, `promtool check
+    rules` and reviewers read the same text the operator will load. Secret or unknown specs are skipped.
+    """
+    written = []
+    for resource in resources:
+        if resource["type"] != PROMETHEUS_RULE:
+            continue
+        spec = resource["inputs"].get("spec")
+        if not isinstance(spec, dict) or "groups" not in spec:
+            continue
+        name = str((resource["inputs"].get("metadata") or {}).get("name") or resource["name"])
+        path = folder / f"{name}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            yaml.dump({"groups": spec["groups"]}, Dumper=_PlainDumper, sort_keys=False, width=1_000_000)
+        )
+        written.append(path)
+    return written

@@ -58,7 +58,8 @@ def load_stack(project_dir: Path, stack: str) -> StackSettings:
     for key, value in {**_project_defaults(project, name), **stack_config}.items():
         full_key = key if ":" in key else f"{name}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
-            config[full_key] = f"{SECRET_PLACEHOLDER}-{full_key}"
+            # URL-shaped: programs checking a secret is an https URL accept it; .invalid never resolves.
+            config[full_key] = f"https://{SECRET_PLACEHOLDER}.invalid/{full_key}"
             secret_keys.append(full_key)
         elif _contains_secure(value):
             raise ProjectError(

@@ -28,6 +28,8 @@ SECRET_NAME = re.compile(
     r"(pass(word|wd)?|secret|token|api[-_]?key|private[-_]?key|credential)", re.IGNORECASE
 )
 ARN = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm|kms):")
+# Helm values keys that name an existing Kubernetes Secret (a reference, which is what is wanted).
+SECRET_REFERENCE_KEYS = re.compile(r"existingSecret|configSecret|secretName|\w*SecretName", re.IGNORECASE)
 SECRET_STORES = {"kubernetes:core/v1:Secret", "aws:secretsmanager/secretVersion:SecretVersion"}
 
 
@@ -57,6 +59,8 @@ def _named_literals(subject: Subject) -> Iterator[str]:
                 yield f"stores a secret-named key in ConfigMap data at {path}"
         elif subject.resource_type == "kubernetes:helm.sh/v3:Release" and path.startswith("values."):
             leaf = path.rsplit(".", 1)[-1]
+            if SECRET_REFERENCE_KEYS.fullmatch(leaf):
+                continue
             if SECRET_NAME.fullmatch(leaf) or re.fullmatch(r"\w*(Password|Secret|Token|ApiKey)", leaf):
                 yield f"passes a literal secret in Helm values at {path}"
 

@@ -133,8 +133,12 @@ def service_monitor(
     provider: k8s.Provider,
     parent: pulumi.Resource,
     authorization: dict[str, Any] | None = None,
+    crds: pulumi.Resource | None = None,
 ) -> k8s.apiextensions.CustomResource:
-    """A prometheus-operator ServiceMonitor scraping `/metrics` on the named Service port."""
+    """A prometheus-operator ServiceMonitor scraping `/metrics` on the named Service port.
+
+    `crds` is the release that installs the ServiceMonitor CRD; the object waits for it.
+    """
     endpoint: dict[str, Any] = {"port": port, "path": "/metrics", "interval": "30s", "scheme": "http"}
     if authorization:
         endpoint["authorization"] = authorization
@@ -152,5 +156,5 @@ def service_monitor(
             "namespaceSelector": {"matchNames": [namespace]},
             "endpoints": [endpoint],
         },
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[crds] if crds else None),
     )

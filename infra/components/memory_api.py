@@ -105,6 +105,8 @@ class MemoryApiArgs(ComponentArgs):
     secrets_kms_key_arns: tuple[StrInput, ...] = ()
     qdrant: QdrantEndpoint
     ingress_class: str
+    otlp_endpoint: str  # the OTLP/HTTP collector the API sends traces to
+    monitoring_crds: pulumi.Resource | None = None  # the release installing the ServiceMonitor CRD
     tags: dict[str, str]
 
 
@@ -209,6 +211,7 @@ class MemoryApi(pulumi.ComponentResource):
             labels=labels,
             provider=provider,
             parent=self,
+            crds=args.monitoring_crds,
         )
         self.register_outputs(
             {"repositoryUrl": self.repository_url, "image": self.image, "roleArn": role.arn}
@@ -401,7 +404,7 @@ def environment(args: MemoryApiArgs) -> list[dict[str, Any]]:
         "redis_url": pulumi.Output.concat("rediss://", args.redis_endpoint, ":", args.redis_port),
         "redis_auth_secret_arn": args.redis_auth_secret_arn,
         "qdrant_url": args.qdrant.url,
-        "otlp_endpoint": args.config.otlp_endpoint,
+        "otlp_endpoint": args.otlp_endpoint,
         "data_dir": DATA_DIR,
         "host": "0.0.0.0",  # noqa: S104 - every interface of the pod, behind its NetworkPolicy
         "port": str(PORT),

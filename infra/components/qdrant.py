@@ -82,6 +82,7 @@ class QdrantClusterArgs(ComponentArgs):
     snapshot_job_pool: NodePool
     clients: ClientPods
     snapshots: SnapshotTarget | None = None
+    monitoring_crds: pulumi.Resource | None = None  # the release installing the ServiceMonitor CRD
     namespace: str = NAME
 
 
@@ -188,6 +189,7 @@ class QdrantCluster(pulumi.ComponentResource):
             labels=labels,
             provider=provider,
             parent=self,
+            crds=args.monitoring_crds,
             authorization={
                 "type": "Bearer",
                 "credentials": {"name": API_KEY_SECRET, "key": READ_ONLY_API_KEY_FIELD},

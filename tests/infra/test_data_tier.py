@@ -157,9 +157,15 @@ def test_redis_topology_per_stack(production_plan: Plan, staging_plan: Plan) -> 
     [production] = of_type(production_plan, REDIS)
     assert production["inputs"]["multiAzEnabled"] is True
     assert production["inputs"]["automaticFailoverEnabled"] is True
-    assert production["inputs"]["clusterMode"] == "enabled"
-    assert (production["inputs"]["numNodeGroups"], production["inputs"]["replicasPerNodeGroup"]) == (2, 2)
-    assert production_plan.outputs["cache"]["endpoint"].startswith("clustercfg.")
+    # One shard (the API speaks plain Redis): a primary and two replicas, one per AZ.
+    assert production["inputs"]["clusterMode"] == "disabled"
+    assert production["inputs"]["numCacheClusters"] == 3
+    assert sorted(production["inputs"]["preferredCacheClusterAzs"]) == [
+        "us-east-1a",
+        "us-east-1b",
+        "us-east-1c",
+    ]
+    assert production_plan.outputs["cache"]["endpoint"].startswith("master.")
     [staging] = of_type(staging_plan, REDIS)
     assert staging["inputs"]["numCacheClusters"] == 1
     assert staging["inputs"]["multiAzEnabled"] is False
@@ -302,14 +308,17 @@ def test_backups_are_copied_to_the_dr_vault(production_plan: Plan) -> None:
 
 def test_backup_buckets_are_private_encrypted_and_replicated_with_rtc(production_plan: Plan) -> None:
     resources = by_urn(production_plan)
-    buckets = {b["urn"]: b for b in of_type(production_plan, "aws:s3/bucket:Bucket")}
+    buckets = {
+        b["urn"]: b for b in of_type(production_plan, "aws:s3/bucket:Bucket") if "-backups" in b["name"]
+    }
     assert len(buckets) == 2
 
     def attached(resource_type: str) -> dict[str, dict[str, Any]]:
         found = {}
         for resource in of_type(production_plan, resource_type):
             [bucket] = resource["propertyDependencies"]["bucket"]
-            found[bucket] = resource
+            if bucket in buckets:
+                found[bucket] = resource
         assert set(found) == set(buckets), resource_type
         return found
 

@@ -67,8 +67,13 @@ def test_multi_az_with_one_node(production: dict[str, Any]) -> None:
 
 
 def test_shards_without_cluster_mode(production: dict[str, Any]) -> None:
-    production["cache"]["clusterMode"] = False
+    production["cache"]["shardCount"] = 2
     assert "clusterMode: true" in only_problem(production)
+
+
+def test_cluster_mode_is_refused_because_the_api_speaks_plain_redis(production: dict[str, Any]) -> None:
+    production["cache"]["clusterMode"] = True
+    assert "cache.clusterMode must be false" in only_problem(production)
 
 
 def test_unpinned_or_old_engine_version(production: dict[str, Any]) -> None:

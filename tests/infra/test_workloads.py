@@ -70,7 +70,11 @@ def test_every_kind_of_workload_is_planned(plan: dict[str, Any]) -> None:
     kinds = {(body["kind"], body["metadata"]["name"]) for body in workloads(plan)}
     snapshots = {("CronJob", "qdrant-snapshots")} if plan["stack"] == "production" else set()
     assert kinds == {("StatefulSet", "qdrant"), ("Deployment", "memory-api")} | snapshots
-    releases = [r["inputs"] for r in plan["resources"] if r["type"] == "kubernetes:helm.sh/v3:Release"]
+    releases = [
+        r["inputs"]
+        for r in plan["resources"]
+        if r["type"] == "kubernetes:helm.sh/v3:Release" and r["inputs"]["namespace"] == "kube-system"
+    ]
     assert [(r["chart"], r["version"]) for r in releases] == [("aws-load-balancer-controller", "1.17.1")]
 
 

@@ -78,3 +78,13 @@ def test_offline_secret_placeholder_is_not_a_literal() -> None:
     assert run_policy("all-resource-inputs-no-secret-literal", [resource]) == []
     resource = record("kubernetes:core/v1:ConfigMap", "cfg", {"data": {"api_token": "abc123abc123"}})
     assert run_policy("all-resource-inputs-no-secret-literal", [resource])
+
+
+def test_helm_values_naming_an_existing_secret_are_references_not_literals() -> None:
+    values = {"grafana": {"admin": {"existingSecret": "grafana-admin"}}, "spec": {"configSecret": "am"}}
+    release = record("kubernetes:helm.sh/v3:Release", "stack", {"values": values})
+    assert run_policy("all-resource-inputs-no-secret-literal", [release]) == []
+    literal = record(
+        "kubernetes:helm.sh/v3:Release", "stack", {"values": {"admin": {"adminPassword": "hunter2"}}}
+    )
+    assert run_policy("all-resource-inputs-no-secret-literal", [literal])
