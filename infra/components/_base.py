@@ -94,3 +94,36 @@ def logs_key_statement(region: str, account_id: str, partition: str, log_group_n
             }
         },
     }
+
+
+def security_group_for_clients(
+    name: str,
+    *,
+    vpc_id: pulumi.Input[str],
+    port: int,
+    client_security_group_id: pulumi.Input[str],
+    what: str,
+    protocol_name: str,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> aws.ec2.SecurityGroup:
+    """A security group admitting `port` only from the clients' security group (the EKS cluster's)."""
+    group = aws.ec2.SecurityGroup(
+        name,
+        vpc_id=vpc_id,
+        description=f"{what}: {port} from the EKS cluster only",
+        tags=aws_tags(tags, name),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    aws.vpc.SecurityGroupIngressRule(
+        f"{name}-from-eks",
+        security_group_id=group.id,
+        referenced_security_group_id=client_security_group_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description=f"{protocol_name} from EKS nodes and pods",
+        tags=aws_tags(tags, f"{name}-from-eks"),
+        opts=pulumi.ResourceOptions(parent=group),
+    )
+    return group

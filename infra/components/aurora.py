@@ -37,6 +37,7 @@ from infra.components._base import (
     assume_role_policy,
     encryption_key,
     logs_key_statement,
+    security_group_for_clients,
 )
 from infra.config import DatabaseConfig
 from infra.tagging import aws_tags
@@ -88,23 +89,15 @@ class AuroraPostgres(pulumi.ComponentResource):
             parent=self,
             service_statements=[logs_key_statement(region, account, partition, log_group_name)],
         )
-        security_group = aws.ec2.SecurityGroup(
+        security_group = security_group_for_clients(
             f"{name}-aurora",
             vpc_id=args.vpc_id,
-            description=f"Aurora PostgreSQL {cluster_id}: {POSTGRES_PORT} from the EKS cluster only",
-            tags=aws_tags(tags, f"{name}-aurora"),
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-aurora-from-eks",
-            security_group_id=security_group.id,
-            referenced_security_group_id=args.client_security_group_id,
-            ip_protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            description="PostgreSQL from EKS nodes and pods",
-            tags=aws_tags(tags, f"{name}-aurora-from-eks"),
-            opts=pulumi.ResourceOptions(parent=security_group),
+            port=POSTGRES_PORT,
+            client_security_group_id=args.client_security_group_id,
+            what=f"Aurora PostgreSQL {cluster_id}",
+            protocol_name="PostgreSQL",
+            tags=tags,
+            parent=self,
         )
         subnet_group = aws.rds.SubnetGroup(
             f"{name}-aurora",

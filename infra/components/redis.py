@@ -23,7 +23,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from infra.components._base import ComponentArgs, encryption_key, logs_key_statement
+from infra.components._base import (
+    ComponentArgs,
+    encryption_key,
+    logs_key_statement,
+    security_group_for_clients,
+)
 from infra.config import CacheConfig
 from infra.tagging import aws_tags
 
@@ -69,23 +74,15 @@ class RedisCache(pulumi.ComponentResource):
             parent=self,
             service_statements=[logs_key_statement(region, account, partition, log_group_name)],
         )
-        security_group = aws.ec2.SecurityGroup(
+        security_group = security_group_for_clients(
             f"{name}-cache",
             vpc_id=args.vpc_id,
-            description=f"ElastiCache {group_id}: {REDIS_PORT} from the EKS cluster only",
-            tags=aws_tags(tags, f"{name}-cache"),
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-cache-from-eks",
-            security_group_id=security_group.id,
-            referenced_security_group_id=args.client_security_group_id,
-            ip_protocol="tcp",
-            from_port=REDIS_PORT,
-            to_port=REDIS_PORT,
-            description="Redis from EKS nodes and pods",
-            tags=aws_tags(tags, f"{name}-cache-from-eks"),
-            opts=pulumi.ResourceOptions(parent=security_group),
+            port=REDIS_PORT,
+            client_security_group_id=args.client_security_group_id,
+            what=f"ElastiCache {group_id}",
+            protocol_name="Redis",
+            tags=tags,
+            parent=self,
         )
         subnet_group = aws.elasticache.SubnetGroup(
             f"{name}-cache",
