@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import textwrap
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -139,25 +139,31 @@ class QdrantCluster(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=child,
         )
-        ports = [
+        ports: list[dict[str, Any]] = [
             {"name": "http", "port": HTTP_PORT, "targetPort": "http", "protocol": "TCP"},
             {"name": "grpc", "port": GRPC_PORT, "targetPort": "grpc", "protocol": "TCP"},
         ]
         k8s.core.v1.Service(
             f"{name}-headless",
             metadata={"name": headless, "namespace": ns, "labels": labels},
-            spec={
-                "clusterIP": "None",
-                "publishNotReadyAddresses": True,
-                "selector": self.pod_labels,
-                "ports": [*ports, {"name": "p2p", "port": P2P_PORT, "targetPort": "p2p", "protocol": "TCP"}],
-            },
+            spec=cast(
+                Any,
+                {
+                    "clusterIP": "None",
+                    "publishNotReadyAddresses": True,
+                    "selector": self.pod_labels,
+                    "ports": [
+                        *ports,
+                        {"name": "p2p", "port": P2P_PORT, "targetPort": "p2p", "protocol": "TCP"},
+                    ],
+                },
+            ),
             opts=child,
         )
         client_service = k8s.core.v1.Service(
             f"{name}-client",
             metadata={"name": NAME, "namespace": ns, "labels": labels},
-            spec={"type": "ClusterIP", "selector": self.pod_labels, "ports": ports},
+            spec=cast(Any, {"type": "ClusterIP", "selector": self.pod_labels, "ports": ports}),
             opts=child,
         )
         self.url = f"http://{NAME}.{ns}.svc:{HTTP_PORT}"
@@ -165,7 +171,8 @@ class QdrantCluster(pulumi.ComponentResource):
         statefulset = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
             metadata={"name": NAME, "namespace": ns, "labels": labels},
-            spec=self._statefulset_spec(args, headless, labels, checksum),
+            # cast: matching this dict against the SDK's TypedDict overloads exhausts mypy's memory.
+            spec=cast(Any, self._statefulset_spec(args, headless, labels, checksum)),
             opts=pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(depends_on=[namespace, secret, config_map, service_account])
             ),

@@ -31,7 +31,7 @@ def _region_from_arn(arn: str) -> str:
 
 def read_secret_string(arn: str) -> str:
     """The SecretString of ``arn``; boto3 is imported here so local runs never need AWS."""
-    import boto3  # type: ignore[import-untyped]  # noqa: PLC0415
+    import boto3  # noqa: PLC0415
 
     client: Any = boto3.client("secretsmanager", region_name=_region_from_arn(arn))
     try:
