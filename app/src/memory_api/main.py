@@ -81,6 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining"],
         )
     app.add_middleware(
-        RequestContextMiddleware, tracer=get_tracer(tracer_provider), max_body_bytes=MAX_BODY_BYTES
+        RequestContextMiddleware,
+        tracer=get_tracer(tracer_provider),
+        max_body_bytes=MAX_BODY_BYTES,
+        log_requests=settings.log_level in ("DEBUG", "INFO"),
     )
     return app

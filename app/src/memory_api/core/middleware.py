@@ -6,9 +6,9 @@ the matched route template, so label values stay bounded whatever paths clients 
 
 from __future__ import annotations
 
+import random
 import re
 import time
-import uuid
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -23,6 +23,13 @@ from memory_api.core.errors import error_response
 log = structlog.get_logger("memory_api.access")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 UNMATCHED_ENDPOINT = "unmatched"
+QUIET_ENDPOINTS = frozenset({"/metrics", "/health/live", "/health/ready", "/health/startup"})
+RESPONSE_HEADERS_STATE = "response_headers"  # request.state key: extra headers for the response
+
+
+def new_request_id() -> str:
+    """32 hex digits. A correlation id, not a secret: no system entropy call per request."""
+    return f"{random.getrandbits(128):032x}"
 
 
 class BodyTooLargeError(Exception):
@@ -30,17 +37,34 @@ class BodyTooLargeError(Exception):
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, tracer: trace.Tracer | None, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, tracer: trace.Tracer | None, max_body_bytes: int, *, log_requests: bool = True
+    ) -> None:
         self.app, self.tracer, self.max_body_bytes = app, tracer, max_body_bytes
+        self.log_requests = log_requests  # False when the log level drops INFO lines anyway
+        self._series_cache: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def _series(self, method: str, endpoint: str, status: int) -> tuple[Any, Any]:
+        """The request counter and latency histogram children (a label lookup costs more than an update)."""
+        series = self._series_cache.get((method, endpoint, status))
+        if series is None:
+            series = (
+                metrics.HTTP_REQUESTS.labels(method, endpoint, str(status)),
+                metrics.HTTP_DURATION.labels(method, endpoint),
+            )
+            self._series_cache[(method, endpoint, status)] = series  # bounded: routes x methods x statuses
+        return series
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0915
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = {
+            k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]
+        }  # names arrive lowercased
         incoming = headers.get("x-request-id", "")
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else new_request_id()
         request_token = request_id_var.set(request_id)
         tenant_token = tenant_id_var.set("")
         status_holder = [500]
@@ -51,7 +75,12 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 response_started[0] = True
                 status_holder[0] = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                extra = scope.get("state", {}).get(RESPONSE_HEADERS_STATE, {})
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                    *((name.encode(), value.encode()) for name, value in extra.items()),
+                ]
             await send(message)
 
         received = [0]
@@ -98,8 +127,9 @@ class RequestContextMiddleware:
                 endpoint = getattr(route, "path", None) or UNMATCHED_ENDPOINT
                 elapsed = time.perf_counter() - started
                 status = status_holder[0]
-                metrics.HTTP_REQUESTS.labels(method, endpoint, str(status)).inc()
-                metrics.HTTP_DURATION.labels(method, endpoint).observe(elapsed)
+                counter, histogram = self._series(method, endpoint, status)
+                counter.inc()
+                histogram.observe(elapsed)
                 tenant = scope.get("state", {}).get("tenant_id", "")
                 if span is not None:
                     span.update_name(f"{method} {endpoint}")
@@ -108,7 +138,7 @@ class RequestContextMiddleware:
                     span.set_attribute("http.response.status_code", status)
                     if tenant:
                         span.set_attribute("memory.tenant_id", tenant)
-                if endpoint not in ("/metrics", "/health/live", "/health/ready", "/health/startup"):
+                if self.log_requests and endpoint not in QUIET_ENDPOINTS:
                     log.info(
                         "request",
                         method=method,

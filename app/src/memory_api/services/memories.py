@@ -5,7 +5,9 @@ Search results are cached per tenant under a random *generation* token. A delete
 after it changed a tenant's vectors, drop the token, so the next search starts a new generation and
 older entries can never be served again (a lost or evicted token has the same safe effect).
 
-Database work is synchronous SQLAlchemy run in the thread pool; cache hits never leave the event loop.
+Reads are cached as the JSON documents the API serves, so a cache hit is returned as it is, with no
+parsing or validation. Database work is synchronous SQLAlchemy run in the thread pool; cache hits never
+leave the event loop.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -28,12 +29,14 @@ from starlette.concurrency import run_in_threadpool
 from memory_api.core import metrics
 from memory_api.core.errors import ApiError, VectorStoreUnavailableError
 from memory_api.db.models import Memory, MemoryTag, VectorOutbox
-from memory_api.schemas import MemoryCreate, SearchRequest
+from memory_api.schemas import MemoryCreate, MemoryOut, SearchRequest, SearchResponse
 from memory_api.services.cache import Cache
 from memory_api.services.embedder import Embedder
 from memory_api.services.vector_store import VectorStore, VectorStoreError
 
 GENERATION_TTL_SECONDS = 7 * 24 * 3600
+_MEMORY_CACHE_HITS = metrics.CACHE_HITS.labels("memory")
+_MEMORY_CACHE_MISSES = metrics.CACHE_MISSES.labels("memory")
 
 
 def _aware(moment: datetime) -> datetime:
@@ -48,6 +51,10 @@ def memory_to_dict(memory: Memory) -> dict[str, Any]:
         "tags": memory.tags_json,
         "created_at": _aware(memory.created_at).isoformat(),
     }
+
+
+def memory_json(memory: dict[str, Any]) -> bytes:
+    return MemoryOut.model_validate(memory).model_dump_json().encode()
 
 
 def encode_cursor(seq: int) -> str:
@@ -104,7 +111,7 @@ class MemoryService:
             stored = await run_in_threadpool(self._insert, tenant_id, body)
             self.on_write()
             await self.cache.set(
-                self._cache_key(tenant_id, stored["id"]), json.dumps(stored).encode(), self.cache_ttl_seconds
+                self._cache_key(tenant_id, stored["id"]), memory_json(stored), self.cache_ttl_seconds
             )
             return stored
 
@@ -128,19 +135,21 @@ class MemoryService:
             )
         return memory_to_dict(memory)
 
-    async def get(self, tenant_id: str, memory_id: str) -> dict[str, Any]:
+    async def get_json(self, tenant_id: str, memory_id: str) -> bytes:
+        """The memory as the JSON document ``GET /v1/memories/{id}`` serves."""
         async with self._track("get"):
             key = self._cache_key(tenant_id, memory_id)
             cached = await self.cache.get(key)
             if cached is not None:
-                metrics.CACHE_HITS.labels("memory").inc()
-                return dict(json.loads(cached))
-            metrics.CACHE_MISSES.labels("memory").inc()
+                _MEMORY_CACHE_HITS.inc()
+                return cached
+            _MEMORY_CACHE_MISSES.inc()
             found = await run_in_threadpool(self._select_one, tenant_id, memory_id)
             if found is None:
                 raise ApiError(404, "not_found", f"memory {memory_id} does not exist")
-            await self.cache.set(key, json.dumps(found).encode(), self.cache_ttl_seconds)
-            return found
+            document = memory_json(found)
+            await self.cache.set(key, document, self.cache_ttl_seconds)
+            return document
 
     def _select_one(self, tenant_id: str, memory_id: str) -> dict[str, Any] | None:
         with self.sessions() as session:
@@ -231,19 +240,21 @@ class MemoryService:
         for tenant_id in tenant_ids:
             await self.cache.delete(self._generation_key(tenant_id))
 
-    async def search(self, tenant_id: str, request: SearchRequest) -> list[dict[str, Any]]:
+    async def search_json(self, tenant_id: str, request: SearchRequest) -> bytes:
+        """The ranked results as the JSON document ``POST /v1/search`` serves."""
         async with self._track("search"):
             generation = await self._search_generation(tenant_id)
             digest = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
             key = f"search:{tenant_id}:{generation}:{digest}"
             cached = await self.cache.get(key)
             if cached is not None:
-                metrics.CACHE_HITS.labels("memory").inc()
-                return list(json.loads(cached))
-            metrics.CACHE_MISSES.labels("memory").inc()
+                _MEMORY_CACHE_HITS.inc()
+                return cached
+            _MEMORY_CACHE_MISSES.inc()
             results = await self._search_uncached(tenant_id, request)
-            await self.cache.set(key, json.dumps(results).encode(), self.cache_ttl_seconds)
-            return results
+            document = SearchResponse.model_validate({"results": results}).model_dump_json().encode()
+            await self.cache.set(key, document, self.cache_ttl_seconds)
+            return document
 
     async def _search_uncached(self, tenant_id: str, request: SearchRequest) -> list[dict[str, Any]]:
         vector = await self.embed_query(request.query)

@@ -37,6 +37,14 @@ class RateDecision:
     exceeded_window: str | None
     policy: str
 
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_seconds),
+            "RateLimit-Policy": self.policy,
+        }
+
 
 class RateLimiter:
     def __init__(self, per_minute: int, per_hour: int, gate: RedisGate | None) -> None:

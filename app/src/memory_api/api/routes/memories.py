@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from memory_api.api.deps import State, Tenant
+from memory_api.api.deps import Authorized
 from memory_api.schemas import (
     MAX_PAGE_SIZE,
     TAG_PATTERN,
@@ -31,41 +31,48 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse, "description": "No such memory"}}
 
+
+class JSONBytes(Response):
+    """A JSON document that is already serialised."""
+
+    media_type = "application/json"
+
+
 router = APIRouter(prefix="/v1", tags=["memories"], responses=ERRORS)
 
 
 @router.post("/memories", status_code=status.HTTP_201_CREATED, response_model=MemoryCreated)
-async def create_memory(body: MemoryCreate, principal: Tenant, state: State, response: Response) -> Any:
+async def create_memory(body: MemoryCreate, caller: Authorized, response: Response) -> Any:
     """Store a memory. Acknowledged once durable in the database; searchable shortly after."""
-    stored = await state.memories.create(principal.tenant_id, body)
+    stored = await caller.memories.create(caller.tenant_id, body)
     response.headers["Location"] = f"/v1/memories/{stored['id']}"
     return stored
 
 
+# Reads answer with the cached JSON document as it is; response_model documents its shape.
 @router.get("/memories/{memory_id}", response_model=MemoryOut, responses=NOT_FOUND)
-async def get_memory(memory_id: uuid.UUID, principal: Tenant, state: State) -> Any:
-    return await state.memories.get(principal.tenant_id, str(memory_id))
+async def get_memory(memory_id: uuid.UUID, caller: Authorized) -> Any:
+    return JSONBytes(await caller.memories.get_json(caller.tenant_id, str(memory_id)))
 
 
 @router.get("/memories", response_model=MemoryPage)
 async def list_memories(
-    principal: Tenant,
-    state: State,
+    caller: Authorized,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     tag: Annotated[str | None, Query(pattern=TAG_PATTERN)] = None,
 ) -> Any:
     """Newest first. Pass the returned `next_cursor` to get the next page."""
-    items, next_cursor = await state.memories.list_page(principal.tenant_id, limit, cursor, tag)
+    items, next_cursor = await caller.memories.list_page(caller.tenant_id, limit, cursor, tag)
     return {"items": items, "next_cursor": next_cursor}
 
 
 @router.delete("/memories/{memory_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-async def delete_memory(memory_id: uuid.UUID, principal: Tenant, state: State) -> None:
-    await state.memories.delete(principal.tenant_id, str(memory_id))
+async def delete_memory(memory_id: uuid.UUID, caller: Authorized) -> None:
+    await caller.memories.delete(caller.tenant_id, str(memory_id))
 
 
 @router.post("/search", response_model=SearchResponse)
-async def search(body: SearchRequest, principal: Tenant, state: State) -> Any:
+async def search(body: SearchRequest, caller: Authorized) -> Any:
     """Memories ranked by cosine similarity to `query`, best first, within the caller's tenant."""
-    return {"results": await state.memories.search(principal.tenant_id, body)}
+    return JSONBytes(await caller.memories.search_json(caller.tenant_id, body))
