@@ -1,4 +1,4 @@
-"""Fixtures: the app on embedded defaults and on real PostgreSQL + Redis (Qdrant in local mode)."""
+"""Fixtures: the app on embedded defaults and on real PostgreSQL + Redis (Qdrant Edge in-process)."""
 
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ def test_reindex_rebuilds_a_lost_collection_from_the_database(
             ).json()["id"]
             for i in range(3)
         ]
-    shutil.rmtree(data_dir / "qdrant")  # the vector store is lost
+    shutil.rmtree(settings.qdrant_local_path())  # the vector store is lost
     assert main(["reindex"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["reindexed"] == 3  # after the app logs
     with TestClient(create_app(settings)) as client:

@@ -78,6 +78,7 @@ def build_state(settings: Settings) -> AppState:
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_per_hour, gate)
     relay = OutboxRelay(sessions, vector_store, embedder, settings.outbox_poll_seconds)
     memories = MemoryService(
+        engine=engine,
         sessions=sessions,
         cache=cache,
         vector_store=vector_store,

@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     redis_timeout_seconds: float = Field(0.25, gt=0, description="Per-command Redis timeout.")
     redis_retry_after_seconds: float = Field(2.0, ge=0, description="Pause before retrying a dead Redis.")
 
-    qdrant_url: str | None = Field(None, description="Qdrant server URL; unset = local mode in data_dir.")
+    qdrant_url: str | None = Field(
+        None, description="Qdrant server URL; unset = Qdrant Edge (in-process) in data_dir."
+    )
     qdrant_api_key: SecretStr | None = None
     qdrant_collection: str = Field("memories", min_length=1)
     qdrant_timeout_seconds: int = Field(3, ge=1)
@@ -102,7 +104,7 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'memory.db').resolve()}"
 
     def qdrant_local_path(self) -> Path:
-        return self.data_dir / "qdrant"
+        return self.data_dir / "qdrant-edge"
 
 
 @lru_cache

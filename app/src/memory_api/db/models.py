@@ -33,7 +33,10 @@ class ApiKey(Base):
 
 class Memory(Base):
     __tablename__ = "memories"
-    __table_args__ = (Index("ix_memories_tenant_seq", "tenant_id", "seq"),)
+    __table_args__ = (
+        Index("ix_memories_tenant_seq", "tenant_id", "seq"),
+        Index("ix_memories_tenant_id_id", "tenant_id", "id", unique=True),
+    )
 
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(36), unique=True)

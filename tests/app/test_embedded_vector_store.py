@@ -1,0 +1,89 @@
+"""The embedded vector store (Qdrant Edge in the process): tenant filter, durability, clear refusals."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from memory_api.core.config import Settings
+from memory_api.services.vector_store import VectorPoint, VectorStore
+
+DIMENSION = 8
+
+
+def unit(index: int) -> list[float]:
+    return [1.0 if i == index else 0.0 for i in range(DIMENSION)]
+
+
+def point(tenant: str, index: int, tags: list[str] | None = None) -> VectorPoint:
+    return VectorPoint(
+        str(uuid.uuid4()), unit(index), {"tenant_id": tenant, "tags": tags or [], "metadata": {}}
+    )
+
+
+def open_store(data_dir: Path) -> VectorStore:
+    store = VectorStore.from_settings(Settings(_env_file=None, data_dir=data_dir))  # type: ignore[call-arg]
+    store.ensure_collection(DIMENSION)
+    return store
+
+
+def search(store: VectorStore, tenant: str, index: int, tags: list[str] | None = None) -> list[str]:
+    hits = store.search(
+        tenant_id=tenant, vector=unit(index), top_k=5, tags=tags or [], metadata={}, score_threshold=None
+    )
+    return [memory_id for memory_id, _ in hits]
+
+
+def test_search_never_returns_another_tenants_point_even_the_exact_match(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    theirs, mine = point("other", 0), point("mine", 1)
+    store.upsert([theirs, mine])
+    assert search(store, "mine", 0) == [mine.memory_id]
+    assert search(store, "nobody", 0) == []
+    store.close()
+
+
+def test_tag_filter_and_delete(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    tagged, plain = point("t", 0, ["work"]), point("t", 0)
+    store.upsert([tagged, plain])
+    assert search(store, "t", 0, ["work"]) == [tagged.memory_id]
+    store.delete([tagged.memory_id])
+    assert search(store, "t", 0) == [plain.memory_id]
+    store.close()
+
+
+def test_points_survive_a_restart(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    stored = point("t", 3)
+    store.upsert([stored])
+    store.close()
+    reopened = open_store(tmp_path)
+    assert search(reopened, "t", 3) == [stored.memory_id]
+    reopened.close()
+
+
+def test_another_vector_size_is_refused_with_the_fix(tmp_path: Path) -> None:
+    open_store(tmp_path).close()
+    store = VectorStore.from_settings(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="memory-api reindex"):
+        store.ensure_collection(DIMENSION * 2)
+    store.recreate_collection(DIMENSION * 2)  # what reindex does
+    assert (
+        store.search(
+            tenant_id="t", vector=[1.0] * DIMENSION * 2, top_k=1, tags=[], metadata={}, score_threshold=None
+        )
+        == []
+    )
+    store.close()
+
+
+def test_a_second_process_on_the_same_store_is_refused_by_name(tmp_path: Path) -> None:
+    first = open_store(tmp_path)
+    second = VectorStore.from_settings(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="another memory-api process"):
+        second.ensure_collection(DIMENSION)
+    first.close()
+    second.ensure_collection(DIMENSION)  # free once the first one closed
+    second.close()
