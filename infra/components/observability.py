@@ -210,7 +210,7 @@ class Observability(pulumi.ComponentResource):
         return k8s.networking.v1.NetworkPolicy(
             f"{self._name}-{policy_name}",
             metadata=metadata,
-            spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", spec),
+            spec=cast(Any, spec),
             opts=self._k8s([namespace]),
         )
 
