@@ -24,10 +24,7 @@ test: setup system-packages ## Run every test (lint, types, unit, mock, real-ser
 lint: setup ## Ruff and mypy
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
-	@# One mypy process over everything needs more than 24 GiB (pulumi_aws's stubs); groups stay near 10 GiB.
-	$(UV) run --no-sync mypy -p infra
-	$(UV) run --no-sync mypy -p offline_plan -p ops -p policies -p review
-	$(UV) run --no-sync mypy -p memory_api
+	$(UV) run --no-sync mypy
 
 plan: setup ## Offline plan of STACK (default staging): `make plan STACK=production`
 	$(UV) run --no-sync offline-plan --stack $(STACK) --policy-pack policies --policy-config policies/config/$(STACK).json

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -94,6 +95,45 @@ def logs_key_statement(region: str, account_id: str, partition: str, log_group_n
             }
         },
     }
+
+
+@dataclass(frozen=True)
+class AwsAccount:
+    """The region, account and partition a parent's AWS provider deploys into."""
+
+    region: str
+    account_id: str
+    partition: str
+
+
+def aws_account(parent: pulumi.Resource) -> AwsAccount:
+    """Looks the three up once each, through the parent's provider."""
+    invoke = pulumi.InvokeOptions(parent=parent)
+    return AwsAccount(
+        region=aws.get_region(opts=invoke).region,
+        account_id=aws.get_caller_identity(opts=invoke).account_id,
+        partition=aws.get_partition(opts=invoke).partition,
+    )
+
+
+def log_group_key(
+    name: str,
+    *,
+    log_group_name: str,
+    description: str,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+    account: AwsAccount | None = None,
+) -> aws.kms.Key:
+    """An `encryption_key` that CloudWatch Logs may also use, for `log_group_name` only.
+
+    `account` saves the lookups when the caller has made them already.
+    """
+    account = account or aws_account(parent)
+    statement = logs_key_statement(account.region, account.account_id, account.partition, log_group_name)
+    return encryption_key(
+        name, description=description, tags=tags, parent=parent, service_statements=[statement]
+    )
 
 
 def security_group_for_clients(

@@ -2,6 +2,10 @@
 
 Every workload of the project runs under the Pod Security Standards "restricted" profile; these
 helpers are the one definition of what that means here, so components cannot drift apart.
+
+Specs are written as the Kubernetes API spells them (camelCase), which pulumi_kubernetes accepts;
+they are passed as `cast(Any, ...)` because the SDK's `*ArgsDict` TypedDicts are snake_case, and
+matching large literals against their overloads exhausts mypy's memory.
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ import pulumi_random as random
 from infra.components._base import (
     ComponentArgs,
     assume_role_policy,
-    encryption_key,
-    logs_key_statement,
+    aws_account,
+    log_group_key,
     security_group_for_clients,
 )
 from infra.config import DatabaseConfig
@@ -75,19 +75,17 @@ class AuroraPostgres(pulumi.ComponentResource):
         super().__init__("memory-platform:data:AuroraPostgres", name, None, opts)
         config, tags = args.config, args.tags
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOptions(parent=self)
-        region = aws.get_region(opts=invoke).region
-        account = aws.get_caller_identity(opts=invoke).account_id
-        partition = aws.get_partition(opts=invoke).partition
+        account = aws_account(self)
         cluster_id = f"{name}-aurora"
         log_group_name = f"/aws/rds/cluster/{cluster_id}/postgresql"
 
-        key = encryption_key(
+        key = log_group_key(
             f"{name}-aurora",
+            log_group_name=log_group_name,
             description=f"Encrypts the storage, Performance Insights and master secret of {cluster_id}",
             tags=tags,
             parent=self,
-            service_statements=[logs_key_statement(region, account, partition, log_group_name)],
+            account=account,
         )
         security_group = security_group_for_clients(
             f"{name}-aurora",
@@ -173,7 +171,7 @@ class AuroraPostgres(pulumi.ComponentResource):
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-aurora-monitoring",
             role=monitoring_role.name,
-            policy_arn=ENHANCED_MONITORING_POLICY.format(partition=partition),
+            policy_arn=ENHANCED_MONITORING_POLICY.format(partition=account.partition),
             opts=pulumi.ResourceOptions(parent=monitoring_role),
         )
         zones = list(args.availability_zones)

@@ -37,6 +37,7 @@ from infra.components._base import (
     logs_key_statement,
     policy_json,
 )
+from infra.components._buckets import private_bucket
 from infra.components.network import Network, NetworkArgs
 from infra.config import DatabaseConfig, DisasterRecoveryConfig
 from infra.tagging import aws_tags
@@ -300,15 +301,38 @@ class DisasterRecovery(pulumi.ComponentResource):
 
     def _replicated_bucket(self, name: str, primary_region: str, config: DisasterRecoveryConfig) -> None:
         primary_key, dr_key = self._bucket_keys
-        source, source_versioning = self._bucket(
-            f"{name}-backups-{primary_region}", primary_key, config, self.primary_provider
+        lifecycle: list[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = [
+            {
+                "id": "colder-then-expire",
+                "status": "Enabled",
+                "filter": {},
+                "transitions": [
+                    {"days": config.bucket_transition_days, "storage_class": "STANDARD_IA"},
+                    {"days": config.bucket_glacier_days, "storage_class": "GLACIER"},
+                ],
+                "expiration": {"days": config.bucket_expiry_days},
+                "noncurrent_version_expiration": {"noncurrent_days": 30},
+                "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+            }
+        ]
+        source, target = (
+            private_bucket(
+                f"{name}-backups-{region}",
+                exact_name=True,
+                key=key,
+                lifecycle_rules=lifecycle,
+                tags=self._tags,
+                parent=self,
+                provider=provider,
+            )
+            for region, key, provider in (
+                (primary_region, primary_key, self.primary_provider),
+                (config.region, dr_key, self.dr_provider),
+            )
         )
-        self.backup_bucket_name = source.bucket
-        self.backup_bucket_arn = source.arn
+        self.backup_bucket_name = source.bucket.bucket
+        self.backup_bucket_arn = source.bucket.arn
         self.backup_kms_key_arn = primary_key.arn
-        target, target_versioning = self._bucket(
-            f"{name}-backups-{config.region}", dr_key, config, self.dr_provider
-        )
         role = aws.iam.Role(
             f"{name}-backup-replication",
             assume_role_policy=assume_role_policy("s3.amazonaws.com"),
@@ -323,7 +347,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                     {
                         "Effect": "Allow",
                         "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-                        "Resource": source.arn,
+                        "Resource": source.bucket.arn,
                     },
                     {
                         "Effect": "Allow",
@@ -332,12 +356,12 @@ class DisasterRecovery(pulumi.ComponentResource):
                             "s3:GetObjectVersionAcl",
                             "s3:GetObjectVersionTagging",
                         ],
-                        "Resource": source.arn.apply(lambda arn: f"{arn}/*"),
+                        "Resource": source.bucket.arn.apply(lambda arn: f"{arn}/*"),
                     },
                     {
                         "Effect": "Allow",
                         "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-                        "Resource": target.arn.apply(lambda arn: f"{arn}/*"),
+                        "Resource": target.bucket.arn.apply(lambda arn: f"{arn}/*"),
                     },
                     {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": primary_key.arn},
                     {"Effect": "Allow", "Action": ["kms:Encrypt"], "Resource": dr_key.arn},
@@ -347,7 +371,7 @@ class DisasterRecovery(pulumi.ComponentResource):
         )
         aws.s3.BucketReplicationConfig(
             f"{name}-backups-replication",
-            bucket=source.id,
+            bucket=source.bucket.id,
             role=role.arn,
             rules=[
                 {
@@ -357,7 +381,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                     "delete_marker_replication": {"status": "Enabled"},
                     "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
                     "destination": {
-                        "bucket": target.arn,
+                        "bucket": target.bucket.arn,
                         "storage_class": "STANDARD",
                         "encryption_configuration": {"replica_kms_key_id": dr_key.arn},
                         "replication_time": {
@@ -372,94 +396,11 @@ class DisasterRecovery(pulumi.ComponentResource):
                 }
             ],
             opts=pulumi.ResourceOptions(
-                parent=source,
+                parent=source.bucket,
                 provider=self.primary_provider,
-                depends_on=[source_versioning, target_versioning],
+                depends_on=[source.versioning, target.versioning],
             ),
         )
-
-    def _bucket(
-        self,
-        bucket_name: str,
-        key: aws.kms.Key,
-        config: DisasterRecoveryConfig,
-        provider: aws.Provider,
-    ) -> tuple[aws.s3.Bucket, aws.s3.BucketVersioning]:
-        """A versioned, CMK-encrypted, private, TLS-only bucket with a lifecycle to colder storage."""
-        tags = self._tags
-        bucket = aws.s3.Bucket(
-            bucket_name,
-            bucket=bucket_name,
-            tags=aws_tags(tags, bucket_name),
-            opts=pulumi.ResourceOptions(parent=self, provider=provider),
-        )
-        on_bucket = pulumi.ResourceOptions(parent=bucket, provider=provider)
-        aws.s3.BucketPublicAccessBlock(
-            bucket_name,
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=on_bucket,
-        )
-        versioning = aws.s3.BucketVersioning(
-            bucket_name,
-            bucket=bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=on_bucket,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            bucket_name,
-            bucket=bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": key.arn,
-                    },
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=on_bucket,
-        )
-        aws.s3.BucketPolicy(
-            bucket_name,
-            bucket=bucket.id,
-            policy=policy_json(
-                [
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [bucket.arn, bucket.arn.apply(lambda arn: f"{arn}/*")],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                ]
-            ),
-            opts=on_bucket,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            bucket_name,
-            bucket=bucket.id,
-            rules=[
-                {
-                    "id": "colder-then-expire",
-                    "status": "Enabled",
-                    "filter": {},
-                    "transitions": [
-                        {"days": config.bucket_transition_days, "storage_class": "STANDARD_IA"},
-                        {"days": config.bucket_glacier_days, "storage_class": "GLACIER"},
-                    ],
-                    "expiration": {"days": config.bucket_expiry_days},
-                    "noncurrent_version_expiration": {"noncurrent_days": 30},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
-                }
-            ],
-            opts=pulumi.ResourceOptions(parent=bucket, provider=provider, depends_on=[versioning]),
-        )
-        return bucket, versioning
 
     def _failover_dns(self, name: str, config: DisasterRecoveryConfig) -> Mapping[str, Any]:
         """Route 53 failover: the primary answers while its health check passes, then the DR target."""

@@ -24,7 +24,7 @@ Defaults and why:
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -187,11 +187,14 @@ class MemoryApi(pulumi.ComponentResource):
         service = k8s.core.v1.Service(
             f"{name}-service",
             metadata={"name": NAME, "namespace": NAMESPACE, "labels": labels},
-            spec={
-                "type": "ClusterIP",
-                "selector": POD_LABELS,
-                "ports": [{"name": "http", "port": PORT, "targetPort": "http", "protocol": "TCP"}],
-            },
+            spec=cast(
+                Any,
+                {
+                    "type": "ClusterIP",
+                    "selector": POD_LABELS,
+                    "ports": [{"name": "http", "port": PORT, "targetPort": "http", "protocol": "TCP"}],
+                },
+            ),
             opts=child,
         )
         self._network_policies(name, args, labels)
@@ -247,40 +250,43 @@ class MemoryApi(pulumi.ComponentResource):
         k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata={"name": NAME, "namespace": NAMESPACE, "labels": labels},
-            spec={
-                "replicas": config.min_replicas,
-                "revisionHistoryLimit": 5,
-                "selector": {"matchLabels": POD_LABELS},
-                "strategy": {
-                    "type": "RollingUpdate",
-                    "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"},
-                },
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "serviceAccountName": NAME,
-                        # IRSA's web-identity token is projected separately; no Kubernetes API token.
-                        "automountServiceAccountToken": False,
-                        "terminationGracePeriodSeconds": 30,
-                        "securityContext": restricted_pod_security_context(USER_ID, USER_ID, USER_ID),
-                        **pool_placement(args.node_pool),
-                        "topologySpreadConstraints": [
-                            {
-                                "maxSkew": 1,
-                                "topologyKey": key,
-                                "whenUnsatisfiable": "ScheduleAnyway",
-                                "labelSelector": {"matchLabels": POD_LABELS},
-                            }
-                            for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
-                        ],
-                        "containers": [container],
-                        "volumes": [
-                            {"name": "data", "emptyDir": {"sizeLimit": "1Gi"}},
-                            {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
-                        ],
+            spec=cast(
+                Any,
+                {
+                    "replicas": config.min_replicas,
+                    "revisionHistoryLimit": 5,
+                    "selector": {"matchLabels": POD_LABELS},
+                    "strategy": {
+                        "type": "RollingUpdate",
+                        "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"},
+                    },
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {
+                            "serviceAccountName": NAME,
+                            # IRSA's web-identity token is projected separately; no Kubernetes API token.
+                            "automountServiceAccountToken": False,
+                            "terminationGracePeriodSeconds": 30,
+                            "securityContext": restricted_pod_security_context(USER_ID, USER_ID, USER_ID),
+                            **pool_placement(args.node_pool),
+                            "topologySpreadConstraints": [
+                                {
+                                    "maxSkew": 1,
+                                    "topologyKey": key,
+                                    "whenUnsatisfiable": "ScheduleAnyway",
+                                    "labelSelector": {"matchLabels": POD_LABELS},
+                                }
+                                for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+                            ],
+                            "containers": [container],
+                            "volumes": [
+                                {"name": "data", "emptyDir": {"sizeLimit": "1Gi"}},
+                                {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
+                            ],
+                        },
                     },
                 },
-            },
+            ),
             # The HPA owns the replica count once the Deployment exists.
             opts=pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(ignore_changes=["spec.replicas"])
@@ -289,21 +295,24 @@ class MemoryApi(pulumi.ComponentResource):
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-hpa",
             metadata={"name": NAME, "namespace": NAMESPACE, "labels": labels},
-            spec={
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": NAME},
-                "minReplicas": config.min_replicas,
-                "maxReplicas": config.max_replicas,
-                "metrics": [
-                    _utilisation("cpu", config.target_cpu_percent),
-                    _utilisation("memory", config.target_memory_percent),
-                ],
-            },
+            spec=cast(
+                Any,
+                {
+                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": NAME},
+                    "minReplicas": config.min_replicas,
+                    "maxReplicas": config.max_replicas,
+                    "metrics": [
+                        _utilisation("cpu", config.target_cpu_percent),
+                        _utilisation("memory", config.target_memory_percent),
+                    ],
+                },
+            ),
             opts=child,
         )
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
             metadata={"name": NAME, "namespace": NAMESPACE, "labels": labels},
-            spec={"maxUnavailable": 1, "selector": {"matchLabels": POD_LABELS}},
+            spec=cast(Any, {"maxUnavailable": 1, "selector": {"matchLabels": POD_LABELS}}),
             opts=child,
         )
 
@@ -331,24 +340,27 @@ class MemoryApi(pulumi.ComponentResource):
         k8s.networking.v1.Ingress(
             f"{name}-ingress",
             metadata={"name": NAME, "namespace": NAMESPACE, "labels": labels, "annotations": annotations},
-            spec={
-                "ingressClassName": args.ingress_class,
-                "tls": [{"hosts": [config.host]}],
-                "rules": [
-                    {
-                        "host": config.host,
-                        "http": {
-                            "paths": [
-                                {
-                                    "path": "/",
-                                    "pathType": "Prefix",
-                                    "backend": {"service": {"name": NAME, "port": {"name": "http"}}},
-                                }
-                            ]
-                        },
-                    }
-                ],
-            },
+            spec=cast(
+                Any,
+                {
+                    "ingressClassName": args.ingress_class,
+                    "tls": [{"hosts": [config.host]}],
+                    "rules": [
+                        {
+                            "host": config.host,
+                            "http": {
+                                "paths": [
+                                    {
+                                        "path": "/",
+                                        "pathType": "Prefix",
+                                        "backend": {"service": {"name": NAME, "port": {"name": "http"}}},
+                                    }
+                                ]
+                            },
+                        }
+                    ],
+                },
+            ),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[service])),
         )
 
@@ -359,36 +371,39 @@ class MemoryApi(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(
             f"{name}-policy",
             metadata={"name": NAME, "namespace": NAMESPACE, "labels": labels},
-            spec={
-                "podSelector": {"matchLabels": POD_LABELS},
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": [
-                    # ALB IP targets: the load balancer's addresses are in the VPC's public subnets.
-                    {"from": [vpc], "ports": tcp(PORT)},
-                    {"from": [prometheus_peer()], "ports": tcp(PORT)},
-                ],
-                "egress": [
-                    dns_egress(),
-                    {"to": [vpc], "ports": tcp(_port(args.database_port))},
-                    {"to": [vpc], "ports": tcp(_port(args.redis_port))},
-                    {
-                        "to": [pods_in(qdrant.namespace, qdrant.pod_labels)],
-                        "ports": tcp(qdrant.http_port, qdrant.grpc_port),
-                    },
-                    {
-                        "to": [
-                            {
-                                "namespaceSelector": {
-                                    "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
+            spec=cast(
+                Any,
+                {
+                    "podSelector": {"matchLabels": POD_LABELS},
+                    "policyTypes": ["Ingress", "Egress"],
+                    "ingress": [
+                        # ALB IP targets: the load balancer's addresses are in the VPC's public subnets.
+                        {"from": [vpc], "ports": tcp(PORT)},
+                        {"from": [prometheus_peer()], "ports": tcp(PORT)},
+                    ],
+                    "egress": [
+                        dns_egress(),
+                        {"to": [vpc], "ports": tcp(_port(args.database_port))},
+                        {"to": [vpc], "ports": tcp(_port(args.redis_port))},
+                        {
+                            "to": [pods_in(qdrant.namespace, qdrant.pod_labels)],
+                            "ports": tcp(qdrant.http_port, qdrant.grpc_port),
+                        },
+                        {
+                            "to": [
+                                {
+                                    "namespaceSelector": {
+                                        "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
+                                    }
                                 }
-                            }
-                        ],
-                        "ports": tcp(OTLP_PORT),
-                    },
-                    # Secrets Manager and STS (IRSA) over HTTPS through the NAT gateways.
-                    {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": tcp(443)},
-                ],
-            },
+                            ],
+                            "ports": tcp(OTLP_PORT),
+                        },
+                        # Secrets Manager and STS (IRSA) over HTTPS through the NAT gateways.
+                        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": tcp(443)},
+                    ],
+                },
+            ),
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
 

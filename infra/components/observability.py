@@ -35,6 +35,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from infra.components._base import ComponentArgs, encryption_key, policy_json
+from infra.components._buckets import private_bucket
 from infra.components.eks import EksCluster
 from infra.config import AlertReceiverSecrets, ObservabilityConfig
 from infra.observability import charts
@@ -65,7 +66,7 @@ from infra.observability.charts import HelmChart
 from infra.observability.dashboards import render_dashboards
 from infra.observability.rules import RuleSettings, render_rule_groups
 from infra.observability.serialize import to_yaml
-from infra.tagging import aws_tags, k8s_labels
+from infra.tagging import k8s_labels
 
 NAMESPACE = "monitoring"
 AGENTS_NAMESPACE = "monitoring-agents"
@@ -210,7 +211,7 @@ class Observability(pulumi.ComponentResource):
         return k8s.networking.v1.NetworkPolicy(
             f"{self._name}-{policy_name}",
             metadata=metadata,
-            spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", spec),
+            spec=cast(Any, spec),
             opts=self._k8s([namespace]),
         )
 
@@ -354,62 +355,13 @@ class Observability(pulumi.ComponentResource):
 
     def _loki_bucket(self) -> tuple[aws.s3.Bucket, aws.iam.Role]:
         name, tags, config = f"{self._name}-loki", self._args.tags, self._args.config
-        child = pulumi.ResourceOptions(parent=self)
         key = encryption_key(
             name, description=f"Encrypts the Loki log bucket of {self._name}", tags=tags, parent=self
         )
-        bucket = aws.s3.Bucket(name, bucket_prefix=f"{name}-", tags=aws_tags(tags, name), opts=child)
-        bucket_child = pulumi.ResourceOptions(parent=bucket)
-        aws.s3.BucketServerSideEncryptionConfiguration(
+        bucket = private_bucket(
             name,
-            bucket=bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": key.arn,
-                    },
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=bucket_child,
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            name,
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=bucket_child,
-        )
-        aws.s3.BucketOwnershipControls(
-            name, bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=bucket_child
-        )
-        versioning = aws.s3.BucketVersioning(
-            name, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=bucket_child
-        )
-        aws.s3.BucketPolicy(
-            name,
-            bucket=bucket.id,
-            policy=policy_json(
-                [
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                ]
-            ),
-            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access]),
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            name,
-            bucket=bucket.id,
-            rules=[
+            key=key,
+            lifecycle_rules=[
                 {
                     "id": "infrequent-access",
                     "status": "Enabled",
@@ -428,7 +380,14 @@ class Observability(pulumi.ComponentResource):
                     "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
                 },
             ],
-            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versioning]),
+            tags=tags,
+            parent=self,
+        ).bucket
+        aws.s3.BucketOwnershipControls(
+            name,
+            bucket=bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=pulumi.ResourceOptions(parent=bucket),
         )
         access = policy_json(
             [

@@ -171,7 +171,6 @@ class QdrantCluster(pulumi.ComponentResource):
         statefulset = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
             metadata={"name": NAME, "namespace": ns, "labels": labels},
-            # cast: matching this dict against the SDK's TypedDict overloads exhausts mypy's memory.
             spec=cast(Any, self._statefulset_spec(args, headless, labels, checksum)),
             opts=pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(depends_on=[namespace, secret, config_map, service_account])
@@ -180,7 +179,7 @@ class QdrantCluster(pulumi.ComponentResource):
         k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
             metadata={"name": NAME, "namespace": ns, "labels": labels},
-            spec={"maxUnavailable": 1, "selector": {"matchLabels": self.pod_labels}},
+            spec=cast(Any, {"maxUnavailable": 1, "selector": {"matchLabels": self.pod_labels}}),
             opts=child,
         )
         self._network_policies(name, args, labels)
@@ -313,36 +312,42 @@ class QdrantCluster(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(
             f"{name}-server",
             metadata={"name": NAME, "namespace": ns, "labels": labels},
-            spec={
-                "podSelector": {"matchLabels": self.pod_labels},
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": [
-                    {
-                        "from": [pods_in(args.clients.namespace, args.clients.labels)],
-                        "ports": tcp(HTTP_PORT, GRPC_PORT),
-                    },
-                    {"from": [snapshot_job, prometheus_peer()], "ports": tcp(HTTP_PORT)},
-                    {"from": [peers], "ports": tcp(P2P_PORT)},
-                ],
-                "egress": [dns_egress(), {"to": [peers], "ports": tcp(P2P_PORT)}],
-            },
+            spec=cast(
+                Any,
+                {
+                    "podSelector": {"matchLabels": self.pod_labels},
+                    "policyTypes": ["Ingress", "Egress"],
+                    "ingress": [
+                        {
+                            "from": [pods_in(args.clients.namespace, args.clients.labels)],
+                            "ports": tcp(HTTP_PORT, GRPC_PORT),
+                        },
+                        {"from": [snapshot_job, prometheus_peer()], "ports": tcp(HTTP_PORT)},
+                        {"from": [peers], "ports": tcp(P2P_PORT)},
+                    ],
+                    "egress": [dns_egress(), {"to": [peers], "ports": tcp(P2P_PORT)}],
+                },
+            ),
             opts=opts,
         )
         if args.snapshots is not None:
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-snapshots",
                 metadata={"name": f"{NAME}-snapshots", "namespace": ns, "labels": labels},
-                spec={
-                    "podSelector": {"matchLabels": _snapshot_labels()},
-                    "policyTypes": ["Ingress", "Egress"],
-                    "ingress": [],
-                    "egress": [
-                        dns_egress(),
-                        {"to": [peers], "ports": tcp(HTTP_PORT)},
-                        # S3 and STS (for IRSA) over HTTPS through the NAT gateways.
-                        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": tcp(443)},
-                    ],
-                },
+                spec=cast(
+                    Any,
+                    {
+                        "podSelector": {"matchLabels": _snapshot_labels()},
+                        "policyTypes": ["Ingress", "Egress"],
+                        "ingress": [],
+                        "egress": [
+                            dns_egress(),
+                            {"to": [peers], "ports": tcp(HTTP_PORT)},
+                            # S3 and STS (for IRSA) over HTTPS through the NAT gateways.
+                            {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": tcp(443)},
+                        ],
+                    },
+                ),
                 opts=opts,
             )
 
@@ -426,34 +431,37 @@ class QdrantCluster(pulumi.ComponentResource):
         k8s.batch.v1.CronJob(
             f"{name}-snapshots",
             metadata={"name": account, "namespace": ns, "labels": labels},
-            spec={
-                "schedule": config.snapshot_schedule,
-                "timeZone": "Etc/UTC",
-                "concurrencyPolicy": "Forbid",
-                "startingDeadlineSeconds": 3600,
-                "successfulJobsHistoryLimit": 3,
-                "failedJobsHistoryLimit": 3,
-                "jobTemplate": {
-                    "metadata": {"labels": job_labels},
-                    "spec": {
-                        "backoffLimit": 2,
-                        "activeDeadlineSeconds": 4 * 3600,
-                        "ttlSecondsAfterFinished": 7 * 24 * 3600,
-                        "template": {
-                            "metadata": {"labels": job_labels},
-                            "spec": {
-                                "serviceAccountName": account,
-                                "automountServiceAccountToken": False,
-                                "restartPolicy": "Never",
-                                "securityContext": restricted_pod_security_context(65532, 65532, 65532),
-                                **pool_placement(args.snapshot_job_pool),
-                                "containers": [container],
-                                "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
+            spec=cast(
+                Any,
+                {
+                    "schedule": config.snapshot_schedule,
+                    "timeZone": "Etc/UTC",
+                    "concurrencyPolicy": "Forbid",
+                    "startingDeadlineSeconds": 3600,
+                    "successfulJobsHistoryLimit": 3,
+                    "failedJobsHistoryLimit": 3,
+                    "jobTemplate": {
+                        "metadata": {"labels": job_labels},
+                        "spec": {
+                            "backoffLimit": 2,
+                            "activeDeadlineSeconds": 4 * 3600,
+                            "ttlSecondsAfterFinished": 7 * 24 * 3600,
+                            "template": {
+                                "metadata": {"labels": job_labels},
+                                "spec": {
+                                    "serviceAccountName": account,
+                                    "automountServiceAccountToken": False,
+                                    "restartPolicy": "Never",
+                                    "securityContext": restricted_pod_security_context(65532, 65532, 65532),
+                                    **pool_placement(args.snapshot_job_pool),
+                                    "containers": [container],
+                                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
+                                },
                             },
                         },
                     },
                 },
-            },
+            ),
             opts=child,
         )
 

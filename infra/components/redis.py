@@ -25,8 +25,7 @@ import pulumi_random as random
 
 from infra.components._base import (
     ComponentArgs,
-    encryption_key,
-    logs_key_statement,
+    log_group_key,
     security_group_for_clients,
 )
 from infra.config import CacheConfig
@@ -60,19 +59,15 @@ class RedisCache(pulumi.ComponentResource):
         super().__init__("memory-platform:data:RedisCache", name, None, opts)
         config, tags = args.config, args.tags
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOptions(parent=self)
-        region = aws.get_region(opts=invoke).region
-        account = aws.get_caller_identity(opts=invoke).account_id
-        partition = aws.get_partition(opts=invoke).partition
         group_id = f"{name}-cache"
         log_group_name = f"/aws/elasticache/{group_id}/slow-log"
 
-        key = encryption_key(
+        key = log_group_key(
             f"{name}-cache",
+            log_group_name=log_group_name,
             description=f"Encrypts the data, AUTH token secret and slow log of {group_id}",
             tags=tags,
             parent=self,
-            service_statements=[logs_key_statement(region, account, partition, log_group_name)],
         )
         security_group = security_group_for_clients(
             f"{name}-cache",
