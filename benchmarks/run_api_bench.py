@@ -159,7 +159,7 @@ def main() -> int:
     servers: list[object] = []
     if args.backend == "postgres_redis":
         sys.path.insert(0, str(ROOT))
-        from tests.app.servers import PostgresServer, RedisServer  # noqa: PLC0415
+        from tests.app.app_servers import PostgresServer, RedisServer  # noqa: PLC0415
 
         postgres, redis = PostgresServer(), RedisServer()
         servers = [postgres, redis]

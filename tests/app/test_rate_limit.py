@@ -77,3 +77,22 @@ def test_two_replicas_share_one_limit_through_redis(
     finally:
         for generator in (replica_b, replica_a):
             generator.close()
+
+
+def test_cached_reads_carry_the_same_body_and_headers_as_fresh_ones(api: Api) -> None:
+    """Cache hits are served as stored JSON bytes; they must look exactly like the first answer."""
+    headers = api.key("acme")
+    memory_id = api.create(headers, "ferry timetable for the harbour", tags=["travel"])
+    api.wait_indexed()
+    for method, path, body in (
+        ("GET", f"/v1/memories/{memory_id}", None),
+        ("POST", "/v1/search", {"query": "ferry timetable"}),
+    ):
+        fresh, cached = (api.client.request(method, path, json=body, headers=headers) for _ in range(2))
+        assert fresh.status_code == cached.status_code == 200
+        assert cached.json() == fresh.json()
+        assert cached.headers["content-type"] == "application/json"
+        assert int(cached.headers["RateLimit-Remaining"]) == int(fresh.headers["RateLimit-Remaining"]) - 1
+        assert cached.headers["X-Request-ID"] != fresh.headers["X-Request-ID"]
+    found = api.client.post("/v1/search", json={"query": "ferry timetable"}, headers=headers).json()
+    assert [result["id"] for result in found["results"]] == [memory_id]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from memory_api.core.config import Settings
 from memory_api.core.secrets import redis_url
-from memory_api.db.engine import build_database
+from memory_api.db.engine import build_database, pool_size
 from memory_api.services.cache import Cache, InProcessCache, RedisCache
 from memory_api.services.embedder import Embedder, create_embedder
 from memory_api.services.keys import Principal
@@ -85,6 +85,7 @@ def build_state(settings: Settings) -> AppState:
         embedder=embedder,
         cache_ttl_seconds=settings.cache_ttl_seconds,
         on_write=relay.wake,
+        database_slots=pool_size(engine),
     )
     relay.on_applied = memories.invalidate_searches
     return AppState(settings, engine, sessions, vector_store, embedder, cache, limiter, relay, memories, gate)

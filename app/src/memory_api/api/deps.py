@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request
 from fastapi.requests import HTTPConnection
 from fastapi.security import APIKeyHeader
 from starlette.concurrency import run_in_threadpool
@@ -90,4 +90,4 @@ tenant_key = TenantKey(
     auto_error=False,
     description="Tenant API key from `memory-api keys create`.",
 )
-Authorized = Annotated[Caller, Security(tenant_key)]
+Authorized = Annotated[Caller, Depends(tenant_key)]

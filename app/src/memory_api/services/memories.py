@@ -16,15 +16,15 @@ import base64
 import binascii
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial, wraps
+from typing import Any, ParamSpec, TypeVar
 
+import anyio
 import numpy as np
-from sqlalchemy import Engine, Row, bindparam, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from memory_api.core import metrics
 from memory_api.core.errors import ApiError, VectorStoreUnavailableError
@@ -35,6 +35,9 @@ from memory_api.services.embedder import Embedder
 from memory_api.services.vector_store import VectorStore, VectorStoreError
 
 GENERATION_TTL_SECONDS = 7 * 24 * 3600
+T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 _MEMORY_CACHE_HITS = metrics.CACHE_HITS.labels("memory")
 _MEMORY_CACHE_MISSES = metrics.CACHE_MISSES.labels("memory")
 
@@ -50,7 +53,7 @@ SELECT_BY_IDS = select(
 ).where(Memory.tenant_id == bindparam("tenant_id"), Memory.id.in_(bindparam("memory_ids", expanding=True)))
 
 
-def row_to_dict(row: Row[Any]) -> dict[str, Any]:
+def row_to_dict(row: Sequence[Any]) -> dict[str, Any]:
     memory_id, text, metadata, tags, created_at = row
     return {
         "id": memory_id,
@@ -92,6 +95,30 @@ def decode_cursor(cursor: str) -> int:
         ) from error
 
 
+def tracked(operation: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Count the operation in ``memory_operations_total``: client errors (4xx) count as success."""
+    success = metrics.MEMORY_OPERATIONS.labels(operation, "success")
+    error = metrics.MEMORY_OPERATIONS.labels(operation, "error")
+
+    def decorate(function: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @wraps(function)
+        async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                result = await function(*args, **kwargs)
+            except ApiError as failure:
+                (error if failure.status >= 500 else success).inc()
+                raise
+            except Exception:
+                error.inc()
+                raise
+            success.inc()
+            return result
+
+        return run
+
+    return decorate
+
+
 class MemoryService:
     def __init__(
         self,
@@ -103,37 +130,31 @@ class MemoryService:
         embedder: Embedder,
         cache_ttl_seconds: int,
         on_write: Callable[[], None],
+        database_slots: int,
     ) -> None:
         self.engine, self.sessions = engine, sessions
         self.cache, self.vector_store, self.embedder = cache, vector_store, embedder
         self.cache_ttl_seconds = cache_ttl_seconds
         self.on_write = on_write
+        # No more threads at the database than the pool has connections: beyond that, requests wait
+        # here (cheaply) instead of churning overflow connections or queueing inside the pool.
+        self._database_slots = anyio.CapacityLimiter(database_slots)
 
-    @asynccontextmanager
-    async def _track(self, operation: str) -> AsyncIterator[None]:
-        try:
-            yield
-        except ApiError as error:
-            status = "error" if error.status >= 500 else "success"
-            metrics.MEMORY_OPERATIONS.labels(operation, status).inc()
-            raise
-        except Exception:
-            metrics.MEMORY_OPERATIONS.labels(operation, "error").inc()
-            raise
-        metrics.MEMORY_OPERATIONS.labels(operation, "success").inc()
+    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
+        return await anyio.to_thread.run_sync(partial(function, *args), limiter=self._database_slots)
 
     @staticmethod
     def _cache_key(tenant_id: str, memory_id: str) -> str:
         return f"mem:{tenant_id}:{memory_id}"
 
+    @tracked("create")
     async def create(self, tenant_id: str, body: MemoryCreate) -> dict[str, Any]:
-        async with self._track("create"):
-            stored = await run_in_threadpool(self._insert, tenant_id, body)
-            self.on_write()
-            await self.cache.set(
-                self._cache_key(tenant_id, stored["id"]), memory_json(stored), self.cache_ttl_seconds
-            )
-            return stored
+        stored = await self._in_thread(self._insert, tenant_id, body)
+        self.on_write()
+        await self.cache.set(
+            self._cache_key(tenant_id, stored["id"]), memory_json(stored), self.cache_ttl_seconds
+        )
+        return stored
 
     def _insert(self, tenant_id: str, body: MemoryCreate) -> dict[str, Any]:
         now = datetime.now(UTC)
@@ -155,31 +176,31 @@ class MemoryService:
             )
         return memory_to_dict(memory)
 
+    @tracked("get")
     async def get_json(self, tenant_id: str, memory_id: str) -> bytes:
         """The memory as the JSON document ``GET /v1/memories/{id}`` serves."""
-        async with self._track("get"):
-            key = self._cache_key(tenant_id, memory_id)
-            cached = await self.cache.get(key)
-            if cached is not None:
-                _MEMORY_CACHE_HITS.inc()
-                return cached
-            _MEMORY_CACHE_MISSES.inc()
-            found = await run_in_threadpool(self._select_one, tenant_id, memory_id)
-            if found is None:
-                raise ApiError(404, "not_found", f"memory {memory_id} does not exist")
-            document = memory_json(found)
-            await self.cache.set(key, document, self.cache_ttl_seconds)
-            return document
+        key = self._cache_key(tenant_id, memory_id)
+        cached = await self.cache.get(key)
+        if cached is not None:
+            _MEMORY_CACHE_HITS.inc()
+            return cached
+        _MEMORY_CACHE_MISSES.inc()
+        found = await self._in_thread(self._select_one, tenant_id, memory_id)
+        if found is None:
+            raise ApiError(404, "not_found", f"memory {memory_id} does not exist")
+        document = memory_json(found)
+        await self.cache.set(key, document, self.cache_ttl_seconds)
+        return document
 
     def _select_one(self, tenant_id: str, memory_id: str) -> dict[str, Any] | None:
         return self._select_rows(tenant_id, [memory_id]).get(memory_id)
 
+    @tracked("list")
     async def list_page(
         self, tenant_id: str, limit: int, cursor: str | None, tag: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        async with self._track("list"):
-            before = decode_cursor(cursor) if cursor else None
-            return await run_in_threadpool(self._select_page, tenant_id, limit, before, tag)
+        before = decode_cursor(cursor) if cursor else None
+        return await self._in_thread(self._select_page, tenant_id, limit, before, tag)
 
     def _select_page(
         self, tenant_id: str, limit: int, before: int | None, tag: str | None
@@ -198,15 +219,15 @@ class MemoryService:
         next_cursor = encode_cursor(page[-1].seq) if len(rows) > limit else None
         return [memory_to_dict(m) for m in page], next_cursor
 
+    @tracked("delete")
     async def delete(self, tenant_id: str, memory_id: str) -> None:
-        async with self._track("delete"):
-            deleted = await run_in_threadpool(self._delete, tenant_id, memory_id)
-            await self.cache.delete(self._cache_key(tenant_id, memory_id))
-            if deleted:
-                await self.invalidate_searches({tenant_id})
-            if not deleted:
-                raise ApiError(404, "not_found", f"memory {memory_id} does not exist")
-            self.on_write()
+        deleted = await self._in_thread(self._delete, tenant_id, memory_id)
+        await self.cache.delete(self._cache_key(tenant_id, memory_id))
+        if deleted:
+            await self.invalidate_searches({tenant_id})
+        if not deleted:
+            raise ApiError(404, "not_found", f"memory {memory_id} does not exist")
+        self.on_write()
 
     def _delete(self, tenant_id: str, memory_id: str) -> bool:
         with self.sessions.begin() as session:
@@ -247,21 +268,21 @@ class MemoryService:
         for tenant_id in tenant_ids:
             await self.cache.delete(self._generation_key(tenant_id))
 
+    @tracked("search")
     async def search_json(self, tenant_id: str, request: SearchRequest) -> bytes:
         """The ranked results as the JSON document ``POST /v1/search`` serves."""
-        async with self._track("search"):
-            generation = await self._search_generation(tenant_id)
-            digest = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
-            key = f"search:{tenant_id}:{generation}:{digest}"
-            cached = await self.cache.get(key)
-            if cached is not None:
-                _MEMORY_CACHE_HITS.inc()
-                return cached
-            _MEMORY_CACHE_MISSES.inc()
-            results = await self._search_uncached(tenant_id, request)
-            document = SearchResponse.model_validate({"results": results}).model_dump_json().encode()
-            await self.cache.set(key, document, self.cache_ttl_seconds)
-            return document
+        generation = await self._search_generation(tenant_id)
+        digest = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+        key = f"search:{tenant_id}:{generation}:{digest}"
+        cached = await self.cache.get(key)
+        if cached is not None:
+            _MEMORY_CACHE_HITS.inc()
+            return cached
+        _MEMORY_CACHE_MISSES.inc()
+        results = await self._search_uncached(tenant_id, request)
+        document = SearchResponse.model_validate({"results": results}).model_dump_json().encode()
+        await self.cache.set(key, document, self.cache_ttl_seconds)
+        return document
 
     async def _search_uncached(self, tenant_id: str, request: SearchRequest) -> list[dict[str, Any]]:
         """Embed (unless cached), query the vector store, read the rows: one trip to the thread pool."""
@@ -269,7 +290,7 @@ class MemoryService:
         cached = await self.cache.get(embedding_key)
         (metrics.CACHE_HITS if cached is not None else metrics.CACHE_MISSES).labels("embedding").inc()
         vector = np.frombuffer(cached, dtype=np.float32).tolist() if cached is not None else None
-        results, used_vector = await run_in_threadpool(self._search_blocking, tenant_id, request, vector)
+        results, used_vector = await self._in_thread(self._search_blocking, tenant_id, request, vector)
         if cached is None:
             vector_bytes = np.asarray(used_vector, dtype=np.float32).tobytes()
             await self.cache.set(embedding_key, vector_bytes, self.cache_ttl_seconds)
