@@ -168,7 +168,7 @@ def test_qdrant_down_accepts_writes_refuses_search_and_indexes_everything_later(
         assert ready.json()["failed"] == ["vector_store"]
         assert api.state.relay.pending() == len(texts)
         key = headers
-    # Qdrant "returns" (local mode on the same database): the outbox fills it.
+    # Qdrant "returns" (embedded Qdrant Edge on the same database): the outbox fills it.
     for api in start_api(settings.model_copy(update={"qdrant_url": None})):
         api.wait_indexed()
         results = api.client.post(
