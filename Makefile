@@ -32,11 +32,13 @@ plan: setup ## Offline plan of STACK (default staging): `make plan STACK=product
 schema: setup ## Regenerate schema/stack-config.schema.json from the StackConfig model
 	$(UV) run --no-sync python -c "import json; from infra.config import stack_file_schema; print(json.dumps(stack_file_schema(), indent=2))" > schema/stack-config.schema.json
 
-report: setup ## Offline plans (with the policy check) of both stacks and their review reports in report/<stack>/
+report: setup ## Offline plans (with the policy check) of both stacks and their review reports in report/<stack>/ (PREVIOUS=dir: diff against dir/<stack>/resources.json)
 	@status=0; for stack in staging production; do \
 	  $(UV) run --no-sync offline-plan --stack $$stack --policy-pack policies \
 	    --policy-config policies/config/$$stack.json > /dev/null || status=$$?; \
-	  $(UV) run --no-sync plan-report out/$$stack/resources.json --out report/$$stack || status=$$?; \
+	  previous=""; [ -n "$(PREVIOUS)" ] && [ -f "$(PREVIOUS)/$$stack/resources.json" ] \
+	    && previous="--previous $(PREVIOUS)/$$stack/resources.json"; \
+	  $(UV) run --no-sync plan-report out/$$stack/resources.json $$previous --out report/$$stack || status=$$?; \
 	done; exit $$status
 
 run-api: setup ## Run the memory API on embedded defaults (SQLite, local Qdrant, in-process cache) at 127.0.0.1:8000

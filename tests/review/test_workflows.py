@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -101,7 +102,8 @@ def test_every_job_has_least_privilege_permissions_and_deploys_are_serialised_pe
 
 def test_offline_steps_are_make_targets() -> None:
     commands = _make_commands()
-    assert ["make", "report"] in commands and ["make", "setup"] in commands
+    assert ["make", "report", "PREVIOUS=base/out"] in commands  # the report diffs against the base commit
+    assert ["make", "setup"] in commands
     targets = _makefile_targets()
     for command in commands:
         assert command[1] in targets, f"`{' '.join(command)}` is not a Makefile target"
@@ -123,3 +125,18 @@ def test_offline_steps_run_locally() -> None:
         markdown = (ROOT / "report" / stack / "report.md").read_text()
         assert f"# Plan report: memory-platform / {stack}" in markdown
         assert (ROOT / "report" / stack / "architecture.svg").stat().st_size > 1000
+
+
+def test_report_diffs_against_the_previous_plans_it_is_given(tmp_path: Path) -> None:
+    """`make report PREVIOUS=dir` (the pull-request workflow's step) diffs each stack against dir/<stack>."""
+    subprocess.run([BIN / "offline-plan", "--stack", "staging"], cwd=ROOT, check=True, capture_output=True)
+    staging = json.loads((ROOT / "out" / "staging" / "resources.json").read_text())
+    key = next(r for r in staging["resources"] if r["type"] == "aws:kms/key:Key")
+    staging["resources"].remove(key)  # the base commit lacked this key
+    (tmp_path / "staging").mkdir()
+    (tmp_path / "staging" / "resources.json").write_text(json.dumps(staging))
+    subprocess.run(["make", "report", f"PREVIOUS={tmp_path}"], cwd=ROOT, check=True, capture_output=True)
+    staging_report = (ROOT / "report" / "staging" / "report.md").read_text()
+    assert "+1 added, -0 removed" in staging_report
+    assert "`aws:kms/key:Key`" in staging_report.split("## Changes against the previous plan")[1]
+    assert "No previous plan was given" in (ROOT / "report" / "production" / "report.md").read_text()
