@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from memory_api.db.models import Memory
+from sqlalchemy import delete
+
 from tests.app.conftest import Api
 
 
@@ -152,3 +155,26 @@ def test_a_cached_search_sees_new_memories_once_indexed_and_drops_deleted_ones_a
     assert set(search()) == {first, second}
     assert api.client.delete(f"/v1/memories/{first}", headers=headers).status_code == 204
     assert search() == [second]  # no wait: the delete invalidated the cached results
+
+
+def test_search_reads_hits_from_the_cache_or_the_database_and_skips_deleted_rows(api: Api) -> None:
+    headers = api.key("acme")
+    kept = api.create(headers, "harbour ferry timetable", tags=["travel"], metadata={"port": "Oslo"})
+    gone = api.create(headers, "harbour ferry tickets")
+    api.wait_indexed()
+    # kept's cached document was evicted (or Redis flushed); gone left the database while its vector
+    # is still in Qdrant (the relay has not caught up).
+    for memory_id in (kept, gone):
+        api.client.portal.call(api.state.cache.delete, f"mem:acme:{memory_id}")  # type: ignore[union-attr]
+    with api.state.sessions.begin() as session:
+        session.execute(delete(Memory).where(Memory.id == gone))
+    results = api.client.post("/v1/search", json={"query": "harbour ferry"}, headers=headers).json()[
+        "results"
+    ]
+    assert [result["id"] for result in results] == [kept]
+    assert results[0]["text"] == "harbour ferry timetable"
+    assert (results[0]["tags"], results[0]["metadata"]) == (["travel"], {"port": "Oslo"})
+    assert 0 < results[0]["score"] <= 1
+    assert api.client.get(f"/v1/memories/{kept}", headers=headers).json() == {
+        key: value for key, value in results[0].items() if key != "score"
+    }

@@ -111,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="Run the API (settings from MEMORY_API_* env vars)")
     commands.add_parser("migrate", help="Upgrade the database schema to the latest version")
     commands.add_parser(
-        "reindex", help="Rebuild the Qdrant collection from the database (stop the API first on embedded defaults)"
+        "reindex",
+        help="Rebuild the Qdrant collection from the database (stop the API first on embedded defaults)",
     )
     key_parser = commands.add_parser("keys", help="Create, revoke and list tenant API keys")
     key_commands = key_parser.add_subparsers(dest="keys_command", required=True)

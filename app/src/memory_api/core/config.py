@@ -1,9 +1,9 @@
 """Settings read from the environment (prefix ``MEMORY_API_``), with embedded defaults for a newcomer.
 
-With no configuration the service runs on SQLite, Qdrant Edge (the Qdrant engine in-process, on disk) and an in-process
-cache, all under ``DATA_DIR``. In the cluster it reads Postgres credentials (and optionally the Redis
-AUTH token) from AWS Secrets Manager at start. Outside development the settings refuse values that
-would be unsafe with several replicas or on the public network.
+With no configuration the service runs on SQLite, Qdrant Edge (the Qdrant engine in-process, on
+disk) and an in-process cache, all under ``DATA_DIR``. In the cluster it reads Postgres credentials
+(and optionally the Redis AUTH token) from AWS Secrets Manager at start. Outside development the
+settings refuse values that would be unsafe with several replicas or on the public network.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from memory_api.services.redis_gate import RedisGate, RedisUnavailableError
 
 class Cache(Protocol):
     async def get(self, key: str) -> bytes | None: ...
+    async def get_many(self, keys: list[str]) -> list[bytes | None]: ...
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
     async def delete(self, key: str) -> None: ...
 
@@ -38,6 +39,9 @@ class InProcessCache:
             return None
         self._entries.move_to_end(key)
         return value
+
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        return [await self.get(key) for key in keys]
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
         self._entries[key] = (time.monotonic() + ttl_seconds, value)
@@ -64,7 +68,18 @@ class RedisCache:
             return None
         if value is None:
             return None
-        return value if isinstance(value, bytes) else str(value).encode()
+        return _as_bytes(value)
+
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        """One MGET; keys with an invalidation still pending read as missing."""
+        try:
+            values = await self.gate.run(lambda client: client.mget([self.prefix + key for key in keys]))
+        except RedisUnavailableError:
+            return [None] * len(keys)
+        return [
+            None if value is None or key in self._pending_invalidations else _as_bytes(value)
+            for key, value in zip(keys, values, strict=True)
+        ]
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
         with contextlib.suppress(RedisUnavailableError):
@@ -83,3 +98,7 @@ class RedisCache:
                 await self.gate.run(lambda client: client.delete(*(self.prefix + k for k in pending)))
             except RedisUnavailableError:
                 self._pending_invalidations |= pending
+
+
+def _as_bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from memory_api.core import metrics
 from memory_api.core.errors import ApiError, VectorStoreUnavailableError
 from memory_api.db.models import Memory, MemoryTag, VectorOutbox
-from memory_api.schemas import MemoryCreate, MemoryOut, SearchRequest, SearchResponse
+from memory_api.schemas import MemoryCreate, MemoryOut, SearchRequest
 from memory_api.services.cache import Cache
 from memory_api.services.embedder import Embedder
 from memory_api.services.vector_store import VectorStore, VectorStoreError
@@ -76,6 +77,12 @@ def memory_to_dict(memory: Memory) -> dict[str, Any]:
 
 def memory_json(memory: dict[str, Any]) -> bytes:
     return MemoryOut.model_validate(memory).model_dump_json().encode()
+
+
+def search_results_json(hits: list[tuple[bytes, float]]) -> bytes:
+    """``{"results": [...]}`` from memory documents (``MemoryOut`` JSON), each with its score spliced in."""
+    items = (b'{"score":' + json.dumps(score).encode() + b"," + document[1:] for document, score in hits)
+    return b'{"results":[' + b",".join(items) + b"]}"
 
 
 def encode_cursor(seq: int) -> str:
@@ -136,8 +143,9 @@ class MemoryService:
         self.cache, self.vector_store, self.embedder = cache, vector_store, embedder
         self.cache_ttl_seconds = cache_ttl_seconds
         self.on_write = on_write
-        # No more threads at the database than the pool has connections: beyond that, requests wait
-        # here (cheaply) instead of churning overflow connections or queueing inside the pool.
+        # No more threads doing blocking work (database, vector store, embedder) than the pool has
+        # connections: beyond that, requests wait here (cheaply) instead of churning overflow
+        # connections or contending for the GIL.
         self._database_slots = anyio.CapacityLimiter(database_slots)
 
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
@@ -279,26 +287,27 @@ class MemoryService:
             _MEMORY_CACHE_HITS.inc()
             return cached
         _MEMORY_CACHE_MISSES.inc()
-        results = await self._search_uncached(tenant_id, request)
-        document = SearchResponse.model_validate({"results": results}).model_dump_json().encode()
+        hits = await self._nearest(tenant_id, request)
+        documents = await self._memory_documents(tenant_id, [memory_id for memory_id, _ in hits])
+        document = search_results_json([(documents[m], score) for m, score in hits if m in documents])
         await self.cache.set(key, document, self.cache_ttl_seconds)
         return document
 
-    async def _search_uncached(self, tenant_id: str, request: SearchRequest) -> list[dict[str, Any]]:
-        """Embed (unless cached), query the vector store, read the rows: one trip to the thread pool."""
+    async def _nearest(self, tenant_id: str, request: SearchRequest) -> list[tuple[str, float]]:
+        """Embed the query (unless cached) and ask the vector store, in one trip to the thread pool."""
         embedding_key = self._embedding_key(request.query)
         cached = await self.cache.get(embedding_key)
         (metrics.CACHE_HITS if cached is not None else metrics.CACHE_MISSES).labels("embedding").inc()
         vector = np.frombuffer(cached, dtype=np.float32).tolist() if cached is not None else None
-        results, used_vector = await self._in_thread(self._search_blocking, tenant_id, request, vector)
+        hits, used_vector = await self._in_thread(self._embed_and_query, tenant_id, request, vector)
         if cached is None:
             vector_bytes = np.asarray(used_vector, dtype=np.float32).tobytes()
             await self.cache.set(embedding_key, vector_bytes, self.cache_ttl_seconds)
-        return results
+        return hits
 
-    def _search_blocking(
+    def _embed_and_query(
         self, tenant_id: str, request: SearchRequest, vector: list[float] | None
-    ) -> tuple[list[dict[str, Any]], list[float]]:
+    ) -> tuple[list[tuple[str, float]], list[float]]:
         if vector is None:
             vector = self.embedder.embed([request.query])[0]
         try:
@@ -312,10 +321,25 @@ class MemoryService:
             )
         except VectorStoreError as error:
             raise VectorStoreUnavailableError from error
-        if not hits:
-            return [], vector
-        rows = self._select_rows(tenant_id, [memory_id for memory_id, _ in hits])
-        return [{**rows[memory_id], "score": score} for memory_id, score in hits if memory_id in rows], vector
+        return hits, vector
+
+    async def _memory_documents(self, tenant_id: str, memory_ids: list[str]) -> dict[str, bytes]:
+        """The memories' JSON documents: from the read cache, the database for the rest.
+
+        Memories the database no longer has (deleted, their vector not yet removed) are left out.
+        Search does not fill the cache itself, so it cannot put back a memory deleted meanwhile.
+        """
+        cached = await self.cache.get_many([self._cache_key(tenant_id, m) for m in memory_ids])
+        documents = {
+            m: document for m, document in zip(memory_ids, cached, strict=True) if document is not None
+        }
+        _MEMORY_CACHE_HITS.inc(len(documents))
+        missing = [m for m in memory_ids if m not in documents]
+        if missing:
+            _MEMORY_CACHE_MISSES.inc(len(missing))
+            rows = await self._in_thread(self._select_rows, tenant_id, missing)
+            documents.update({memory_id: memory_json(row) for memory_id, row in rows.items()})
+        return documents
 
     def _select_rows(self, tenant_id: str, memory_ids: list[str]) -> dict[str, dict[str, Any]]:
         parameters = {"tenant_id": tenant_id, "memory_ids": memory_ids}
