@@ -97,7 +97,7 @@ def check_policies(
     config = policy_check.load_policy_config(args.policy_config) if args.policy_config else None
     violations = policy_check.evaluate(
         pack,
-        plan.resources,
+        sorted(plan.resources, key=lambda resource: resource["urn"]),  # verdicts in resources.json order
         config,
         stack_name=settings.stack,
         project_name=settings.project,

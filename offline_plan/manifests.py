@@ -53,7 +53,11 @@ def _mark_redacted(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_manifests(objects: list[dict[str, Any]], folder: Path) -> list[Manifest]:
-    """One YAML file per object: `<namespace or _cluster>/<kind>-<name>.yaml`."""
+    """One YAML file per object: `<namespace or _cluster>/<kind>-<name>.yaml`; the list is in path order.
+
+    Objects arrive in registration order, which varies with the order Outputs resolve; sorting by
+    path keeps the plan's `manifests` list (and its validation problems) the same on every run.
+    """
     manifests = []
     for body in objects:
         metadata = body.get("metadata") or {}
@@ -63,7 +67,7 @@ def write_manifests(objects: list[dict[str, Any]], folder: Path) -> list[Manifes
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(body, sort_keys=False))
         manifests.append(Manifest(path, body["kind"], name, namespace, body))
-    return manifests
+    return sorted(manifests, key=lambda manifest: manifest.path)
 
 
 def validate(manifests: list[Manifest], kubernetes_version: str) -> list[str]:
@@ -94,6 +98,7 @@ def write_prometheus_rules(resources: list[dict[str, Any]], folder: Path) -> lis
 
     A PrometheusRule's spec is exactly a rule file (`groups: [...]`), so Prometheus, `promtool check
     rules` and reviewers read the same text the operator will load. Secret or unknown specs are skipped.
+    The paths are returned sorted, not in registration order.
     """
     written = []
     for resource in resources:
@@ -109,4 +114,4 @@ def write_prometheus_rules(resources: list[dict[str, Any]], folder: Path) -> lis
             yaml.dump({"groups": spec["groups"]}, Dumper=_PlainDumper, sort_keys=False, width=1_000_000)
         )
         written.append(path)
-    return written
+    return sorted(written)

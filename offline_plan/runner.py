@@ -43,7 +43,10 @@ _UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 @dataclass
 class Plan:
-    """What a program would register, in registration order."""
+    """What a program would register, in registration order (which varies with the order Outputs resolve).
+
+    Writers of plan files sort what they take from `resources`; `invokes` and `warnings` are sorted here.
+    """
 
     project: str
     stack: str
@@ -272,7 +275,8 @@ def run_program(settings: StackSettings, on_register: Callable[[int], None] = la
         loop.close()
         asyncio.set_event_loop(None)
         runtime_settings.ROOT.set(None)
-    plan.warnings.extend(mocks.warnings)
+    plan.invokes = dict(sorted(plan.invokes.items()))
+    plan.warnings.extend(sorted(mocks.warnings))
     return plan
 
 

@@ -4,6 +4,9 @@ Prices and usage assumptions are data (dated, with sources); this module only kn
 input of which resource type is billed how (pulumi_aws / pulumi_kubernetes input names). A resource
 whose price is missing from the table is listed as unpriced, never counted as free. A stack policy can
 cap the estimate: `monthly_estimate(resources).total_usd` accepts plan records or `PolicyResource`s.
+
+Helm releases create their volumes inside the cluster, so the plan has no PVC for them; the storage
+their recorded `values` request is priced from `HELM_VOLUMES`, the value paths of the charts we deploy.
 """
 
 from __future__ import annotations
@@ -19,6 +22,67 @@ from typing import Any
 from review.plan import Record, component_of, default_region, number, quantity_gib, records, region_of
 
 PRICES_PATH = Path(__file__).parent / "data" / "aws-prices.json"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+@dataclass(frozen=True)
+class HelmVolume:
+    """One storage request a chart reads from its values: size per replica, and how many replicas.
+
+    Only a size the values state is priced (a chart's default size is not assumed); `enabled`, when
+    given, is the switch the chart checks before creating the volume, with the chart's default.
+    """
+
+    label: str
+    size: str
+    replicas: str
+    default_replicas: int
+    enabled: str | None = None
+    enabled_by_default: bool = True
+
+
+def _persistence(
+    label: str,
+    component: str,
+    default_replicas: int,
+    switch: str = "enabled",
+    enabled_by_default: bool = True,
+) -> HelmVolume:
+    """The common chart shape `<component>.persistence.{size,<switch>}` with `<component>.replicas`."""
+    return HelmVolume(
+        label,
+        f"{component}.persistence.size",
+        f"{component}.replicas",
+        default_replicas,
+        f"{component}.persistence.{switch}",
+        enabled_by_default,
+    )
+
+
+_PROMETHEUS = "prometheus.prometheusSpec"
+_ALERTMANAGER = "alertmanager.alertmanagerSpec"
+_CLAIM_SIZE = "volumeClaimTemplate.spec.resources.requests.storage"
+HELM_VOLUMES: dict[str, list[HelmVolume]] = {
+    "kube-prometheus-stack": [
+        HelmVolume("prometheus", f"{_PROMETHEUS}.storageSpec.{_CLAIM_SIZE}", f"{_PROMETHEUS}.replicas", 1),
+        HelmVolume("alertmanager", f"{_ALERTMANAGER}.storage.{_CLAIM_SIZE}", f"{_ALERTMANAGER}.replicas", 1),
+        _persistence("grafana", "grafana", 1, enabled_by_default=False),
+    ],
+    "loki": [  # chart defaults: singleBinary 0 replicas, write and backend 3 each, claims enabled
+        _persistence("loki", "singleBinary", 0),
+        _persistence("loki write", "write", 3, "volumeClaimsEnabled"),
+        _persistence("loki backend", "backend", 3, "volumeClaimsEnabled"),
+    ],
+}
+
+
+def value_at(values: Any, path: str) -> Any:
+    """The value at a dotted path of Helm values, or None when any step is missing."""
+    for key in path.split("."):
+        if not isinstance(values, Mapping):
+            return None
+        values = values.get(key)
+    return values
 
 
 @dataclass(frozen=True)
@@ -164,6 +228,7 @@ class _Pricer:
             "aws:route53/healthCheck:HealthCheck": self.health_check,
             "kubernetes:core/v1:PersistentVolumeClaim": self.pvc,
             "kubernetes:apps/v1:StatefulSet": self.stateful_set,
+            HELM_RELEASE: self.helm_release,
         }
         for resource in self.resources:
             handler = handlers.get(resource["type"])
@@ -329,6 +394,24 @@ class _Pricer:
                     gib * replicas,
                     region,
                 )
+
+    def helm_release(self, resource: Record, region: str | None) -> None:
+        values = resource["inputs"].get("values")
+        volumes = HELM_VOLUMES.get(str(resource["inputs"].get("chart")), [])
+        if volumes and not isinstance(values, Mapping):
+            reason = f"the release's values were recorded as {values!r}, so its volume sizes are not known"
+            self.unpriced.append(Unpriced(resource["urn"], "volumes requested in Helm values", reason))
+            return
+        for volume in volumes:
+            enabled = value_at(values, volume.enabled) if volume.enabled else None
+            if not (volume.enabled_by_default if enabled is None else enabled is True):
+                continue
+            size = value_at(values, volume.size)
+            gib = quantity_gib(size) if size is not None else None
+            replicas = number(value_at(values, volume.replicas), volume.default_replicas)
+            if gib and replicas:
+                item = f"EBS gp3 {volume.label} {replicas:g} x {gib:g} GiB (values)"
+                self.gp3(resource, item, gib * replicas, region)
 
     def data_transfer(self) -> None:
         """Usage no plan records: stated per stack, per extra region."""

@@ -7,9 +7,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 
-from review.cost import PRICES_PATH, PriceTableError, monthly_estimate
-from tests.conftest import of_type
+from review.cost import HELM_RELEASE, PRICES_PATH, PriceTableError, monthly_estimate
+from tests.conftest import ROOT, of_type
 from tests.review.conftest import resource
 
 PRICES = json.loads(PRICES_PATH.read_text())
@@ -83,6 +84,57 @@ def test_data_tier_types_are_priced_from_their_inputs(data_tier: list[dict[str, 
     ):
         assert items[item].monthly_usd > 0
     assert not estimate.unpriced
+
+
+def test_production_prices_the_prometheus_and_alertmanager_volumes_its_helm_values_request(
+    production_plan: Any,
+) -> None:
+    """The chart creates these claims in the cluster, so no PVC is recorded; the stack file sizes them."""
+    observability = yaml.safe_load((ROOT / "Pulumi.production.yaml").read_text())["config"][
+        "memory-platform:observability"
+    ]
+    estimate = monthly_estimate(production_plan.resources)
+    from_values = {line.item: line for line in estimate.lines if line.item.endswith("(values)")}
+    replicas, gib = observability["prometheusReplicas"], observability["prometheusStorageGib"]
+    prometheus = from_values[f"EBS gp3 prometheus {replicas} x {gib} GiB (values)"]
+    assert prometheus.quantity == replicas * gib == 400
+    assert prometheus.monthly_usd == pytest.approx(400 * PRICES["regions"]["us-east-1"]["ebsGp3PerGBMonth"])
+    assert prometheus.component.startswith("Observability")
+    assert any(item.startswith("EBS gp3 alertmanager ") for item in from_values)
+    assert estimate.by_component[prometheus.component] > prometheus.monthly_usd
+
+
+EAST = resource("pulumi:providers:aws", "default", {"region": "us-east-1"}, parent=None)
+
+
+def release(chart: str, values: Any) -> dict[str, Any]:
+    return resource(HELM_RELEASE, f"memory-{chart}", {"chart": chart, "values": values})
+
+
+def test_a_release_whose_values_request_no_storage_adds_nothing() -> None:
+    releases = [
+        release("kube-prometheus-stack", {"prometheus": {"prometheusSpec": {"replicas": 2}}}),
+        release("kube-prometheus-stack", {"grafana": {"persistence": {"size": "10Gi"}}}),  # not enabled
+        release("loki", {"singleBinary": {"replicas": 0, "persistence": {"size": "50Gi"}}}),
+        release("jaeger", {"storage": {"type": "memory"}}),
+    ]
+    estimate = monthly_estimate([EAST, *releases])
+    assert not [line for line in estimate.lines if line.urn != "(data transfer)"]
+    assert not estimate.unpriced
+
+
+def test_chart_default_replicas_multiply_a_size_the_values_state() -> None:
+    loki = release("loki", {"deploymentMode": "SimpleScalable", "write": {"persistence": {"size": "20Gi"}}})
+    (line,) = [line for line in monthly_estimate([EAST, loki]).lines if line.urn == loki["urn"]]
+    assert (line.item, line.quantity) == ("EBS gp3 loki write 3 x 20 GiB (values)", 60)
+
+
+def test_release_values_recorded_as_secret_are_listed_as_unpriced_not_free() -> None:
+    stack = release("kube-prometheus-stack", "[secret]")
+    estimate = monthly_estimate([EAST, stack])
+    assert [(item.urn, item.item) for item in estimate.unpriced] == [
+        (stack["urn"], "volumes requested in Helm values")
+    ]
 
 
 def test_unknown_instance_type_is_listed_as_unpriced_not_free() -> None:

@@ -39,6 +39,7 @@ def test_report_of_todays_production_plan_has_every_section(tmp_path: Path, prod
     ):
         assert f"## {heading}" in markdown
     assert "Not checked" in markdown
+    assert "EBS gp3 prometheus 2 x 200 GiB (values)" in markdown  # volumes the Helm values request
     assert "[architecture.svg](architecture.svg)" in markdown
     svg = html.unescape((out / "architecture.svg").read_text())
     assert "<svg" in svg and "EksCluster memory-production" in svg and "Network memory-production" in svg
