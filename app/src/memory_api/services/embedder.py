@@ -26,12 +26,14 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 class Embedder(Protocol):
     name: str
     dimension: int
+    blocking: bool  # a call can stall the event loop (model inference): run it in the thread pool
 
     def embed(self, texts: list[str]) -> list[list[float]]: ...
 
 
 class HashingEmbedder:
     name = "hashing"
+    blocking = False  # ~30 µs a query
 
     def __init__(self, dimension: int = 384) -> None:
         self.dimension = dimension
@@ -70,6 +72,7 @@ class MiniLmEmbedder:
 
     name = "minilm"
     dimension = 384
+    blocking = True
 
     def __init__(self) -> None:
         import os  # noqa: PLC0415

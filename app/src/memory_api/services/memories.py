@@ -294,12 +294,16 @@ class MemoryService:
         return document
 
     async def _nearest(self, tenant_id: str, request: SearchRequest) -> list[tuple[str, float]]:
-        """Embed the query (unless cached) and ask the vector store, in one trip to the thread pool."""
+        """Embed the query (unless cached) and ask the vector store, in one trip to the thread pool if
+        either of them blocks."""
         embedding_key = self._embedding_key(request.query)
         cached = await self.cache.get(embedding_key)
         (metrics.CACHE_HITS if cached is not None else metrics.CACHE_MISSES).labels("embedding").inc()
         vector = np.frombuffer(cached, dtype=np.float32).tolist() if cached is not None else None
-        hits, used_vector = await self._in_thread(self._embed_and_query, tenant_id, request, vector)
+        if self.embedder.blocking or self.vector_store.blocking:
+            hits, used_vector = await self._in_thread(self._embed_and_query, tenant_id, request, vector)
+        else:  # embedded Qdrant and the hashing embedder: a thread hop would cost more than the work
+            hits, used_vector = self._embed_and_query(tenant_id, request, vector)
         if cached is None:
             vector_bytes = np.asarray(used_vector, dtype=np.float32).tobytes()
             await self.cache.set(embedding_key, vector_bytes, self.cache_ttl_seconds)
