@@ -4,7 +4,7 @@ Starts both servers (one uvicorn worker each, same settings), seeds memories, th
 scenario with wrk at a fixed concurrency for several interleaved rounds (bare, get, search, uncached
 search) and the write scenario once, and prints the medians of throughput and p50/p95/p99. Not a
 test: numbers depend on the machine. Usage: `make bench-api` or
-`uv run python benchmarks/run_api_bench.py --backend embedded --connections 32 --duration 8 --rounds 3`.
+`uv run python benchmarks/run_api_bench.py --backend embedded --connections 32 --duration 8 --rounds 5`.
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def main() -> int:
     parser.add_argument("--backend", choices=["embedded", "postgres_redis"], default="embedded")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--duration", type=int, default=8, help="seconds per scenario and round")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds over all scenarios; medians reported")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds over the read scenarios; medians reported")
     parser.add_argument("--seed-memories", type=int, default=1000)
     args = parser.parse_args()
 
