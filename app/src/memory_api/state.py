@@ -85,7 +85,7 @@ def build_state(settings: Settings) -> AppState:
         embedder=embedder,
         cache_ttl_seconds=settings.cache_ttl_seconds,
         on_write=relay.wake,
-        database_slots=pool_size(engine),
+        thread_slots=pool_size(engine),
     )
     relay.on_applied = memories.invalidate_searches
     return AppState(settings, engine, sessions, vector_store, embedder, cache, limiter, relay, memories, gate)

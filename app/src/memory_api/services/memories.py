@@ -66,13 +66,7 @@ def row_to_dict(row: Sequence[Any]) -> dict[str, Any]:
 
 
 def memory_to_dict(memory: Memory) -> dict[str, Any]:
-    return {
-        "id": memory.id,
-        "text": memory.text,
-        "metadata": memory.metadata_json,
-        "tags": memory.tags_json,
-        "created_at": _aware(memory.created_at).isoformat(),
-    }
+    return row_to_dict((memory.id, memory.text, memory.metadata_json, memory.tags_json, memory.created_at))
 
 
 def memory_json(memory: dict[str, Any]) -> bytes:
@@ -137,7 +131,7 @@ class MemoryService:
         embedder: Embedder,
         cache_ttl_seconds: int,
         on_write: Callable[[], None],
-        database_slots: int,
+        thread_slots: int,
     ) -> None:
         self.engine, self.sessions = engine, sessions
         self.cache, self.vector_store, self.embedder = cache, vector_store, embedder
@@ -146,10 +140,10 @@ class MemoryService:
         # No more threads doing blocking work (database, vector store, embedder) than the pool has
         # connections: beyond that, requests wait here (cheaply) instead of churning overflow
         # connections or contending for the GIL.
-        self._database_slots = anyio.CapacityLimiter(database_slots)
+        self._thread_slots = anyio.CapacityLimiter(thread_slots)
 
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
-        return await anyio.to_thread.run_sync(partial(function, *args), limiter=self._database_slots)
+        return await anyio.to_thread.run_sync(partial(function, *args), limiter=self._thread_slots)
 
     @staticmethod
     def _cache_key(tenant_id: str, memory_id: str) -> str:
