@@ -37,7 +37,6 @@ class Caller:
     """Who is calling (one tenant's key) and the service that acts on that tenant's memories."""
 
     tenant_id: str
-    key_id: str
     memories: MemoryService
 
 
@@ -63,7 +62,7 @@ class TenantKey(APIKeyHeader):
                 f"{decision.reset_seconds} s.",
                 {"Retry-After": str(decision.reset_seconds)},
             )
-        return Caller(principal.tenant_id, principal.key_id, state.memories)
+        return Caller(principal.tenant_id, state.memories)
 
 
 async def _authenticate(state: AppState, api_key: str | None) -> Principal:
