@@ -42,7 +42,7 @@ class Caller:
 
 class TenantKey(APIKeyHeader):
     """The ``X-API-Key`` security scheme (so OpenAPI documents it) that also authenticates the key and
-    counts the request against its rate limit: one dependency node per request instead of three."""
+    counts the request against its rate limit: one dependency node per request (there were six)."""
 
     async def __call__(self, request: HTTPConnection) -> Caller:  # type: ignore[override]
         state: AppState = request.app.state.memory_api
