@@ -16,6 +16,7 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     PolicyConfigSchema,
     PolicyProviderResource,
     PolicyResource,
@@ -26,11 +27,16 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, _is_unknown
+
+from policies.ids import policy_id
 
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 (the offline plan's redaction marker)
 REQUIRED_TAGS = ("owner", "cost-center", "environment")
+UNKNOWN_MARKER = "[unknown]"
+"""How the offline plan records a value that is unknown during preview (the engine sends a sentinel)."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,7 @@ class Subject:
     @property
     def region(self) -> str | None:
         """Per-resource ``region`` input (pulumi-aws v7) or the explicit provider's region."""
-        own = self.props.get("region")
+        own = known(self.props.get("region"), "region")
         if isinstance(own, str) and own:
             return own
         if self.provider is not None:
@@ -69,16 +75,35 @@ Check = Callable[[Subject], Iterable[str]]
 StackCheck = Callable[[Sequence[PolicyResource], Mapping[str, Any]], Iterable[tuple[str, str | None]]]
 
 
+def is_unknown(value: Any) -> bool:
+    """True for a value only known after the update: the engine's sentinels or the offline plan's marker."""
+    return value == UNKNOWN_MARKER or (isinstance(value, str) and _is_unknown(value))
+
+
+def known(value: Any, *path: str | int) -> Any:
+    """``value``, or raise the SDK's UnknownValueError, which the engine reports as an advisory note."""
+    if is_unknown(value):
+        raise UnknownValueError(
+            value if value != UNKNOWN_MARKER else UNKNOWN_STRING_VALUE, [str(p) for p in path]
+        )
+    return value
+
+
 def dig(value: Any, *path: str | int, default: Any = None) -> Any:
-    """Walk nested mappings and sequences; any missing step yields ``default``."""
-    for step in path:
+    """Walk nested mappings and sequences; any missing step yields ``default``.
+
+    A value unknown during preview raises UnknownValueError (like the engine's proxy does), so a check
+    never mistakes "not known yet" for "unset": the engine turns it into an advisory note.
+    """
+    known(value)
+    for index, step in enumerate(path):
         if isinstance(step, int):
             if is_list(value) and -len(value) <= step < len(value):
-                value = value[step]
+                value = known(value[step], *path[: index + 1])
                 continue
             return default
         if isinstance(value, Mapping) and step in value:
-            value = value[step]
+            value = known(value[step], *path[: index + 1])
             continue
         return default
     return default if value is None else value
@@ -132,10 +157,13 @@ def tags_of(subject: Subject) -> dict[str, Any]:
     """Resource tags merged over the explicit AWS provider's ``defaultTags.tags``."""
     merged: dict[str, Any] = {}
     if subject.provider is not None:
-        default_tags = dig(subject.provider.props, "defaultTags", "tags", default={})
-        if isinstance(default_tags, Mapping):
-            merged.update(default_tags)
-    own = subject.props.get("tags")
+        default_tags = subject.provider.props.get("defaultTags")
+        # A default provider's inputs come from stack config (`aws:defaultTags`), i.e. a JSON string.
+        parsed = parse_document(default_tags) if isinstance(default_tags, str) else default_tags
+        tags = dig(parsed, "tags", default={})
+        if isinstance(tags, Mapping):
+            merged.update(tags)
+    own = subject.get("tags")
     if isinstance(own, Mapping):
         merged.update(own)
     return merged
@@ -195,7 +223,7 @@ def resource_policy(
             return
         subject = _subject(args)
         for problem in check(subject):
-            report_violation(f"{subject.label} {problem}. {remediation}", None)
+            report_violation(f"[{policy_id(name)}] {subject.label} {problem}. {remediation}", None)
 
     policy = ResourceValidationPolicy(
         name=name,
@@ -207,7 +235,30 @@ def resource_policy(
         remediation_steps=remediation,
     )
     policy.resource_types = applies  # type: ignore[attr-defined]
+    policy.policy_id = policy_id(name)  # type: ignore[attr-defined]
     return policy
+
+
+def per_resource(
+    resources: Iterable[PolicyResource], check: Callable[[PolicyResource], Iterable[tuple[str, str | None]]]
+) -> Iterator[tuple[str, str | None]]:
+    """Run a stack check resource by resource: one resource whose inputs are unknown during preview does
+    not hide the others' findings; the first unknown is re-raised at the end, so the engine adds its
+    advisory "can't run during preview" note after the real findings."""
+    pending: UnknownValueError | None = None
+    for resource in resources:
+        try:
+            yield from list(check(resource))
+        except UnknownValueError as error:
+            pending = pending or error
+    if pending is not None:
+        raise pending
+
+
+def applies_to(policy: Policy, resource_type: str) -> bool:
+    """Whether a resource policy judges ``resource_type`` (stack policies carry ``covers`` instead)."""
+    applies = getattr(policy, "resource_types", None) or getattr(policy, "covers", None)
+    return bool(applies and applies(resource_type))
 
 
 def stack_policy(
@@ -219,14 +270,18 @@ def stack_policy(
     check: StackCheck,
     enforcement_level: EnforcementLevel = MANDATORY,
     config: Mapping[str, Mapping[str, Any]] | None = None,
+    covers: Iterable[str] | Callable[[str], bool] = (),
 ) -> StackValidationPolicy:
-    """A StackValidationPolicy; ``check`` yields (full problem sentence, urn or None)."""
+    """A StackValidationPolicy; ``check`` yields (full problem sentence, urn or None).
+
+    ``covers`` names the resource types the check judges (for the coverage table and its test).
+    """
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         for problem, urn in check(args.resources, args.get_config()):
-            report_violation(f"{problem} {remediation}", urn)
+            report_violation(f"[{policy_id(name)}] {problem} {remediation}", urn)
 
-    return StackValidationPolicy(
+    policy = StackValidationPolicy(
         name=name,
         description=description,
         validate=validate,
@@ -235,6 +290,9 @@ def stack_policy(
         severity=severity,
         remediation_steps=remediation,
     )
+    policy.covers = covers if callable(covers) else frozenset(covers).__contains__  # type: ignore[attr-defined]
+    policy.policy_id = policy_id(name)  # type: ignore[attr-defined]
+    return policy
 
 
 def linked(

@@ -9,13 +9,14 @@ replaces Pulumi secrets with "[secret]", which is never reported.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import Severity
 
-from policies.framework import SECRET_PLACEHOLDER, Subject, is_list, resource_policy
+from policies.framework import SECRET_PLACEHOLDER, Subject, as_list, dig, is_list, is_unknown, resource_policy
 
 CREDENTIAL_PATTERNS = {
     "an AWS access key id": re.compile(r"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"),
@@ -31,6 +32,9 @@ ARN = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm|kms):")
 # Helm values keys that name an existing Kubernetes Secret (a reference, which is what is wanted).
 SECRET_REFERENCE_KEYS = re.compile(r"existingSecret|configSecret|secretName|\w*SecretName", re.IGNORECASE)
 SECRET_STORES = {"kubernetes:core/v1:Secret", "aws:secretsmanager/secretVersion:SecretVersion"}
+HELM_TYPES = {"kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart"}
+FUNCTION_TYPES = {"aws:lambda/function:Function"}
+ECS_TASK = "aws:ecs/taskDefinition:TaskDefinition"
 
 
 def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
@@ -44,39 +48,90 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
         yield path, value
 
 
+# A name that points at where a secret lives is a reference, not a secret: PGPASSFILE, DB_PASSWORD_FILE,
+# TOKEN_PATH, passwordSecretRef, ...
+REFERENCE_NAME = re.compile(
+    r"(file|path|dir|ref|arn|name|key_?id|(password|secret|token|user)[-_]?key)$", re.IGNORECASE
+)
+PLACEHOLDERS = re.compile(
+    r"^(not[-_ ]?(needed|used|set|required)|none|null|nil|n/?a|unused|disabled|dummy|placeholder|example|"
+    r"changeit|redacted|x+|\*+|-+|<[^>]*>|\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|%\([^)]*\)s)$",
+    re.IGNORECASE,
+)
+LAMBDA_ENV = re.compile(r"^environment\.variables\.([^.\[]+)$")
+
+
+def secret_named(name: str) -> bool:
+    """A secret-sounding name in any case style (DB_PASSWORD, dbPassword, db-password), not a reference."""
+    return bool(SECRET_NAME.search(name)) and not REFERENCE_NAME.search(name.rstrip("s_"))
+
+
+def literal_secret(value: Any) -> bool:
+    """A value that could be a secret: a non-empty literal that is no path, ARN, or obvious placeholder."""
+    if not isinstance(value, str) or not value.strip() or value == SECRET_PLACEHOLDER or is_unknown(value):
+        return False
+    text = value.strip()
+    return not (text.startswith(("/", "./", "~/", "file:")) or ARN.match(text) or PLACEHOLDERS.match(text))
+
+
+def _container_env(definitions: Any) -> Iterator[tuple[str, Any]]:
+    """(name, value) of every environment entry of ECS container definitions (a JSON string or a list)."""
+    parsed = (
+        json.loads(definitions)
+        if isinstance(definitions, str) and definitions.startswith("[")
+        else definitions
+    )
+    for container in parsed if is_list(parsed) else []:
+        for entry in as_list(dig(container, "environment")):
+            if isinstance(entry, Mapping):
+                yield str(entry.get("name", "")), entry.get("value")
+
+
 def _named_literals(subject: Subject) -> Iterator[str]:
     """Secret-named literals where a reference is required."""
+    if subject.resource_type == ECS_TASK:
+        for name, value in _container_env(subject.get("containerDefinitions")):
+            if secret_named(name) and literal_secret(value):
+                yield f"sets container environment variable {name} to a literal"
     for path, value in _walk(subject.props, ""):
-        if not isinstance(value, str) or not value or value == SECRET_PLACEHOLDER:
+        if not literal_secret(value):
             continue
-        if re.search(r"(containers|initContainers)\[\d+\]\.env\[\d+\]\.value$", path):
+        if re.search(r"(containers|initContainers|ephemeralContainers)\[\d+\]\.env\[\d+\]\.value$", path):
             env_name = _env_name(subject.props, path)
-            # An ARN names where a secret lives (Secrets Manager, SSM); it is the reference to use.
-            if env_name and SECRET_NAME.search(env_name) and not ARN.match(value):
+            if env_name and secret_named(env_name):
                 yield f"sets environment variable {env_name} to a literal at {path}"
+        elif (match := LAMBDA_ENV.match(path)) and subject.resource_type in FUNCTION_TYPES:
+            if secret_named(match.group(1)):
+                yield f"sets environment variable {match.group(1)} to a literal at {path}"
         elif subject.resource_type == "kubernetes:core/v1:ConfigMap" and path.startswith("data."):
-            if SECRET_NAME.search(path.removeprefix("data.")):
+            if secret_named(path.removeprefix("data.")):
                 yield f"stores a secret-named key in ConfigMap data at {path}"
-        elif subject.resource_type == "kubernetes:helm.sh/v3:Release" and path.startswith("values."):
+        elif subject.resource_type in HELM_TYPES and path.startswith("values."):
             leaf = path.rsplit(".", 1)[-1]
             if SECRET_REFERENCE_KEYS.fullmatch(leaf):
                 continue
-            if SECRET_NAME.fullmatch(leaf) or re.fullmatch(r"\w*(Password|Secret|Token|ApiKey)", leaf):
+            if leaf == "value" and (name := _env_name(subject.props, path + ".x")) is not None:
+                # A {name, value} list entry (env lists in values): judge the entry's name.
+                if secret_named(name):
+                    yield f"passes a literal secret {name} in Helm values at {path}"
+            elif secret_named(leaf):
                 yield f"passes a literal secret in Helm values at {path}"
 
 
 def _env_name(props: Mapping[str, Any], value_path: str) -> str | None:
+    """The ``name`` beside the ``value`` at ``value_path`` (``...value`` or ``...value.x``)."""
     node: Any = props
-    for part in re.findall(r"[^.\[\]]+", value_path.removesuffix(".value")):
+    for part in re.findall(r"[^.\[\]]+", value_path.removesuffix(".x").removesuffix(".value")):
         node = node[int(part)] if part.isdigit() else node.get(part) if isinstance(node, Mapping) else None
         if node is None:
             return None
-    return node.get("name") if isinstance(node, Mapping) else None
+    name = node.get("name") if isinstance(node, Mapping) else None
+    return name if isinstance(name, str) else None
 
 
 def _no_secret_literal(subject: Subject) -> Iterator[str]:
     for path, value in _walk(subject.props, ""):
-        if isinstance(value, str) and value != SECRET_PLACEHOLDER:
+        if isinstance(value, str) and value != SECRET_PLACEHOLDER and not is_unknown(value):
             for label, pattern in CREDENTIAL_PATTERNS.items():
                 if pattern.search(value):
                     yield f"has {label} in input {path}"

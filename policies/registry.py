@@ -5,8 +5,24 @@ from __future__ import annotations
 from pulumi_policy import Policy
 
 from policies import inputs, stack
-from policies.aws import cloudwatch, ec2, eks, elasticache, iam, kms, network, rds, s3, services, tags
-from policies.k8s import coverage, helm, pods
+from policies.aws import (
+    audit,
+    cloudwatch,
+    ec2,
+    eks,
+    elasticache,
+    encryption,
+    exposure,
+    iam,
+    kms,
+    network,
+    rds,
+    resource_policies,
+    s3,
+    services,
+    tags,
+)
+from policies.k8s import access, coverage, helm, pods
 
 MODULES = (
     rds,
@@ -19,10 +35,15 @@ MODULES = (
     kms,
     cloudwatch,
     services,
+    exposure,
+    encryption,
+    resource_policies,
+    audit,
     tags,
     inputs,
     pods,
     helm,
+    access,
     coverage,
     stack,
 )

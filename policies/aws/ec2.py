@@ -1,5 +1,5 @@
-"""EC2 launch template policies for EKS nodes: IMDSv2 with a hop limit of 1 (pods cannot reach the node's
-instance role) and encrypted EBS volumes with a customer-managed key."""
+"""EC2 compute policies: IMDSv2 with a hop limit of 1 on every compute kind (containers cannot reach the
+instance role) and encrypted EBS volumes with a customer-managed key in launch templates."""
 
 from __future__ import annotations
 
@@ -7,29 +7,46 @@ from collections.abc import Iterator
 
 from pulumi_policy import Severity
 
+from policies.aws.sdk import types_with
 from policies.framework import Subject, as_list, dig, is_set, resource_policy, truthy
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
 
+# Every compute kind with instance-metadata settings, read from the SDK's classes.
+METADATA_TYPES = types_with("metadataOptions", "instanceMetadataOptions")
+
+
 def _imdsv2(subject: Subject) -> Iterator[str]:
     max_hops = int(subject.config.get("maxHopLimit", 1))
-    options = subject.get("metadataOptions")
+    key = (
+        "instanceMetadataOptions"
+        if subject.resource_type in types_with("instanceMetadataOptions")
+        else "metadataOptions"
+    )
+    options = subject.get(key)
     if dig(options, "httpEndpoint") == "disabled":
         return
-    if dig(options, "httpTokens") != "required":
-        yield "does not require IMDSv2 (metadataOptions.httpTokens is not 'required')"
+    tokens = dig(options, "httpTokens")
+    if tokens != "required":
+        state = f"'{tokens}'" if tokens else "unset"
+        yield f"does not require IMDSv2 ({key}.httpTokens is {state}, not 'required')"
     hops = dig(options, "httpPutResponseHopLimit")
-    if hops is None or int(hops) > max_hops:
-        yield f"has metadataOptions.httpPutResponseHopLimit={hops}, above {max_hops}, so pods can reach IMDS"
+    if hops is None:
+        yield (
+            f"leaves {key}.httpPutResponseHopLimit unset, so the AMI's default (2 on EKS and Amazon Linux 2023 "
+            "images) lets containers reach the instance role"
+        )
+    elif int(hops) > max_hops:
+        yield f"has {key}.httpPutResponseHopLimit {hops}, above {max_hops}, so containers can reach the instance role"
 
 
-launch_template_imdsv2 = resource_policy(
-    name="aws-ec2-launch-template-imdsv2",
-    description="Launch templates require IMDSv2 with a hop limit of 1.",
+compute_imdsv2 = resource_policy(
+    name="aws-ec2-all-compute-imdsv2",
+    description="Every instance, launch template and launch configuration requires IMDSv2 with a hop limit of 1.",
     severity=Severity.HIGH,
     remediation="Set metadata_options={'http_tokens': 'required', 'http_put_response_hop_limit': 1}.",
-    resource_types=[LAUNCH_TEMPLATE],
+    resource_types=METADATA_TYPES,
     check=_imdsv2,
     config={"maxHopLimit": {"type": "integer", "minimum": 1, "maximum": 64, "default": 1}},
 )
@@ -56,4 +73,4 @@ launch_template_ebs_encrypted = resource_policy(
     check=_ebs_encrypted,
 )
 
-POLICIES = [launch_template_imdsv2, launch_template_ebs_encrypted]
+POLICIES = [compute_imdsv2, launch_template_ebs_encrypted]

@@ -8,12 +8,17 @@ from typing import Any
 
 from pulumi_policy import Severity
 
+from policies.aws.resource_policies import narrowed, principals
+from policies.aws.sdk import types_with
 from policies.framework import Subject, as_list, dig, parse_document, resource_policy, statements
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 POLICY = "aws:iam/policy:Policy"
-ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+INLINE_POLICIES = [ROLE_POLICY, "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy"]
+# Every way to attach a managed policy to a user, group or role (read from the SDK: IAM types with
+# policyArn or managedPolicyArns).
+ATTACHMENTS = frozenset(t for t in types_with("policyArn", "managedPolicyArns") if t.startswith("aws:iam/"))
 ADMIN_ACTIONS = {"*", "*:*"}
 ADMIN_POLICY_SUFFIXES = (":policy/AdministratorAccess", ":policy/IAMFullAccess", ":policy/PowerUserAccess")
 
@@ -45,34 +50,26 @@ no_wildcard_actions = resource_policy(
     description="IAM policies never allow all actions ('*' or '*:*').",
     severity=Severity.CRITICAL,
     remediation="List the specific actions the workload needs (least privilege) instead of '*'.",
-    resource_types=[ROLE, ROLE_POLICY, POLICY],
+    resource_types=[ROLE, POLICY, *INLINE_POLICIES],
     check=_no_admin,
 )
 
 
 def _no_admin_attachment(subject: Subject) -> Iterator[str]:
-    arn = str(subject.get("policyArn", default=""))
-    if arn.endswith(ADMIN_POLICY_SUFFIXES):
-        yield f"attaches the administrator-level managed policy {arn.rsplit('/', 1)[-1]}"
+    arns = [subject.get("policyArn"), *as_list(subject.get("managedPolicyArns"))]
+    for arn in arns:
+        if isinstance(arn, str) and arn.endswith(ADMIN_POLICY_SUFFIXES):
+            yield f"attaches the administrator-level managed policy {arn.rsplit('/', 1)[-1]}"
 
 
 no_admin_attachment = resource_policy(
-    name="aws-iam-role-policy-attachment-no-admin",
-    description="Roles never get AdministratorAccess, IAMFullAccess or PowerUserAccess.",
+    name="aws-iam-all-principal-no-admin-policy",
+    description="No IAM user, group or role gets AdministratorAccess, IAMFullAccess or PowerUserAccess.",
     severity=Severity.CRITICAL,
     remediation="Attach a least-privilege customer-managed policy instead.",
-    resource_types=[ATTACHMENT],
+    resource_types=ATTACHMENTS,
     check=_no_admin_attachment,
 )
-
-
-def _principals(statement: Mapping[str, Any]) -> list[str]:
-    principal = statement.get("Principal")
-    if isinstance(principal, str):
-        return [principal]
-    if isinstance(principal, Mapping):
-        return [str(p) for value in principal.values() for p in as_list(value)]
-    return []
 
 
 def _trust(subject: Subject) -> Iterator[str]:
@@ -84,7 +81,7 @@ def _trust(subject: Subject) -> Iterator[str]:
         if statement.get("Effect") != "Allow":
             continue
         actions = {str(a) for a in as_list(statement.get("Action"))}
-        if "*" in _principals(statement) and not statement.get("Condition"):
+        if "*" in principals(statement) and not narrowed(statement):
             yield "lets any AWS principal ('*') assume it"
         if "sts:AssumeRoleWithWebIdentity" in actions:
             yield from _irsa_problems(statement)

@@ -155,6 +155,46 @@ cluster_managed_master_password = resource_policy(
     check=_managed_password,
 )
 
+DB_INSTANCE = "aws:rds/instance:Instance"
+# Other engines with the same backup inputs as Aurora.
+BACKED_UP = [DB_INSTANCE, "aws:docdb/cluster:Cluster", "aws:neptune/cluster:Cluster"]
+
+
+def _instance_backups(subject: Subject) -> Iterator[str]:
+    if is_set(subject.get("replicateSourceDb")):
+        return  # read replicas have no automated backups of their own
+    yield from _backup_retention(subject)
+
+
+database_backup_retention = resource_policy(
+    name="aws-rds-all-database-backup-retention",
+    description="RDS instances, DocumentDB and Neptune clusters keep automated backups for at least the configured days.",
+    severity=Severity.HIGH,
+    remediation="Set backup_retention_period to at least the policy's minRetentionDays.",
+    resource_types=BACKED_UP,
+    check=_instance_backups,
+    config={"minRetentionDays": {"type": "integer", "minimum": 1, "maximum": 35, "default": 7}},
+)
+
+
+def _instance_password(subject: Subject) -> Iterator[str]:
+    if is_set(subject.get("replicateSourceDb")) or is_set(subject.get("snapshotIdentifier")):
+        return
+    if is_set(subject.get("password")):
+        yield "sets password, which stores the database password in Pulumi state"
+    elif not (truthy(subject.get("manageMasterUserPassword")) or is_set(subject.get("passwordWo"))):
+        yield "neither lets RDS manage the master password nor sets it write-only"
+
+
+instance_managed_master_password = resource_policy(
+    name="aws-rds-instance-managed-master-password",
+    description="RDS instance master passwords are managed by RDS in Secrets Manager, never stored in state.",
+    severity=Severity.HIGH,
+    remediation="Set manage_master_user_password=True instead of password (or password_wo for write-only).",
+    resource_types=[DB_INSTANCE],
+    check=_instance_password,
+)
+
 _TLS_PARAMETERS = {
     "aurora-postgresql": ("rds.force_ssl", "1"),
     "aurora-mysql": ("require_secure_transport", "ON"),
@@ -238,6 +278,7 @@ cluster_multi_az = stack_policy(
     severity=Severity.HIGH,
     remediation="Create at least minInstances aws.rds.ClusterInstance resources for the cluster, in different AZs.",
     check=_multi_az,
+    covers=[CLUSTER],
     enforcement_level=ADVISORY,
     config={
         "minInstances": {"type": "integer", "minimum": 1, "default": 2},
@@ -255,4 +296,6 @@ POLICIES = [
     cluster_managed_master_password,
     cluster_tls_enforced,
     cluster_multi_az,
+    database_backup_retention,
+    instance_managed_master_password,
 ]

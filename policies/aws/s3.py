@@ -128,6 +128,8 @@ bucket_versioning = resource_policy(
 def _companion_policy(
     rule: str, companion_types: list[str], what: str, severity: Severity, remediation: str
 ) -> StackValidationPolicy:
+    """``what`` is a noun phrase without its article ("public access block"): the messages read
+    "has no public access block" and "Every S3 bucket has a public access block"."""
     wanted = set(companion_types)
 
     def check(
@@ -144,31 +146,32 @@ def _companion_policy(
 
     return stack_policy(
         name=f"aws-s3-bucket-{rule}",
-        description=f"Every S3 bucket has {what}.",
+        description=f"Every S3 bucket has {'an' if what[0] in 'aeiou' else 'a'} {what}.",
         severity=severity,
         remediation=remediation,
         check=check,
+        covers=[BUCKET],
     )
 
 
 bucket_has_encryption = _companion_policy(
     "has-encryption-configuration",
     SSE_TYPES,
-    "a server-side encryption configuration",
+    "server-side encryption configuration",
     Severity.HIGH,
     "Add an aws.s3.BucketServerSideEncryptionConfiguration for the bucket using a customer-managed KMS key.",
 )
 bucket_has_public_access_block = _companion_policy(
     "has-public-access-block",
     [PUBLIC_ACCESS_BLOCK],
-    "a public access block",
+    "public access block",
     Severity.CRITICAL,
     "Add an aws.s3.BucketPublicAccessBlock for the bucket with all four switches on.",
 )
 bucket_has_tls_policy = _companion_policy(
     "has-tls-only-policy",
     [BUCKET_POLICY],
-    "a bucket policy (which must deny non-TLS requests)",
+    "bucket policy (which must deny non-TLS requests)",
     Severity.HIGH,
     "Add an aws.s3.BucketPolicy that denies requests with aws:SecureTransport=false.",
 )

@@ -1,8 +1,9 @@
 """Required tags (owner, cost-center, environment) on every taggable AWS resource.
 
-A type is taggable when its pulumi-aws input schema has ``tags``; ``TAGGABLE_TYPES`` lists those the
-platform creates, and a test checks that list against the installed pulumi-aws. Tags set on an explicit
-provider's ``defaultTags`` count, because AWS applies them to every resource of that provider.
+A type is taggable when its pulumi-aws Args class has ``tags`` (``policies.aws.sdk``); a test checks the
+catalog against the installed pulumi-aws. Tags set on the provider's ``defaultTags`` (an explicit
+provider's input, or the default provider's ``aws:defaultTags`` config) count, because AWS applies them to
+every resource of that provider. This is the pack's one tag policy: every finding is reported once.
 """
 
 from __future__ import annotations
@@ -11,48 +12,11 @@ from collections.abc import Iterator
 
 from pulumi_policy import Severity
 
+from policies.aws.sdk import types_with
 from policies.framework import ADVISORY, REQUIRED_TAGS, Subject, as_list, resource_policy, tags_of
 
-TAGGABLE_TYPES = frozenset(
-    {
-        "aws:appautoscaling/target:Target",
-        "aws:backup/plan:Plan",
-        "aws:backup/vault:Vault",
-        "aws:cloudwatch/logGroup:LogGroup",
-        "aws:ec2/eip:Eip",
-        "aws:ec2/flowLog:FlowLog",
-        "aws:ec2/internetGateway:InternetGateway",
-        "aws:ec2/launchTemplate:LaunchTemplate",
-        "aws:ec2/natGateway:NatGateway",
-        "aws:ec2/routeTable:RouteTable",
-        "aws:ec2/securityGroup:SecurityGroup",
-        "aws:ec2/subnet:Subnet",
-        "aws:ec2/vpc:Vpc",
-        "aws:ec2/vpcEndpoint:VpcEndpoint",
-        "aws:ecr/repository:Repository",
-        "aws:eks/accessEntry:AccessEntry",
-        "aws:eks/addon:Addon",
-        "aws:eks/cluster:Cluster",
-        "aws:eks/nodeGroup:NodeGroup",
-        "aws:elasticache/parameterGroup:ParameterGroup",
-        "aws:elasticache/replicationGroup:ReplicationGroup",
-        "aws:elasticache/subnetGroup:SubnetGroup",
-        "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
-        "aws:iam/policy:Policy",
-        "aws:iam/role:Role",
-        "aws:kms/key:Key",
-        "aws:rds/cluster:Cluster",
-        "aws:rds/clusterInstance:ClusterInstance",
-        "aws:rds/clusterParameterGroup:ClusterParameterGroup",
-        "aws:rds/globalCluster:GlobalCluster",
-        "aws:rds/subnetGroup:SubnetGroup",
-        "aws:route53/healthCheck:HealthCheck",
-        "aws:s3/bucket:Bucket",
-        "aws:secretsmanager/secret:Secret",
-        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-    }
-)
+# Every pulumi-aws type whose inputs accept ``tags``, read from the SDK's own classes.
+TAGGABLE_TYPES = types_with("tags")
 
 
 def missing_tags(subject: Subject) -> list[str]:
@@ -64,7 +28,7 @@ def missing_tags(subject: Subject) -> list[str]:
 def _required_tags(subject: Subject) -> Iterator[str]:
     missing = missing_tags(subject)
     if missing:
-        yield f"is missing required tags {missing}"
+        yield f"is missing the required {'tag' if len(missing) == 1 else 'tags'} {', '.join(missing)}"
 
 
 required_tags = resource_policy(

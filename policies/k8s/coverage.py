@@ -56,6 +56,7 @@ pod_network_policy = stack_policy(
     severity=Severity.HIGH,
     remediation="Add a NetworkPolicy whose podSelector matches the pod labels (a default-deny plus allow rules).",
     check=_network_policy,
+    covers=WORKLOAD_TYPES,
 )
 
 
@@ -91,6 +92,7 @@ multi_replica_pdb = stack_policy(
     severity=Severity.MEDIUM,
     remediation="Add a policy/v1 PodDisruptionBudget with maxUnavailable=1 whose selector matches the pod labels.",
     check=_pdb,
+    covers=REPLICATED_TYPES,
     enforcement_level=ADVISORY,
 )
 

@@ -1,0 +1,150 @@
+"""Encryption at rest and in transit, judged on every pulumi-aws type that has the switch (read from the
+SDK's classes, see ``policies.aws.sdk``), not on a list of the types this project happens to use.
+
+Types with a policy of their own (Aurora, ElastiCache replication groups) are left to it, so one problem
+is reported once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pulumi_policy import Severity
+
+from policies.aws.sdk import types_with
+from policies.framework import ADVISORY, Subject, as_list, dig, is_set, resource_policy, truthy
+
+# Types whose own policy already judges the same switch (aws-rds-*, aws-elasticache-*).
+OWN_POLICY = frozenset(
+    {
+        "aws:rds/cluster:Cluster",
+        "aws:rds/globalCluster:GlobalCluster",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+    }
+)
+# Copies and imports inherit the source's encryption unless the flag asks for more.
+INHERITS = frozenset(
+    {
+        "aws:ebs/snapshotCopy:SnapshotCopy",
+        "aws:ec2/amiCopy:AmiCopy",
+        "aws:docdb/globalCluster:GlobalCluster",
+        "aws:neptune/globalCluster:GlobalCluster",
+    }
+)
+FLAGS = ("storageEncrypted", "encrypted", "atRestEncryptionEnabled")
+AT_REST = (types_with(*FLAGS) | types_with("encryptAtRest", "kmsMasterKeyId")) - OWN_POLICY
+SQS = "aws:sqs/queue:Queue"
+SNS = "aws:sns/topic:Topic"
+
+
+def _at_rest(subject: Subject) -> Iterator[str]:
+    for flag in FLAGS:
+        if flag in subject.props or _declares(subject.resource_type, flag):
+            value = subject.get(flag)
+            if value is False or (value is None and subject.resource_type not in INHERITS):
+                yield f"has {flag} {'false' if value is False else 'unset'}, so its data is stored unencrypted"
+    if _declares(subject.resource_type, "encryptAtRest") and not truthy(
+        subject.get("encryptAtRest", "enabled")
+    ):
+        yield "has encryptAtRest.enabled unset or false, so its indices are stored unencrypted"
+    if subject.resource_type == SNS and not is_set(subject.get("kmsMasterKeyId")):
+        yield "has no kmsMasterKeyId, so its messages are stored unencrypted"
+    if subject.resource_type == SQS and not is_set(subject.get("kmsMasterKeyId")):
+        if subject.get("sqsManagedSseEnabled") is False:
+            yield "has sqsManagedSseEnabled=false and no kmsMasterKeyId, so its messages are stored unencrypted"
+
+
+def _declares(resource_type: str, name: str) -> bool:
+    return resource_type in types_with(name)
+
+
+encrypted_at_rest = resource_policy(
+    name="aws-all-resource-encrypted-at-rest",
+    description="Every storage and data service that can encrypt at rest does.",
+    severity=Severity.HIGH,
+    remediation=(
+        "Turn the service's encryption switch on (storage_encrypted / encrypted / encrypt_at_rest / "
+        "kms_master_key_id) and give it kms_key_id of a customer-managed KMS key."
+    ),
+    resource_types=AT_REST,
+    check=_at_rest,
+)
+
+TRANSIT = types_with("transitEncryptionEnabled") - OWN_POLICY
+LISTENERS = types_with("sslPolicy")
+DOMAIN_ENDPOINTS = types_with("domainEndpointOptions")
+API_DOMAINS = types_with("securityPolicy")
+OLD_TLS = re.compile(r"TLS-?1-?[01](?![0-9])|TLS_1_[01]|2015-05|2016-08|TLS10|TLS11", re.IGNORECASE)
+
+
+def _in_transit(subject: Subject) -> Iterator[str]:
+    if subject.resource_type in TRANSIT and not truthy(subject.get("transitEncryptionEnabled")):
+        yield "has transitEncryptionEnabled unset or false, so clients connect in plaintext"
+    if subject.resource_type in LISTENERS:
+        yield from _listener(subject)
+    if subject.resource_type in DOMAIN_ENDPOINTS:
+        if not truthy(subject.get("domainEndpointOptions", "enforceHttps")):
+            yield "does not enforce HTTPS (domainEndpointOptions.enforceHttps is unset or false)"
+        policy = subject.get("domainEndpointOptions", "tlsSecurityPolicy")
+        if policy and OLD_TLS.search(str(policy)):
+            yield f"accepts TLS 1.0/1.1 (tlsSecurityPolicy {policy})"
+        if not truthy(subject.get("nodeToNodeEncryption", "enabled")):
+            yield "does not encrypt traffic between its nodes (nodeToNodeEncryption.enabled is unset or false)"
+    if subject.resource_type in API_DOMAINS:
+        policy = subject.get("securityPolicy")
+        if policy and OLD_TLS.search(str(policy)):
+            yield f"accepts TLS 1.0 (securityPolicy {policy})"
+
+
+def _listener(subject: Subject) -> Iterator[str]:
+    protocol = str(subject.get("protocol", default="")).upper()
+    if protocol in ("HTTP", "TCP", "UDP", "TCP_UDP"):
+        actions = as_list(subject.get("defaultActions"))
+        redirects = all(
+            dig(a, "type") == "redirect"
+            and str(dig(a, "redirect", "protocol", default="")).upper() == "HTTPS"
+            for a in actions
+        )
+        if not (actions and redirects):
+            yield f"serves plaintext {protocol} without redirecting to HTTPS"
+    policy = subject.get("sslPolicy")
+    if policy and OLD_TLS.search(str(policy)):
+        yield f"uses sslPolicy {policy}, which accepts TLS 1.0/1.1"
+
+
+encrypted_in_transit = resource_policy(
+    name="aws-all-resource-encrypted-in-transit",
+    description="Listeners, caches and search domains accept only TLS 1.2+ connections.",
+    severity=Severity.HIGH,
+    remediation=(
+        "Use HTTPS/TLS listeners with ssl_policy ELBSecurityPolicy-TLS13-1-2-2021-06 (HTTP only to redirect "
+        "to HTTPS), set transit_encryption_enabled=True, and enforce HTTPS with a TLS 1.2 policy on domains."
+    ),
+    resource_types=TRANSIT | LISTENERS | DOMAIN_ENDPOINTS | API_DOMAINS,
+    check=_in_transit,
+)
+
+KMS_KEY_INPUTS = ("kmsKeyId", "kmsKeyArn")
+
+
+def _customer_key(subject: Subject) -> Iterator[str]:
+    if any(subject.get(flag) is False for flag in FLAGS):
+        return  # unencrypted: aws-all-resource-encrypted-at-rest reports it
+    if subject.resource_type in types_with("encryptAtRest"):
+        if not is_set(subject.get("encryptAtRest", "kmsKeyId")):
+            yield "is encrypted with an AWS-managed key, not a customer-managed one (no encryptAtRest.kmsKeyId)"
+    elif not any(is_set(subject.get(name)) for name in KMS_KEY_INPUTS):
+        yield "is encrypted with an AWS-managed key, not a customer-managed one (no kmsKeyId)"
+
+
+customer_managed_key = resource_policy(
+    name="aws-all-resource-customer-managed-key",
+    description="Encrypted storage uses a customer-managed KMS key, so access to the key can be audited and revoked.",
+    severity=Severity.LOW,
+    remediation="Set kms_key_id (or kms_master_key_id) to a customer-managed KMS key with rotation on.",
+    resource_types=(AT_REST & types_with(*KMS_KEY_INPUTS)) | types_with("encryptAtRest"),
+    check=_customer_key,
+    enforcement_level=ADVISORY,
+)
+
+POLICIES = [encrypted_at_rest, encrypted_in_transit, customer_managed_key]

@@ -1,0 +1,15 @@
+"""EKS using access entries only, or (violate) the aws-auth ConfigMap too."""
+# expect: uses authenticationMode=API_AND_CONFIG_MAP
+import pulumi
+import pulumi_aws as aws
+
+violate = pulumi.Config("corpus").get_bool("violate")
+KEY = "arn:aws:kms:us-east-1:123456789012:key/abcd"
+aws.eks.Cluster(
+    "eks",
+    role_arn="arn:aws:iam::123456789012:role/eks",
+    vpc_config={"subnet_ids": ["subnet-1"], "endpoint_private_access": True, "endpoint_public_access": False},
+    encryption_config={"resources": ["secrets"], "provider": {"key_arn": KEY}},
+    enabled_cluster_log_types=["api", "audit", "authenticator"],
+    access_config={"authentication_mode": "API_AND_CONFIG_MAP" if violate else "API"},
+)

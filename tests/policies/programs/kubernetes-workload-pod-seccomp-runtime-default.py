@@ -1,0 +1,13 @@
+"""RuntimeDefault seccomp, or (violate) Unconfined."""
+# expect: with seccomp profile Unconfined
+import sys
+from pathlib import Path
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _k8s import container, deployment, pod  # noqa: E402
+
+violate = pulumi.Config("corpus").get_bool("violate")
+deployment(pod(securityContext={"runAsNonRoot": True, "seccompProfile": {"type": "Unconfined" if violate else "RuntimeDefault"}}))
