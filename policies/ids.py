@@ -85,7 +85,7 @@ POLICY_IDS: dict[str, str] = {
     "kubernetes-rbac-binding-no-broad-admin": "MP_K8S_014",
     "kubernetes-network-policy-restricts": "MP_K8S_015",
     "kubernetes-service-no-public-data-port": "MP_K8S_016",
-    "kubernetes-ingress-tls": "MP_K8S_017",
+    "kubernetes-ingress-all-hosts-tls": "MP_K8S_017",
     "kubernetes-workload-pod-network-policy": "MP_K8S_018",
     "kubernetes-workload-multi-replica-pdb": "MP_K8S_019",
     "stack-all-resource-disaster-recovery": "MP_ALL_002",

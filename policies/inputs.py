@@ -87,7 +87,7 @@ def _container_env(definitions: Any) -> Iterator[tuple[str, Any]]:
                 yield str(entry.get("name", "")), entry.get("value")
 
 
-def _named_literals(subject: Subject) -> Iterator[str]:
+def _named_literals(subject: Subject) -> Iterator[str]:  # noqa: PLR0912 (one branch per place)
     """Secret-named literals where a reference is required."""
     if subject.resource_type == ECS_TASK:
         for name, value in _container_env(subject.get("containerDefinitions")):
@@ -110,10 +110,11 @@ def _named_literals(subject: Subject) -> Iterator[str]:
             leaf = path.rsplit(".", 1)[-1]
             if SECRET_REFERENCE_KEYS.fullmatch(leaf):
                 continue
-            if leaf == "value" and (name := _env_name(subject.props, path + ".x")) is not None:
+            entry = _env_name(subject.props, path + ".x") if leaf == "value" else None
+            if entry is not None:
                 # A {name, value} list entry (env lists in values): judge the entry's name.
-                if secret_named(name):
-                    yield f"passes a literal secret {name} in Helm values at {path}"
+                if secret_named(entry):
+                    yield f"passes a literal secret {entry} in Helm values at {path}"
             elif secret_named(leaf):
                 yield f"passes a literal secret in Helm values at {path}"
 

@@ -147,11 +147,11 @@ def _resource_count(
     resources: Sequence[PolicyResource], config: Mapping[str, Any]
 ) -> Iterator[tuple[str, str | None]]:
     custom = [r for r in resources if not r.resource_type.startswith("pulumi:")]
-    low, high = int(config.get("minResources", 1)), int(config.get("maxResources", 1000))
+    low, high = int(config.get("minResources", 0)), int(config.get("maxResources", 1000))
     per_type_limit = int(config.get("maxPerType", 100))
     if not low <= len(custom) <= high:
-        count = f"{len(custom)} resource{'' if len(custom) == 1 else 's'}"
-        yield f"The stack declares {count}, outside the expected range {low}-{high}.", None
+        declared = f"{len(custom)} resource{'' if len(custom) == 1 else 's'}"
+        yield f"The stack declares {declared}, outside the expected range {low}-{high}.", None
     for resource_type, count in Counter(r.resource_type for r in custom).items():
         if count > per_type_limit:
             yield f"The stack declares {count} {resource_type} resources, more than {per_type_limit}.", None

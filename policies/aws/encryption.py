@@ -49,9 +49,12 @@ def _at_rest(subject: Subject) -> Iterator[str]:
         yield "has encryptAtRest.enabled unset or false, so its indices are stored unencrypted"
     if subject.resource_type == SNS and not is_set(subject.get("kmsMasterKeyId")):
         yield "has no kmsMasterKeyId, so its messages are stored unencrypted"
-    if subject.resource_type == SQS and not is_set(subject.get("kmsMasterKeyId")):
-        if subject.get("sqsManagedSseEnabled") is False:
-            yield "has sqsManagedSseEnabled=false and no kmsMasterKeyId, so its messages are stored unencrypted"
+    if (
+        subject.resource_type == SQS
+        and not is_set(subject.get("kmsMasterKeyId"))
+        and subject.get("sqsManagedSseEnabled") is False
+    ):
+        yield "has sqsManagedSseEnabled=false and no kmsMasterKeyId, so its messages are stored unencrypted"
 
 
 def _declares(resource_type: str, name: str) -> bool:

@@ -153,7 +153,7 @@ def _ingress_tls(subject: Subject) -> Iterator[str]:
 
 
 ingress_tls = resource_policy(
-    name="kubernetes-ingress-tls",
+    name="kubernetes-ingress-all-hosts-tls",
     description="Ingresses terminate TLS for every host they serve.",
     severity=Severity.HIGH,
     remediation="Add spec.tls with every host (and a certificate: secretName or the ALB certificate-arn annotation).",

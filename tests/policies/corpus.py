@@ -31,7 +31,11 @@ class Program:
 
     def header(self, key: str) -> list[str]:
         prefix = f"# {key}:"
-        return [line[len(prefix) :].strip() for line in self.path.read_text().splitlines() if line.startswith(prefix)]
+        return [
+            line[len(prefix) :].strip()
+            for line in self.path.read_text().splitlines()
+            if line.startswith(prefix)
+        ]
 
     @property
     def stack(self) -> str:

@@ -197,7 +197,7 @@ RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], list[tuple[str, Any]]]] = {
         {"instanceTypes": ["m7i.large"]},
         [("instanceTypes", ["p5.48xlarge"])],
     ),
-    "aws-ec2-launch-template-imdsv2": (
+    "aws-ec2-all-compute-imdsv2": (
         "aws:ec2/launchTemplate:LaunchTemplate",
         {
             "metadataOptions": {
@@ -282,7 +282,7 @@ RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], list[tuple[str, Any]]]] = {
             ),
         ],
     ),
-    "aws-iam-role-policy-attachment-no-admin": (
+    "aws-iam-all-principal-no-admin-policy": (
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
         {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"},
         [("policyArn", "arn:aws:iam::aws:policy/AdministratorAccess")],

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from policy_testkit import record
-
 from offline_plan.policy_check import (
     PolicyConfigError,
     evaluate,
@@ -17,6 +15,8 @@ from offline_plan.policy_check import (
     load_policy_pack,
     reconcile_config,
 )
+from policy_testkit import record
+
 from policies.framework import NAME_RE
 from policies.registry import ALL_POLICIES
 

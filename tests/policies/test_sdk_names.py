@@ -39,7 +39,13 @@ def test_fixture_inputs_are_real_pulumi_aws_input_names(name: str, token: str, i
 
 
 def test_taggable_types_are_exactly_those_with_a_tags_input() -> None:
-    for token in TAGGABLE_TYPES:
+    for token in (
+        "aws:sns/topic:Topic",
+        "aws:sqs/queue:Queue",
+        "aws:dynamodb/table:Table",
+        "aws:iam/user:User",
+    ):
+        assert token in TAGGABLE_TYPES, token
         assert "tags" in aws_inputs(token), token
     for token in (
         "aws:kms/alias:Alias",
@@ -48,4 +54,5 @@ def test_taggable_types_are_exactly_those_with_a_tags_input() -> None:
         "aws:route53/record:Record",
         "aws:ec2/route:Route",
     ):
+        assert token not in TAGGABLE_TYPES, token
         assert "tags" not in aws_inputs(token), token

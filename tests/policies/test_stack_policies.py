@@ -107,11 +107,14 @@ def test_disaster_recovery_in_production_and_region() -> None:
 def test_stack_tags_and_count() -> None:
     tagged = record("aws:ec2/vpc:Vpc", "a", {"tags": TAGS})
     other_env = record("aws:ec2/vpc:Vpc", "b", {"tags": {**TAGS, "environment": "production"}})
-    assert run_policy("stack-all-resource-required-tags", [tagged]) == []
-    assert run_policy("stack-all-resource-required-tags", [tagged, other_env])
-    assert run_policy("stack-all-resource-required-tags", [record("aws:ec2/vpc:Vpc", "c", {})])
+    assert run_policy("stack-all-resource-one-environment-tag", [tagged]) == []
+    assert run_policy("stack-all-resource-one-environment-tag", [tagged, other_env])
+    untagged = record("aws:ec2/vpc:Vpc", "c", {})
+    # Missing tags are the resource policy's finding alone: reported once, not twice.
+    assert run_policy("stack-all-resource-one-environment-tag", [tagged, untagged]) == []
+    assert len(run_policy("aws-all-resource-required-tags", [tagged, untagged])) == 1
     assert run_policy("stack-all-resource-count-sanity", [tagged]) == []
-    assert run_policy("stack-all-resource-count-sanity", [])
+    assert run_policy("stack-all-resource-count-sanity", []) == []  # an output-only stack is valid
     many = [record("aws:ec2/subnet:Subnet", f"s{i}", {}) for i in range(5)]
     assert run_policy(
         "stack-all-resource-count-sanity", many, {"stack-all-resource-count-sanity": {"maxPerType": 4}}

@@ -53,7 +53,9 @@ def container(**changes: Any) -> dict[str, Any]:
     return spec
 
 
-def deployment(spec: dict[str, Any] | None = None, replicas: int = 3, guard: bool = True) -> k8s.apps.v1.Deployment:
+def deployment(
+    spec: dict[str, Any] | None = None, replicas: int = 3, guard: bool = True
+) -> k8s.apps.v1.Deployment:
     """The Deployment, plus (``guard``) the NetworkPolicy and PodDisruptionBudget that cover it."""
     if guard:
         k8s.networking.v1.NetworkPolicy(

@@ -1,6 +1,5 @@
 """An EFS file system, encrypted or (violate) not."""
 # expect: has encrypted false
-import json
 
 import pulumi
 import pulumi_aws as aws

@@ -1,6 +1,5 @@
 """An SNS topic, encrypted or (violate) not."""
 # expect: has no kmsMasterKeyId, so its messages are stored unencrypted
-import json
 
 import pulumi
 import pulumi_aws as aws

@@ -1,7 +1,6 @@
 """An SNS topic (absent from the old hand-written list) tagged through the provider's default_tags, or
 (violate) missing cost-center. Counted once: the stack policy no longer repeats it."""
 # expect: is missing the required tag cost-center
-import json
 
 import pulumi
 import pulumi_aws as aws

@@ -1,7 +1,6 @@
 """Tags from the default provider's aws:defaultTags config count; (violate) an IAM user without them."""
 # config: aws:defaultTags: {"tags": {"owner": "platform", "cost-center": "cc-1", "environment": "staging"}}
 # expect: is missing the required tags owner, cost-center, environment
-import json
 
 import pulumi
 import pulumi_aws as aws

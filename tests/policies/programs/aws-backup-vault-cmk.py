@@ -1,6 +1,5 @@
 """A backup vault with a customer key, or (violate) without."""
 # expect: has no kmsKeyArn
-import json
 
 import pulumi
 import pulumi_aws as aws

@@ -1,6 +1,5 @@
 """A log group with a customer key, or (violate) without."""
 # expect: has no kmsKeyId
-import json
 
 import pulumi
 import pulumi_aws as aws

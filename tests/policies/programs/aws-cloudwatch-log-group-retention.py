@@ -1,6 +1,5 @@
 """A log group kept 30 days, or (violate) forever."""
 # expect: keeps logs forever
-import json
 
 import pulumi
 import pulumi_aws as aws

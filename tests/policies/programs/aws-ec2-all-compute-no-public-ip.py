@@ -1,6 +1,5 @@
 """An instance without, or (violate) with, a public IP."""
 # expect: gets a public IP address
-import json
 
 import pulumi
 import pulumi_aws as aws

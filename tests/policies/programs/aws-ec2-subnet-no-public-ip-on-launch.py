@@ -1,4 +1,5 @@
 """A private subnet, or (violate) one handing out public IPs."""
+
 # expect: gives every instance launched into it a public IP
 import pulumi
 import pulumi_aws as aws

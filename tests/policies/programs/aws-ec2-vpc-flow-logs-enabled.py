@@ -1,4 +1,5 @@
 """A VPC with flow logs, or (violate) without."""
+
 # expect: has no aws:ec2/flowLog:FlowLog
 import pulumi
 import pulumi_aws as aws

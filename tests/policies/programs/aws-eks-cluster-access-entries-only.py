@@ -1,4 +1,5 @@
 """EKS using access entries only, or (violate) the aws-auth ConfigMap too."""
+
 # expect: uses authenticationMode=API_AND_CONFIG_MAP
 import pulumi
 import pulumi_aws as aws

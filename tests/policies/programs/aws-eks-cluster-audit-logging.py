@@ -1,4 +1,5 @@
 """EKS shipping audit logs, or (violate) only API logs."""
+
 # expect: does not ship control-plane logs
 import pulumi
 import pulumi_aws as aws

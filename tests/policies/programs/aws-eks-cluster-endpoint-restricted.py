@@ -1,4 +1,5 @@
 """An EKS API endpoint that is private, or (violate) public to the world."""
+
 # expect: exposes the Kubernetes API endpoint to the whole internet
 import pulumi
 import pulumi_aws as aws
@@ -8,7 +9,11 @@ KEY = "arn:aws:kms:us-east-1:123456789012:key/abcd"
 aws.eks.Cluster(
     "eks",
     role_arn="arn:aws:iam::123456789012:role/eks",
-    vpc_config={"subnet_ids": ["subnet-1"], "endpoint_private_access": True, "endpoint_public_access": violate},
+    vpc_config={
+        "subnet_ids": ["subnet-1"],
+        "endpoint_private_access": True,
+        "endpoint_public_access": violate,
+    },
     encryption_config={"resources": ["secrets"], "provider": {"key_arn": KEY}},
     enabled_cluster_log_types=["api", "audit", "authenticator"],
     access_config={"authentication_mode": "API"},

@@ -1,4 +1,5 @@
 """EKS envelope-encrypting secrets, or (violate) not."""
+
 # expect: does not envelope-encrypt Kubernetes secrets
 import pulumi
 import pulumi_aws as aws

@@ -1,4 +1,5 @@
 """A node group on an allowed family, or (violate) on p5."""
+
 # expect: whose family p5 is not in
 import pulumi
 import pulumi_aws as aws

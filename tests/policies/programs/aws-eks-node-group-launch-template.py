@@ -1,4 +1,5 @@
 """A node group on a pinned launch template, or (violate) with SSH remote access."""
+
 # expect: enables remoteAccess (SSH)
 import pulumi
 import pulumi_aws as aws

@@ -1,4 +1,5 @@
 """Redis with an AUTH token, or (violate) none."""
+
 # expect: accepts connections without a password
 import pulumi
 import pulumi_aws as aws

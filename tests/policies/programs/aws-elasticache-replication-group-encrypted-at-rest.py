@@ -1,4 +1,5 @@
 """A Redis replication group, encrypted at rest or (violate) not."""
+
 # expect: has atRestEncryptionEnabled unset or false
 import pulumi
 import pulumi_aws as aws

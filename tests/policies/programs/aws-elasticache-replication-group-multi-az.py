@@ -1,4 +1,5 @@
 """Redis failing over across AZs, or (violate) not."""
+
 # expect: has multiAzEnabled unset or false
 import pulumi
 import pulumi_aws as aws

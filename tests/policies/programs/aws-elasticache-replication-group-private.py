@@ -1,4 +1,5 @@
 """Redis in a private subnet group, or (violate) the default one."""
+
 # expect: has no subnetGroupName
 import pulumi
 import pulumi_aws as aws

@@ -1,4 +1,5 @@
 """Redis keeping snapshots, or (violate) none."""
+
 import pulumi
 import pulumi_aws as aws
 

@@ -1,4 +1,5 @@
 """Redis requiring TLS, or (violate) preferring it."""
+
 # expect: has transitEncryptionMode=preferred
 import pulumi
 import pulumi_aws as aws

@@ -1,6 +1,5 @@
 """An IAM group with a read-only policy, or (violate) AdministratorAccess."""
 # expect: attaches the administrator-level managed policy AdministratorAccess
-import json
 
 import pulumi
 import pulumi_aws as aws

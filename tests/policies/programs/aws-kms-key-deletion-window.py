@@ -1,6 +1,5 @@
 """A KMS key with a 30-day deletion window, or (violate) 7 days."""
 # expect: can be deleted after 7 days, fewer than the required 14
-import json
 
 import pulumi
 import pulumi_aws as aws

@@ -1,6 +1,5 @@
 """A KMS key rotating, or (violate) not."""
 # expect: has enableKeyRotation unset or false
-import json
 
 import pulumi
 import pulumi_aws as aws

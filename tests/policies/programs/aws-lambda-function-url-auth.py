@@ -1,6 +1,5 @@
 """A function URL behind IAM auth, or (violate) open to anyone."""
 # expect: lets anyone on the internet invoke the function
-import json
 
 import pulumi
 import pulumi_aws as aws

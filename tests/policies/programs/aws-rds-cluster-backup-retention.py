@@ -1,4 +1,5 @@
 """Aurora backups kept 7 days, or (violate) 3."""
+
 # expect: keeps backups for 3 days, fewer than the required 7
 import pulumi
 import pulumi_aws as aws

@@ -1,4 +1,5 @@
 """Aurora with deletion protection, or (violate) without."""
+
 # expect: has deletionProtection unset or false
 import pulumi
 import pulumi_aws as aws

@@ -1,6 +1,5 @@
 """A secret with a customer key, or (violate) the AWS-managed key."""
 # expect: has no kmsKeyId
-import json
 
 import pulumi
 import pulumi_aws as aws

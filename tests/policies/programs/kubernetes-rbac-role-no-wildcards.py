@@ -1,4 +1,5 @@
 """A ClusterRole listing verbs, or (violate) '*' verbs."""
+
 # expect: grants '*' in rules[0].verbs
 import sys
 from pathlib import Path
@@ -7,7 +8,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _k8s import container, deployment, pod  # noqa: E402
 
 violate = pulumi.Config("corpus").get_bool("violate")
-k8s.rbac.v1.ClusterRole("reader", metadata={"name": "reader"}, rules=[{"apiGroups": [""], "resources": ["pods"], "verbs": ["*"] if violate else ["get", "list"]}])
+k8s.rbac.v1.ClusterRole(
+    "reader",
+    metadata={"name": "reader"},
+    rules=[{"apiGroups": [""], "resources": ["pods"], "verbs": ["*"] if violate else ["get", "list"]}],
+)

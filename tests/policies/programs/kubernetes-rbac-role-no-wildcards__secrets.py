@@ -1,4 +1,5 @@
 """A ClusterRole reading ConfigMaps, or (violate) every Secret in the cluster."""
+
 # expect: can read every Secret in the cluster
 import sys
 from pathlib import Path
@@ -7,7 +8,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _k8s import container, deployment, pod  # noqa: E402
 
 violate = pulumi.Config("corpus").get_bool("violate")
-k8s.rbac.v1.ClusterRole("reader", metadata={"name": "reader"}, rules=[{"apiGroups": [""], "resources": ["secrets" if violate else "configmaps"], "verbs": ["get", "list"]}])
+k8s.rbac.v1.ClusterRole(
+    "reader",
+    metadata={"name": "reader"},
+    rules=[
+        {"apiGroups": [""], "resources": ["secrets" if violate else "configmaps"], "verbs": ["get", "list"]}
+    ],
+)

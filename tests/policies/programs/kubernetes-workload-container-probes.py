@@ -1,13 +1,13 @@
 """Readiness and liveness probes, or (violate) no readiness probe."""
+
 # expect: has no readinessProbe
 import sys
 from pathlib import Path
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _k8s import container, deployment, pod  # noqa: E402
+from _k8s import container, deployment, pod
 
 violate = pulumi.Config("corpus").get_bool("violate")
 deployment(pod(containers=[container(readinessProbe=None if violate else container()["readinessProbe"])]))

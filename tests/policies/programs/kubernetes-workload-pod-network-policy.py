@@ -1,4 +1,5 @@
 """A Deployment selected by a NetworkPolicy, or (violate) not."""
+
 # expect: has pods that no NetworkPolicy selects
 import sys
 from pathlib import Path
@@ -7,9 +8,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _k8s import container, deployment, pod  # noqa: E402
+from _k8s import deployment
 
 violate = pulumi.Config("corpus").get_bool("violate")
 deployment(guard=not violate)
 if violate:
-    k8s.policy.v1.PodDisruptionBudget("web", metadata={"name": "web", "namespace": "web"}, spec={"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}})
+    k8s.policy.v1.PodDisruptionBudget(
+        "web",
+        metadata={"name": "web", "namespace": "web"},
+        spec={"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
+    )

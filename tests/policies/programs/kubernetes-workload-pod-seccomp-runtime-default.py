@@ -1,13 +1,20 @@
 """RuntimeDefault seccomp, or (violate) Unconfined."""
+
 # expect: with seccomp profile Unconfined
 import sys
 from pathlib import Path
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _k8s import container, deployment, pod  # noqa: E402
+from _k8s import deployment, pod
 
 violate = pulumi.Config("corpus").get_bool("violate")
-deployment(pod(securityContext={"runAsNonRoot": True, "seccompProfile": {"type": "Unconfined" if violate else "RuntimeDefault"}}))
+deployment(
+    pod(
+        securityContext={
+            "runAsNonRoot": True,
+            "seccompProfile": {"type": "Unconfined" if violate else "RuntimeDefault"},
+        }
+    )
+)

@@ -1,13 +1,13 @@
 """No API token mounted, or (violate) the token automounted."""
+
 # expect: mounts a Kubernetes API token for service account web
 import sys
 from pathlib import Path
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _k8s import container, deployment, pod  # noqa: E402
+from _k8s import deployment, pod
 
 violate = pulumi.Config("corpus").get_bool("violate")
 deployment(pod(automountServiceAccountToken=violate))

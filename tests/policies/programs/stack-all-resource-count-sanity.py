@@ -1,6 +1,5 @@
 """An output-only stack passes (it is not "0 resources"); (violate) a runaway loop of 101 topics."""
 # expect: The stack declares 101 aws:sns/topic:Topic resources, more than 100.
-import json
 
 import pulumi
 import pulumi_aws as aws

@@ -1,6 +1,5 @@
 """Two topics tagged environment=staging, or (violate) one tagged production."""
 # expect: The stack mixes environment tag values
-import json
 
 import pulumi
 import pulumi_aws as aws
