@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pulumi_policy import Severity
 
 from policies.aws.sdk import types_with
-from policies.framework import Subject, is_set, resource_policy, truthy
+from policies.framework import ADVISORY, Subject, is_set, resource_policy, truthy
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 LOAD_BALANCERS = types_with("internal")
@@ -52,6 +52,7 @@ access_logs = resource_policy(
     remediation="Enable access_logs (a bucket for load balancers, access_log_settings for API stages).",
     resource_types=LOAD_BALANCERS | STAGES,
     check=_access_logs,
+    enforcement_level=ADVISORY,
 )
 
 POLICIES = [trail_complete, access_logs]

@@ -41,8 +41,10 @@ def _at_rest(subject: Subject) -> Iterator[str]:
     for flag in FLAGS:
         if flag in subject.props or _declares(subject.resource_type, flag):
             value = subject.get(flag)
-            if value is False or (value is None and subject.resource_type not in INHERITS):
-                yield f"has {flag} {'false' if value is False else 'unset'}, so its data is stored unencrypted"
+            if value is None and subject.resource_type not in INHERITS:
+                yield f"has {flag} unset, so its data is stored unencrypted"
+            elif value is not None and not truthy(value):  # some of these inputs are strings ("false")
+                yield f"has {flag} false, so its data is stored unencrypted"
     if _declares(subject.resource_type, "encryptAtRest") and not truthy(
         subject.get("encryptAtRest", "enabled")
     ):
@@ -131,7 +133,7 @@ KMS_KEY_INPUTS = ("kmsKeyId", "kmsKeyArn")
 
 
 def _customer_key(subject: Subject) -> Iterator[str]:
-    if any(subject.get(flag) is False for flag in FLAGS):
+    if any(subject.get(flag) is not None and not truthy(subject.get(flag)) for flag in FLAGS):
         return  # unencrypted: aws-all-resource-encrypted-at-rest reports it
     if subject.resource_type in types_with("encryptAtRest"):
         if not is_set(subject.get("encryptAtRest", "kmsKeyId")):

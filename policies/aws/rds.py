@@ -11,10 +11,13 @@ from pulumi_policy import PolicyResource, Severity
 from policies.framework import (
     ADVISORY,
     Subject,
+    as_list,
     dig,
     is_set,
     linked,
+    per_resource,
     resource_policy,
+    resource_subject,
     stack_policy,
     truthy,
 )
@@ -201,23 +204,40 @@ _TLS_PARAMETERS = {
 }
 
 
-def _tls(subject: Subject) -> Iterator[str]:
-    if subject.resource_type == CLUSTER:
-        if not is_set(subject.get("dbClusterParameterGroupName")):
-            yield "uses the default cluster parameter group, which does not force TLS"
-        return
+def _group_tls(subject: Subject) -> Iterator[str]:
     family = str(subject.get("family", default=""))
     for prefix, (parameter, wanted) in _TLS_PARAMETERS.items():
         if family.startswith(prefix):
             values = {
                 str(dig(p, "name")): str(dig(p, "value", default="")).upper()
-                for p in subject.get("parameters", default=[])
+                for p in as_list(subject.get("parameters"))
             }
             if values.get(parameter) != wanted.upper():
                 yield f"does not set {parameter}={wanted}, so clients may connect without TLS"
 
 
-cluster_tls_enforced = resource_policy(
+def _tls(resources: Sequence[PolicyResource], config: Mapping[str, Any]) -> Iterator[tuple[str, str | None]]:
+    """Parameter groups must force TLS; a cluster must use one. A cluster attached to a group the program
+    creates is judged by that group (its name may be unknown until the group exists)."""
+    groups = {r.urn: r for r in resources if r.resource_type == PARAMETER_GROUP}
+
+    def check(resource: PolicyResource) -> Iterator[tuple[str, str | None]]:
+        subject = resource_subject(resource, config)
+        if resource.resource_type == PARAMETER_GROUP:
+            for problem in _group_tls(subject):
+                yield f"{subject.label} {problem}.", resource.urn
+        elif not linked(resource, "dbClusterParameterGroupName", groups) and not is_set(
+            subject.get("dbClusterParameterGroupName")
+        ):
+            yield (
+                f"{subject.label} uses the default cluster parameter group, which does not force TLS.",
+                resource.urn,
+            )
+
+    yield from per_resource((r for r in resources if r.resource_type in (CLUSTER, PARAMETER_GROUP)), check)
+
+
+cluster_tls_enforced = stack_policy(
     name="aws-rds-cluster-tls-enforced",
     description="Aurora clusters use a parameter group that rejects connections without TLS.",
     severity=Severity.HIGH,
@@ -225,8 +245,8 @@ cluster_tls_enforced = resource_policy(
         "Attach a cluster parameter group (db_cluster_parameter_group_name) that sets rds.force_ssl=1 "
         "(PostgreSQL) or require_secure_transport=ON (MySQL)."
     ),
-    resource_types=[CLUSTER, PARAMETER_GROUP],
     check=_tls,
+    covers=[CLUSTER, PARAMETER_GROUP],
 )
 
 

@@ -24,7 +24,10 @@ IDENTITY_POLICIES = frozenset(
         "aws:iam/groupPolicy:GroupPolicy",
     }
 )
-DOCUMENT_TYPES = types_with("policy", "accessPolicies") - IDENTITY_POLICIES
+# A VPC endpoint policy is reachable only from inside its VPC; Principal "*" with full access is its
+# documented default, so it is not a public grant.
+VPC_ENDPOINTS = frozenset({"aws:ec2/vpcEndpoint:VpcEndpoint", "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy"})
+DOCUMENT_TYPES = types_with("policy", "accessPolicies") - IDENTITY_POLICIES - VPC_ENDPOINTS
 LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
 NARROWING_KEYS = frozenset(
     k.lower()

@@ -77,6 +77,8 @@ NOT_THE_SAME_RISK = {
         "is itself the logging configuration"
     ),
     ("aws:apigateway/restApi:RestApi", "securityPolicy"): "the API's own TLS policy; judged on its domain",
+    ("aws:ec2/vpcEndpoint:VpcEndpoint", "policy"): "reachable only from inside the VPC",
+    ("aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy", "policy"): "reachable only from inside the VPC",
 }
 NOT_COVERAGE_INPUTS = {"kmsKeyId", "kmsKeyArn"}  # judged only beside an encryption switch (CMK advisory)
 
@@ -164,3 +166,27 @@ def test_duplicate_tag_findings_are_gone() -> None:
     ]
     assert len(found) == 1
     assert "is missing the required tags owner, cost-center, environment." in found[0].message
+
+
+def test_cluster_on_an_autonamed_group_is_judged_by_that_group() -> None:
+    """What preview records for ``db_cluster_parameter_group_name=group.name`` of an autonamed group: the
+    name unknown, the dependency on the group known. The group's own parameters decide."""
+
+    def plan(force_ssl: str) -> list:
+        group = record(
+            "aws:rds/clusterParameterGroup:ClusterParameterGroup",
+            "tls",
+            {"family": "aurora-postgresql16", "parameters": [{"name": "rds.force_ssl", "value": force_ssl}]},
+        )
+        cluster = record(
+            "aws:rds/cluster:Cluster",
+            "db",
+            {"engine": "aurora-postgresql", "dbClusterParameterGroupName": UNKNOWN},
+            propertyDependencies={"dbClusterParameterGroupName": [group["urn"]]},
+        )
+        return run_policy("aws-rds-cluster-tls-enforced", [group, cluster])
+
+    assert plan("1") == []
+    violations = plan("0")
+    assert [v.urn.rsplit("::", 1)[-1] for v in violations] == ["tls"]
+    assert "does not set rds.force_ssl=1" in violations[0].message
