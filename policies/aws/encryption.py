@@ -32,7 +32,16 @@ INHERITS = frozenset(
     }
 )
 FLAGS = ("storageEncrypted", "encrypted", "atRestEncryptionEnabled")
-AT_REST = (types_with(*FLAGS) | types_with("encryptAtRest", "kmsMasterKeyId")) - OWN_POLICY
+KINESIS = "aws:kinesis/stream:Stream"
+# serverSideEncryption is a switch on DAX and Firehose; DynamoDB tables are always encrypted (its block
+# only picks the key) and on S3 objects it names the algorithm of an always-encrypted bucket.
+SSE_SWITCH = frozenset(
+    {"aws:dax/cluster:Cluster", "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"}
+)
+DYNAMODB = "aws:dynamodb/table:Table"
+AT_REST = (
+    types_with(*FLAGS) | types_with("encryptAtRest", "kmsMasterKeyId", "encryptionType") | SSE_SWITCH
+) - OWN_POLICY
 SQS = "aws:sqs/queue:Queue"
 SNS = "aws:sns/topic:Topic"
 
@@ -49,6 +58,10 @@ def _at_rest(subject: Subject) -> Iterator[str]:
         subject.get("encryptAtRest", "enabled")
     ):
         yield "has encryptAtRest.enabled unset or false, so its indices are stored unencrypted"
+    if subject.resource_type == KINESIS and subject.get("encryptionType") != "KMS":
+        yield "has encryptionType NONE (or unset), so its records are stored unencrypted"
+    if subject.resource_type in SSE_SWITCH and not truthy(subject.get("serverSideEncryption", "enabled")):
+        yield "has serverSideEncryption.enabled unset or false, so its data is stored unencrypted"
     if subject.resource_type == SNS and not is_set(subject.get("kmsMasterKeyId")):
         yield "has no kmsMasterKeyId, so its messages are stored unencrypted"
     if (
@@ -79,6 +92,8 @@ TRANSIT = types_with("transitEncryptionEnabled") - OWN_POLICY
 LISTENERS = types_with("sslPolicy")
 DOMAIN_ENDPOINTS = types_with("domainEndpointOptions")
 API_DOMAINS = types_with("securityPolicy")
+CDN = types_with("viewerCertificate")
+OLD_VIEWER_TLS = ("SSLv3", "TLSv1", "TLSv1_2016", "TLSv1.1_2016")
 OLD_TLS = re.compile(r"TLS-?1-?[01](?![0-9])|TLS_1_[01]|2015-05|2016-08|TLS10|TLS11", re.IGNORECASE)
 
 
@@ -95,6 +110,15 @@ def _in_transit(subject: Subject) -> Iterator[str]:
             yield f"accepts TLS 1.0/1.1 (tlsSecurityPolicy {policy})"
         if not truthy(subject.get("nodeToNodeEncryption", "enabled")):
             yield "does not encrypt traffic between its nodes (nodeToNodeEncryption.enabled is unset or false)"
+    if subject.resource_type in CDN:
+        behaviors = [subject.get("defaultCacheBehavior"), *as_list(subject.get("orderedCacheBehaviors"))]
+        for behavior in behaviors:
+            if dig(behavior, "viewerProtocolPolicy") == "allow-all":
+                path = dig(behavior, "pathPattern", default="the default behavior")
+                yield f"serves {path} over plain HTTP (viewerProtocolPolicy allow-all)"
+        version = subject.get("viewerCertificate", "minimumProtocolVersion")
+        if version in OLD_VIEWER_TLS:
+            yield f"accepts viewers on {version} (viewerCertificate.minimumProtocolVersion)"
     if subject.resource_type in API_DOMAINS:
         policy = subject.get("securityPolicy")
         if policy and OLD_TLS.search(str(policy)):
@@ -125,7 +149,7 @@ encrypted_in_transit = resource_policy(
         "Use HTTPS/TLS listeners with ssl_policy ELBSecurityPolicy-TLS13-1-2-2021-06 (HTTP only to redirect "
         "to HTTPS), set transit_encryption_enabled=True, and enforce HTTPS with a TLS 1.2 policy on domains."
     ),
-    resource_types=TRANSIT | LISTENERS | DOMAIN_ENDPOINTS | API_DOMAINS,
+    resource_types=TRANSIT | LISTENERS | DOMAIN_ENDPOINTS | API_DOMAINS | CDN,
     check=_in_transit,
 )
 
@@ -135,7 +159,12 @@ KMS_KEY_INPUTS = ("kmsKeyId", "kmsKeyArn")
 def _customer_key(subject: Subject) -> Iterator[str]:
     if any(subject.get(flag) is not None and not truthy(subject.get(flag)) for flag in FLAGS):
         return  # unencrypted: aws-all-resource-encrypted-at-rest reports it
-    if subject.resource_type in types_with("encryptAtRest"):
+    if subject.resource_type == DYNAMODB:
+        if not is_set(subject.get("serverSideEncryption", "kmsKeyArn")) and not truthy(
+            subject.get("serverSideEncryption", "enabled")
+        ):
+            yield "is encrypted with an AWS-owned key, not a customer-managed one (serverSideEncryption unset)"
+    elif subject.resource_type in types_with("encryptAtRest"):
         if not is_set(subject.get("encryptAtRest", "kmsKeyId")):
             yield "is encrypted with an AWS-managed key, not a customer-managed one (no encryptAtRest.kmsKeyId)"
     elif not any(is_set(subject.get(name)) for name in KMS_KEY_INPUTS):
@@ -147,7 +176,7 @@ customer_managed_key = resource_policy(
     description="Encrypted storage uses a customer-managed KMS key, so access to the key can be audited and revoked.",
     severity=Severity.LOW,
     remediation="Set kms_key_id (or kms_master_key_id) to a customer-managed KMS key with rotation on.",
-    resource_types=(AT_REST & types_with(*KMS_KEY_INPUTS)) | types_with("encryptAtRest"),
+    resource_types=(AT_REST & types_with(*KMS_KEY_INPUTS)) | types_with("encryptAtRest") | {DYNAMODB},
     check=_customer_key,
     enforcement_level=ADVISORY,
 )

@@ -11,6 +11,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
+from policies.aws.sdk import types_with
 from policies.framework import (
     ADVISORY,
     Subject,
@@ -164,7 +165,7 @@ subnet_no_public_ip = resource_policy(
     description="Subnets do not hand out public IPs automatically; only NAT gateways and load balancers are public.",
     severity=Severity.MEDIUM,
     remediation="Remove map_public_ip_on_launch; NAT gateways use Elastic IPs and load balancers get their own.",
-    resource_types=[SUBNET],
+    resource_types=types_with("mapPublicIpOnLaunch"),
     check=_public_ip,
     enforcement_level=ADVISORY,
 )

@@ -33,6 +33,11 @@ JUDGES: dict[str, tuple[str, ...]] = {
     ),
     "encryptAtRest": ("aws-all-resource-encrypted-at-rest",),
     "kmsMasterKeyId": ("aws-all-resource-encrypted-at-rest",),
+    "encryptionType": ("aws-all-resource-encrypted-at-rest",),
+    "serverSideEncryption": ("aws-all-resource-encrypted-at-rest", "aws-all-resource-customer-managed-key"),
+    "defaultCacheBehavior": ("aws-all-resource-encrypted-in-transit",),
+    "viewerCertificate": ("aws-all-resource-encrypted-in-transit",),
+    "mapPublicIpOnLaunch": ("aws-ec2-subnet-no-public-ip-on-launch",),
     "transitEncryptionEnabled": (
         "aws-all-resource-encrypted-in-transit",
         "aws-elasticache-replication-group-transit-encryption",
@@ -77,6 +82,13 @@ NOT_THE_SAME_RISK = {
         "is itself the logging configuration"
     ),
     ("aws:apigateway/restApi:RestApi", "securityPolicy"): "the API's own TLS policy; judged on its domain",
+    ("aws:s3/bucketObject:BucketObject", "serverSideEncryption"): "S3 encrypts every object (SSE-S3 default)",
+    ("aws:s3/bucketObjectv2:BucketObjectv2", "serverSideEncryption"): "S3 encrypts every object",
+    ("aws:s3/objectCopy:ObjectCopy", "serverSideEncryption"): "S3 encrypts every object",
+    (
+        "aws:lightsail/distribution:Distribution",
+        "defaultCacheBehavior",
+    ): "Lightsail behaviors hold no protocol",
     ("aws:ec2/vpcEndpoint:VpcEndpoint", "policy"): "reachable only from inside the VPC",
     ("aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy", "policy"): "reachable only from inside the VPC",
 }
