@@ -60,8 +60,9 @@ _TOKEN = re.compile(r"super\((\w+), __self__\)\.__init__\(\s*'(aws:[^']+)'")
 _GETTER = re.compile(r'@pulumi\.getter(?:\(name="(\w+)"\))?\n\s+def (\w+)')
 
 
-def scan(root: Path | None = None) -> dict[str, list[str]]:
-    """Type token -> the judged inputs its Args class declares, for every resource in pulumi-aws."""
+def scan(root: Path | None = None, *, everything: bool = False) -> dict[str, list[str]]:
+    """Type token -> the judged inputs its Args class declares, for every resource in pulumi-aws
+    (``everything``: also the types that declare none)."""
     if root is None:
         import pulumi_aws  # noqa: PLC0415 (only the refresh and its test need the SDK's files)
 
@@ -77,7 +78,7 @@ def scan(root: Path | None = None) -> dict[str, list[str]]:
                 continue
             inputs = {m.group(1) or m.group(2) for m in _GETTER.finditer(block.group(1))}
             judged = sorted(inputs.intersection(JUDGED_INPUTS))
-            if judged:
+            if judged or everything:
                 catalog[token] = judged
     return dict(sorted(catalog.items()))
 
@@ -98,13 +99,20 @@ def version() -> str:
     return str(json.loads(CATALOG.read_text(encoding="utf-8"))["pulumiAws"])
 
 
+def resource_type_count() -> int:
+    """How many resource types the catalogued pulumi-aws has in all."""
+    return int(json.loads(CATALOG.read_text(encoding="utf-8"))["resourceTypes"])
+
+
 def write() -> None:
     from importlib.metadata import version as installed  # noqa: PLC0415
 
-    document = {"pulumiAws": installed("pulumi_aws"), "types": scan()}
+    everything = scan(everything=True)
+    judged = {token: inputs for token, inputs in everything.items() if inputs}
+    document = {"pulumiAws": installed("pulumi_aws"), "resourceTypes": len(everything), "types": judged}
     CATALOG.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
     write()
-    sys.stdout.write(f"Wrote {CATALOG} ({len(scan())} types)\n")
+    sys.stdout.write(f"Wrote {CATALOG} ({len(catalog())} of {resource_type_count()} types)\n")

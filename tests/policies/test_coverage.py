@@ -4,11 +4,13 @@ examples of issue 16 ("Why") behave as described; unknown values are never manda
 from __future__ import annotations
 
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 from policy_testkit import record, run_policy
 
 from policies.aws import sdk
+from policies.families import FAMILIES, table
 from policies.framework import applies_to
 from policies.ids import POLICY_IDS, RETIRED
 from policies.registry import ALL_POLICIES
@@ -202,3 +204,10 @@ def test_cluster_on_an_autonamed_group_is_judged_by_that_group() -> None:
     violations = plan("0")
     assert [v.urn.rsplit("::", 1)[-1] for v in violations] == ["tls"]
     assert "does not set rds.force_ssl=1" in violations[0].message
+
+
+def test_every_policy_is_in_exactly_one_family_and_the_readme_table_is_current() -> None:
+    members = [name for names, _ in FAMILIES.values() for name in names]
+    assert sorted(members) == sorted(BY_NAME), "each policy belongs to exactly one risk family"
+    readme = (Path(__file__).resolve().parents[2] / "policies" / "README.md").read_text()
+    assert table() in readme, "policies/README.md's coverage table is stale: run python -m policies.families"
