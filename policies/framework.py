@@ -109,6 +109,11 @@ def dig(value: Any, *path: str | int, default: Any = None) -> Any:
     return default if value is None else value
 
 
+def plural(count: Any, noun: str) -> str:
+    """ "1 day", "3 days": a count with its noun, for full sentences."""
+    return f"{count} {noun}" if str(count) == "1" else f"{count} {noun}s"
+
+
 def is_list(value: Any) -> bool:
     return isinstance(value, Sequence) and not isinstance(value, str | bytes)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import Severity
 
-from policies.framework import ADVISORY, Subject, is_set, resource_policy
+from policies.framework import ADVISORY, Subject, is_set, plural, resource_policy
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
@@ -32,7 +32,7 @@ def _retention(subject: Subject) -> Iterator[str]:
     if not days:
         yield "keeps logs forever (retentionInDays unset), which grows cost without bound"
     elif int(days) < minimum:
-        yield f"keeps logs for {days} days, fewer than the required {minimum}"
+        yield f"keeps logs for {plural(days, 'day')}, fewer than the required {minimum}"
 
 
 log_group_retention = resource_policy(

@@ -62,7 +62,7 @@ def _audit_logging(subject: Subject) -> Iterator[str]:
     enabled = set(as_list(subject.get("enabledClusterLogTypes")))
     missing = [t for t in required if t not in enabled]
     if missing:
-        yield f"does not ship control-plane logs {missing} to CloudWatch"
+        yield f"does not ship the control-plane logs {', '.join(missing)} to CloudWatch"
 
 
 cluster_audit_logging = resource_policy(
@@ -129,7 +129,7 @@ def _families(subject: Subject) -> Iterator[str]:
     for instance_type in as_list(subject.get("instanceTypes")):
         family = str(instance_type).split(".", 1)[0]
         if family not in allowed:
-            yield f"uses instance type {instance_type}, whose family {family} is not in {sorted(allowed)}"
+            yield f"uses instance type {instance_type}, whose family {family} is not one of {', '.join(sorted(allowed))}"
 
 
 node_group_instance_families = resource_policy(

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import Severity
 
-from policies.framework import ADVISORY, Subject, resource_policy, truthy
+from policies.framework import ADVISORY, Subject, plural, resource_policy, truthy
 
 KEY = "aws:kms/key:Key"
 
@@ -31,7 +31,7 @@ def _deletion_window(subject: Subject) -> Iterator[str]:
     minimum = int(subject.config.get("minDeletionWindowDays", 14))
     days = subject.get("deletionWindowInDays", default=30)
     if int(days) < minimum:
-        yield f"can be deleted after {days} days, fewer than the required {minimum}"
+        yield f"can be deleted after {plural(days, 'day')}, fewer than the required {minimum}"
 
 
 key_deletion_window = resource_policy(

@@ -16,6 +16,7 @@ from policies.framework import (
     is_set,
     linked,
     per_resource,
+    plural,
     resource_policy,
     resource_subject,
     stack_policy,
@@ -90,7 +91,7 @@ def _backup_retention(subject: Subject) -> Iterator[str]:
     if days is None:
         yield f"has no backupRetentionPeriod (AWS default is 1 day; at least {minimum} are required)"
     elif int(days) < minimum:
-        yield f"keeps backups for {days} days, fewer than the required {minimum}"
+        yield f"keeps backups for {plural(days, 'day')}, fewer than the required {minimum}"
 
 
 cluster_backup_retention = resource_policy(
@@ -284,7 +285,7 @@ def _multi_az(
         zones = {str(zone) for i in instances if (zone := i.props.get("availabilityZone"))}
         if len(instances) < minimum:
             yield (
-                f"{CLUSTER} '{cluster.name}' has {len(instances)} instance(s); at least {minimum} in "
+                f"{CLUSTER} '{cluster.name}' has {plural(len(instances), 'instance')}; at least {minimum} in "
                 "different Availability Zones are required for failover.",
                 urn,
             )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import Severity
 
-from policies.framework import ADVISORY, Subject, as_list, dig, is_set, resource_policy, truthy
+from policies.framework import ADVISORY, Subject, as_list, dig, is_set, plural, resource_policy, truthy
 
 SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 (a type token)
 REPOSITORY = "aws:ecr/repository:Repository"
@@ -87,7 +87,7 @@ def _plan_retention(subject: Subject) -> Iterator[str]:
     for rule in rules:
         days = dig(rule, "lifecycle", "deleteAfter")
         if days is not None and int(days) < minimum:
-            yield f"rule {dig(rule, 'ruleName', default='?')} deletes recovery points after {days} days (< {minimum})"
+            yield f"rule {dig(rule, 'ruleName', default='?')} deletes recovery points after {plural(days, 'day')}, fewer than the required {minimum}"
 
 
 backup_plan_retention = resource_policy(

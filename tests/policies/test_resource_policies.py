@@ -43,7 +43,8 @@ def test_fixtures_name_resource_policies() -> None:
     # Every policy has a fires/passes program (test_corpus.py); these record-level fixtures add
     # single-property cases for the older ones.
     resource_policies = {n for n, p in BY_NAME.items() if isinstance(p, ResourceValidationPolicy)}
-    assert set(RESOURCE_CASES) <= resource_policies | {"aws-ec2-security-group-no-public-ingress"}
+    stack_judged = {"aws-ec2-security-group-no-public-ingress", "aws-rds-cluster-tls-enforced"}
+    assert set(RESOURCE_CASES) <= resource_policies | stack_judged
 
 
 def test_load_balancer_may_open_https_but_nothing_else() -> None:

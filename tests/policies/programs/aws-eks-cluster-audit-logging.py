@@ -1,6 +1,6 @@
 """EKS shipping audit logs, or (violate) only API logs."""
 
-# expect: does not ship control-plane logs
+# expect: does not ship the control-plane logs audit, authenticator to CloudWatch
 import pulumi
 import pulumi_aws as aws
 

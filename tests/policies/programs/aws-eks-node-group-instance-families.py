@@ -1,6 +1,6 @@
 """A node group on an allowed family, or (violate) on p5."""
 
-# expect: whose family p5 is not in
+# expect: whose family p5 is not one of
 import pulumi
 import pulumi_aws as aws
 

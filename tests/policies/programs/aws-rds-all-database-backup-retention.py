@@ -1,6 +1,6 @@
 """A plain RDS instance keeping backups 7 days, or (violate) 1 day."""
 
-# expect: keeps backups for 1 days, fewer than the required 7
+# expect: keeps backups for 1 day, fewer than the required 7
 import pulumi
 import pulumi_aws as aws
 

@@ -1,6 +1,6 @@
 """An Aurora cluster with two instances, or (violate) one."""
 
-# expect: has 1 instance(s)
+# expect: has 1 instance; at least 2 in different Availability Zones
 import pulumi
 import pulumi_aws as aws
 
