@@ -3,7 +3,8 @@
 Each program is a pair: run with config ``corpus:violate`` false it is the compliant near miss, run with
 it true exactly one thing changes and the policy it is named after must fire. Header comments:
 ``# expect: <text>`` (a phrase the violation message must hold), ``# stack: <name>`` (default staging),
-``# config: <key>: <value>`` (more stack config).
+``# config: <key>: <value>`` (more stack config), ``# preview-only: <why>`` (needs the offline plan's
+preview mode, where values not known until apply are unknown rather than None).
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ def pack() -> LoadedPack:
     return load_policy_pack(PACK_DIR)
 
 
+class NotAPreview(Exception):  # noqa: N818 (a condition, not an error)
+    """The program needs preview semantics (unknown values) that this offline plan does not have."""
+
+
 def run(program: Program, violate: bool, tmp: Path, policy_config: dict | None = None) -> list[Violation]:
     """Every violation the whole pack reports on the program's plan."""
     config = {"aws:region": json.dumps("us-east-1"), "corpus:violate": json.dumps(str(violate).lower())}
@@ -61,4 +66,6 @@ def run(program: Program, violate: bool, tmp: Path, policy_config: dict | None =
     lines = "".join(f"  {key}: {value}\n" for key, value in config.items())
     (tmp / f"Pulumi.{program.stack}.yaml").write_text(f"config:\n{lines}")
     plan = run_program(load_stack(tmp, program.stack))
+    if program.header("preview-only") and not getattr(plan, "preview", False):
+        raise NotAPreview(program.header("preview-only")[0])
     return evaluate(pack(), plan.resources, policy_config, program.stack, "corpus")
