@@ -3,6 +3,12 @@
     offline-plan --stack staging                 # this project
     offline-plan --stack dev --program ../other  # any Pulumi Python program
     offline-plan --stack production --json       # machine-readable plan on stdout
+    offline-plan --stack dev --stack-outputs org/net/dev=net.json   # a StackReference's outputs
+
+It plans as `pulumi preview` does: values the mocks cannot know are "[unknown]". A stack without a
+`Pulumi.<stack>.yaml` plans on the project's config alone. Where `Pulumi.yaml` declares the
+program's own environment (`runtime.options.virtualenv`, `toolchain: uv` or `poetry`), the program
+runs under that environment's interpreter, as the language host runs it.
 
 Writes `<out>/<stack>/resources.json`, `summary.txt` and one YAML file per Kubernetes object
 under `manifests/`, each validated against the cluster version's Kubernetes OpenAPI schema, and
@@ -16,6 +22,7 @@ validation, 4 a mandatory policy is violated.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import sys
@@ -24,8 +31,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from offline_plan import policy_check
-from offline_plan.manifests import kubernetes_objects, validate, write_manifests, write_prometheus_rules
+from offline_plan.environment import ProgramEnvironmentError, program_interpreter, run_in_environment
+from offline_plan.manifests import (
+    ManifestCollisionError,
+    check_manifest_paths,
+    kubernetes_objects_by_urn,
+    validate,
+    write_manifests,
+    write_prometheus_rules,
+)
 from offline_plan.project import ProjectError, StackSettings, load_stack
+from offline_plan.references import StackOutputsError, read_stack_outputs
 from offline_plan.report import summary
 from offline_plan.runner import Plan, ProgramError, run_program
 
@@ -50,6 +66,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--policy-pack", type=Path, help="policy pack folder to check the plan with")
     parser.add_argument(
         "--policy-config", type=Path, help="policy pack config JSON (like --policy-pack-config)"
+    )
+    parser.add_argument(
+        "--stack-outputs",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="outputs of the stack a StackReference NAME reads (JSON object); repeatable",
     )
     return parser.parse_args(argv)
 
@@ -114,23 +137,52 @@ def cluster_version(plan: Plan) -> str:
     return DEFAULT_KUBERNETES_VERSION
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    err = sys.stderr
+def plan_program(args: argparse.Namespace, err: TextIO) -> tuple[StackSettings, Plan] | int:
+    """Read the stack and run its program (in its own environment where it declares one)."""
     try:
         settings = load_stack(args.program.resolve(), args.stack)
-    except ProjectError as error:
+        settings = dataclasses.replace(settings, stack_outputs=read_stack_outputs(args.stack_outputs))
+        interpreter = program_interpreter(settings.project_dir)
+    except (ProjectError, ProgramEnvironmentError, StackOutputsError) as error:
         err.write(f"error: {error}\n")
         return EXIT_PROGRAM_FAILED
-    err.write(f"Planning {settings.project}/{settings.stack} from {settings.main} (offline, mock engine)\n")
+    if not settings.stack_file.is_file():
+        err.write(
+            f"note: {settings.stack_file} does not exist; planning stack {settings.stack} on the "
+            "project's config alone, as `pulumi preview` does for a new stack\n"
+        )
+    where = f" under {interpreter}" if interpreter else ""
+    err.write(
+        f"Planning {settings.project}/{settings.stack} from {settings.main}{where} "
+        "(offline preview, mock engine)\n"
+    )
     progress = Progress(err)
     started = time.perf_counter()
     try:
-        plan = run_program(settings, on_register=progress)
-    except ProgramError as error:
+        if interpreter:
+            plan = run_in_environment(interpreter, settings, progress)
+        else:
+            plan = run_program(settings, on_register=progress)
+    except (ProgramError, ProgramEnvironmentError) as error:
         err.write(f"\nerror: the program failed; nothing was planned\n{error}\n")
         return EXIT_PROGRAM_FAILED
     progress.done(len(plan.resources), time.perf_counter() - started)
+    return settings, plan
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    err = sys.stderr
+    planned = plan_program(args, err)
+    if isinstance(planned, int):
+        return planned
+    settings, plan = planned
+    pairs = kubernetes_objects_by_urn(plan.resources)
+    try:
+        check_manifest_paths([body for _, body in pairs], [urn for urn, _ in pairs])
+    except ManifestCollisionError as error:
+        err.write(f"error: {error}\n")
+        return EXIT_PROGRAM_FAILED
 
     policy: dict[str, Any] | None = None
     policy_text = ""
@@ -145,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    manifests = write_manifests(kubernetes_objects(plan.resources), out / "manifests")
+    manifests = write_manifests([body for _, body in pairs], out / "manifests", [urn for urn, _ in pairs])
     problems = validate(manifests, args.kubernetes_version or cluster_version(plan))
     relative = [str(manifest.path.relative_to(out)) for manifest in manifests]
     rule_files = write_prometheus_rules(plan.resources, out / "prometheus-rules")

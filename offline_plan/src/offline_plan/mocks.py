@@ -13,6 +13,8 @@ from typing import Any
 
 import pulumi
 
+from offline_plan.references import STACK_REFERENCE, stack_reference_state
+
 ACCOUNT_ID = "123456789012"
 DEPLOYER_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/platform-deployer"
 
@@ -42,6 +44,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         # Region of an explicit provider, by provider reference; the recording monitor knows them.
         self.provider_region: Callable[[str], str | None] = lambda _reference: None
         self.warnings: list[str] = []
+        self.stack_outputs: dict[str, dict[str, Any]] = {}  # other stacks' outputs, by stack name
 
     # -- invokes -------------------------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -98,6 +101,9 @@ class PlanMocks(pulumi.runtime.Mocks):
 
     # -- resources -----------------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE:
+            name = str(args.resource_id or args.name)
+            return name, stack_reference_state(name, self.stack_outputs, self.warnings)
         resource_id = args.resource_id or f"{args.name}-{short_hash(args.typ, args.name)}"
         state = dict(args.inputs)
         if not args.custom:
