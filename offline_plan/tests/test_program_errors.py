@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from offline_plan.cli import EXIT_PROGRAM_FAILED, main
-from tiny_programs import write_program
+from offline_plan.runner import ProgramError
+from tiny_programs import plan_of, write_program
 
 
 def failure(folder: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> str:
@@ -69,3 +70,26 @@ def test_a_bad_argument_type_names_the_resource_and_input(
     err = failure(folder, tmp_path / "out", capsys)
     assert "While processing resource: 'b', type 'aws:s3/bucket:Bucket'" in err
     assert "While processing input: 'tags'" in err
+
+
+def test_a_failed_program_leaves_nothing_behind_for_the_next_run(program: Path, tmp_path: Path) -> None:
+    """Pending Outputs of a failed run used to fail the next run in the same process ("Event loop is closed")."""
+    failing = write_program(
+        tmp_path / "failing",
+        """
+        import pulumi_kubernetes as k8s
+        settings = k8s.core.v1.ConfigMap("settings", metadata={"name": "s"}, data={"a": "b"})
+        k8s.core.v1.ConfigMap("derived", data={"x": settings.metadata.name.apply(lambda _: 1 / 0)})
+        """,
+    )
+    with pytest.raises(ProgramError, match="ZeroDivisionError"):
+        plan_of(failing)
+    config = "config:\n  tiny:greeting: hi\n"
+    plan = plan_of(
+        write_program(
+            program,
+            "import pulumi\npulumi.export('g', pulumi.Config().get('greeting'))\n",
+            stack_config=config,
+        )
+    )
+    assert plan.outputs == {"g": "hi"}
