@@ -32,11 +32,12 @@ def make_venv(folder: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("toolchain", ["virtualenv", "uv"])
+@pytest.mark.parametrize("toolchain", ["virtualenv", "uv", "poetry"])
 def test_the_program_runs_under_its_declared_environment(
     program: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], toolchain: str
 ) -> None:
-    options = "    virtualenv: env\n" if toolchain == "virtualenv" else "    toolchain: uv\n"
+    # Poetry without Poetry on PATH (or with no Poetry project there): its in-project `.venv`.
+    options = "    virtualenv: env\n" if toolchain == "virtualenv" else f"    toolchain: {toolchain}\n"
     folder = write_program(
         program,
         PROGRAM,
