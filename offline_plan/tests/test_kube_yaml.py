@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
+from offline_plan.cli import EXIT_INVALID_MANIFESTS, EXIT_POLICY_VIOLATION, EXIT_PROGRAM_FAILED, main
 
 from offline_plan import kube_yaml
-from offline_plan.cli import EXIT_INVALID_MANIFESTS, EXIT_POLICY_VIOLATION, EXIT_PROGRAM_FAILED, main
 
 APP = """\
 apiVersion: apps/v1
@@ -56,7 +56,9 @@ def write_program(folder: Path, program: str, files: dict[str, str] | None = Non
     return folder
 
 
-def plan(tmp_path: Path, program: str, files: dict[str, str] | None = None, *extra: str) -> tuple[int, dict[str, Any]]:
+def plan(
+    tmp_path: Path, program: str, files: dict[str, str] | None = None, *extra: str
+) -> tuple[int, dict[str, Any]]:
     project = write_program(tmp_path / "program", program, files)
     out = tmp_path / "out"
     code = main(["--stack", "dev", "--program", str(project), "--out", str(out), *extra])
@@ -73,7 +75,7 @@ def children(document: dict[str, Any], parent_type: str) -> dict[str, dict[str, 
 def test_v1_config_group_inline_yaml_registers_each_object(tmp_path: Path) -> None:
     code, document = plan(
         tmp_path,
-        f'''
+        f"""
         import pulumi
         from pulumi_kubernetes.yaml import ConfigGroup
 
@@ -82,8 +84,9 @@ def test_v1_config_group_inline_yaml_registers_each_object(tmp_path: Path) -> No
                 obj["spec"]["replicas"] = 3
 
         group = ConfigGroup("app", yaml=[{APP!r}], transformations=[three_replicas], resource_prefix="shop")
-        pulumi.export("image", group.get_resource("apps/v1/Deployment", "shop-web").spec.template.spec.containers[0].image)
-        ''',
+        deployment = group.get_resource("apps/v1/Deployment", "shop-web")
+        pulumi.export("image", deployment.spec.template.spec.containers[0].image)
+        """,
     )
     assert code == 0
     objects = children(document, "kubernetes:yaml:ConfigGroup")
@@ -91,37 +94,51 @@ def test_v1_config_group_inline_yaml_registers_each_object(tmp_path: Path) -> No
     assert objects["kubernetes:apps/v1:Deployment shop-web"]["inputs"]["spec"]["replicas"] == 3
     assert document["outputs"] == {"image": "nginx:1.27"}
     assert document["invokes"]["kubernetes:yaml:decode"] == 1
-    manifest = yaml.safe_load((tmp_path / "out" / "dev" / "manifests" / "_cluster" / "deployment-web.yaml").read_text())
+    manifest = yaml.safe_load(
+        (tmp_path / "out" / "dev" / "manifests" / "_cluster" / "deployment-web.yaml").read_text()
+    )
     assert manifest["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
     assert "manifests/_cluster/service-web.yaml" in document["manifests"]
 
 
-def test_v2_config_group_inline_yaml_registers_children_named_as_the_provider_names_them(tmp_path: Path) -> None:
+def test_v2_config_group_inline_yaml_registers_children_named_as_the_provider_names_them(
+    tmp_path: Path,
+) -> None:
     code, document = plan(
         tmp_path,
-        f'''
+        f"""
         import pulumi
         from pulumi_kubernetes.yaml.v2 import ConfigGroup
 
         group = ConfigGroup("app", yaml={APP!r})
         pulumi.export("resources", group.resources.apply(lambda rs: pulumi.Output.all(*[r.urn for r in rs])))
-        ''',
+        """,
     )
     assert code == 0
     objects = children(document, "kubernetes:yaml/v2:ConfigGroup")
     # provider/pkg/provider/yaml/v2/yaml.go: `<prefix>:<namespace>/<name>`, the prefix defaulting to the
     # component's name and the namespace to the provider's default namespace.
-    assert set(objects) == {"kubernetes:apps/v1:Deployment app:default/web", "kubernetes:core/v1:Service app:default/web"}
+    assert set(objects) == {
+        "kubernetes:apps/v1:Deployment app:default/web",
+        "kubernetes:core/v1:Service app:default/web",
+    }
     deployment = objects["kubernetes:apps/v1:Deployment app:default/web"]
-    assert deployment["urn"].endswith("::kubernetes:yaml/v2:ConfigGroup$kubernetes:apps/v1:Deployment::app:default/web")
-    assert deployment["custom"] and deployment["provider"].startswith("urn:pulumi:dev::yamlapp::pulumi:providers:kubernetes::")
+    assert deployment["urn"].endswith(
+        "::kubernetes:yaml/v2:ConfigGroup$kubernetes:apps/v1:Deployment::app:default/web"
+    )
+    assert deployment["custom"]
+    assert deployment["provider"].startswith("urn:pulumi:dev::yamlapp::pulumi:providers:kubernetes::")
     assert deployment["inputs"]["spec"]["replicas"] == 2
     assert sorted(document["outputs"]["resources"]) == sorted(record["urn"] for record in objects.values())
-    assert {"manifests/default/deployment-web.yaml", "manifests/default/service-web.yaml"} <= set(document["manifests"])
+    assert {"manifests/default/deployment-web.yaml", "manifests/default/service-web.yaml"} <= set(
+        document["manifests"]
+    )
     assert document["manifestProblems"] == []
 
 
-@pytest.mark.parametrize("component", ["pulumi_kubernetes.yaml.ConfigGroup", "pulumi_kubernetes.yaml.v2.ConfigGroup"])
+@pytest.mark.parametrize(
+    "component", ["pulumi_kubernetes.yaml.ConfigGroup", "pulumi_kubernetes.yaml.v2.ConfigGroup"]
+)
 def test_an_invalid_object_in_a_config_group_fails_schema_validation(tmp_path: Path, component: str) -> None:
     module, cls = component.rsplit(".", 1)
     text = APP.replace("replicas: 2", 'replicas: "two"')
@@ -129,7 +146,8 @@ def test_an_invalid_object_in_a_config_group_fails_schema_validation(tmp_path: P
     code, document = plan(tmp_path, f"from {module} import {cls}\n{cls}('app', yaml={yaml_arg})\n")
     assert code == EXIT_INVALID_MANIFESTS
     [problem] = document["manifestProblems"]
-    assert "deployment-web.yaml: spec.replicas:" in problem and "'two'" in problem
+    assert "deployment-web.yaml: spec.replicas:" in problem
+    assert "'two'" in problem
 
 
 CRD_AND_LIST = """\
@@ -210,7 +228,8 @@ KUSTOMIZATION = {
     "k/base/kustomization.yaml": "resources: [app.yaml]\n",
     "k/base/app.yaml": APP,
     "k/overlay/kustomization.yaml": (
-        "resources: [../base]\nnamespace: shop\nnamePrefix: blue-\nimages:\n  - {name: nginx, newTag: '1.29'}\n"
+        "resources: [../base]\nnamespace: shop\nnamePrefix: blue-\n"
+        "images:\n  - {name: nginx, newTag: '1.29'}\n"
     ),
 }
 
@@ -233,15 +252,25 @@ def test_kustomize_directories_apply_namespace_and_name_prefix(tmp_path: Path) -
         "kubernetes:core/v1:Service shop/blue-web",
     }
     v2 = children(document, "kubernetes:kustomize/v2:Directory")
-    assert set(v2) == {"kubernetes:apps/v1:Deployment v2:shop/blue-web", "kubernetes:core/v1:Service v2:shop/blue-web"}
+    assert set(v2) == {
+        "kubernetes:apps/v1:Deployment v2:shop/blue-web",
+        "kubernetes:core/v1:Service v2:shop/blue-web",
+    }
     pod = v2["kubernetes:apps/v1:Deployment v2:shop/blue-web"]["inputs"]["spec"]["template"]["spec"]
     assert pod["containers"][0]["image"] == "nginx:1.29"
     assert "manifests/shop/deployment-blue-web.yaml" in document["manifests"]
 
 
 def test_the_builtin_kustomize_subset_matches_kubectl_and_names_what_it_skips(tmp_path: Path) -> None:
-    write_program(tmp_path, "", {**KUSTOMIZATION, "k/overlay/kustomization.yaml": KUSTOMIZATION[
-        "k/overlay/kustomization.yaml"] + "commonLabels: {team: blue}\npatches: []\n"})
+    write_program(
+        tmp_path,
+        "",
+        {
+            **KUSTOMIZATION,
+            "k/overlay/kustomization.yaml": KUSTOMIZATION["k/overlay/kustomization.yaml"]
+            + "commonLabels: {team: blue}\npatches: []\n",
+        },
+    )
     warnings: list[str] = []
     subset = kube_yaml.kustomize_build(str(tmp_path / "k" / "overlay"), warnings, kubectl=None)
     assert {(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in subset} == {
@@ -270,13 +299,22 @@ def test_url_sources_are_named_in_warnings_and_left_out(tmp_path: Path) -> None:
         """,
     )
     assert code == 0
-    for url in ("https://example.com/v1.yaml", "https://example.com/v2.yaml", "https://github.com/kubernetes-sigs"):
+    for url in (
+        "https://example.com/v1.yaml",
+        "https://example.com/v2.yaml",
+        "https://github.com/kubernetes-sigs",
+    ):
         assert any(url in warning and "fetches nothing" in warning for warning in document["warnings"]), url
-    assert not [r for r in document["resources"] if r["type"].startswith("kubernetes:") and r["custom"]
-                and not r["type"].startswith("pulumi:")]
+    assert not [
+        r
+        for r in document["resources"]
+        if r["type"].startswith("kubernetes:") and r["custom"] and not r["type"].startswith("pulumi:")
+    ]
 
 
-def test_an_object_without_a_name_fails_the_plan_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_object_without_a_name_fails_the_plan_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _ = plan(
         tmp_path,
         """
@@ -286,14 +324,16 @@ def test_an_object_without_a_name_fails_the_plan_naming_it(tmp_path: Path, capsy
     )
     assert code == EXIT_PROGRAM_FAILED
     err = capsys.readouterr().err
-    assert "ConfigGroup app" in err and "require a .metadata.name" in err and "ConfigMap" in err
+    assert "ConfigGroup app: Kubernetes resources require a .metadata.name" in err
+    assert "ConfigMap" in err
 
 
 def test_declared_objects_meet_the_policy_pack(tmp_path: Path) -> None:
     pack = tmp_path / "pack"
     pack.mkdir()
     (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
-    (pack / "__main__.py").write_text(textwrap.dedent('''
+    (pack / "__main__.py").write_text(
+        textwrap.dedent("""
         from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
 
         def pinned(args, report_violation):
@@ -304,13 +344,14 @@ def test_declared_objects_meet_the_policy_pack(tmp_path: Path) -> None:
 
         PolicyPack("tiny", enforcement_level=EnforcementLevel.MANDATORY, policies=[
             ResourceValidationPolicy(name="pinned-images", description="images are pinned", validate=pinned)])
-        '''))
+        """)
+    )
     code, document = plan(
         tmp_path,
-        f'''
+        f"""
         from pulumi_kubernetes.yaml.v2 import ConfigGroup
         ConfigGroup("app", yaml={APP.replace("nginx:1.27", "nginx:latest")!r})
-        ''',
+        """,
         None,
         "--policy-pack",
         str(pack),

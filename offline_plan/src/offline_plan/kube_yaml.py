@@ -40,6 +40,7 @@ REMOTE_TYPES = frozenset(
     {"kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile", "kubernetes:kustomize/v2:Directory"}
 )
 DEFAULT_NAMESPACE = "default"
+NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 _KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _GLOB = re.compile(r"(?:^|[^\\])[*?\[]")  # the provider's isGlobPattern
 
@@ -163,7 +164,7 @@ def is_namespaced(obj: dict[str, Any], objects: list[dict[str, Any]]) -> bool | 
             and spec.get("group") == group
             and (spec.get("names") or {}).get("kind") == kind
         ):
-            return spec.get("scope", "Namespaced") == "Namespaced"
+            return bool(spec.get("scope", "Namespaced") == "Namespaced")
     return None
 
 
@@ -192,9 +193,13 @@ def answer_invoke(token: str, args: dict[str, Any], warnings: list[str]) -> dict
             # The provider drops these without a word; a reviewer should hear of it.
             warnings.append(f"{token}: skipped an object without kind or apiVersion: {_brief(obj)}")
             continue
-        if namespace and not (obj.get("metadata") or {}).get("namespace"):
-            if is_namespaced(obj, objects) is not False:  # the provider assumes unknown kinds namespaced
-                obj.setdefault("metadata", {})["namespace"] = namespace
+        # The provider assumes kinds of unknown scope are namespaced.
+        if (
+            namespace
+            and not (obj.get("metadata") or {}).get("namespace")
+            and is_namespaced(obj, objects) is not False
+        ):
+            obj.setdefault("metadata", {})["namespace"] = namespace
         kept.append(obj)
     return {"result": kept}
 
@@ -242,7 +247,9 @@ def expand_remote(type_: str, name: str, inputs: dict[str, Any], default_namespa
     else:
         files = [inputs["file"]] if type_.endswith("ConfigFile") else list(inputs.get("files") or [])
         for file in files:
-            objects.extend(_read_source(str(file), glob_ok=type_.endswith("ConfigGroup"), expansion=expansion))
+            objects.extend(
+                _read_source(str(file), glob_ok=type_.endswith("ConfigGroup"), expansion=expansion)
+            )
         text = inputs.get("yaml")
         texts = text if isinstance(text, list) else [text] if text else []
         for item in texts:
@@ -302,17 +309,23 @@ def _normalize(
     return objects
 
 
-def _register(objects: list[dict[str, Any]], prefix: str, skip_await: bool, owner: str) -> list[DeclaredObject]:
+def _register(
+    objects: list[dict[str, Any]], prefix: str, skip_await: bool, owner: str
+) -> list[DeclaredObject]:
     names: dict[tuple[str, str], str] = {}
     declared = []
     for obj in objects:
         metadata = obj["metadata"]
-        name = f"{metadata['namespace']}/{metadata['name']}" if metadata.get("namespace") else metadata["name"]
+        name = (
+            f"{metadata['namespace']}/{metadata['name']}" if metadata.get("namespace") else metadata["name"]
+        )
         if prefix:
             name = f"{prefix}:{name}"
         token = type_token(str(obj["apiVersion"]), str(obj["kind"]))
         if (token, name) in names:
-            raise KubeYamlError(f"{owner}: {token} {name} is declared twice; the engine refuses duplicate URNs")
+            raise KubeYamlError(
+                f"{owner}: {token} {name} is declared twice; the engine refuses duplicate URNs"
+            )
         names[(token, name)] = name
         if skip_await:
             metadata["annotations"] = {**(metadata.get("annotations") or {}), "pulumi.com/skipAwait": "true"}
@@ -333,7 +346,7 @@ def _register(objects: list[dict[str, Any]], prefix: str, skip_await: bool, owne
 def _depends(obj: dict[str, Any], other_token: str, other: dict[str, Any]) -> bool:
     """The provider's ordering heuristics that matter for a plan: namespace first, then CRD, then CR."""
     namespace = (obj.get("metadata") or {}).get("namespace")
-    if other_token == "kubernetes:core/v1:Namespace" and namespace == other["metadata"]["name"]:
+    if other_token == NAMESPACE_TYPE and namespace == other["metadata"]["name"]:
         return True
     if other.get("kind") == "CustomResourceDefinition":
         spec = other.get("spec") or {}
@@ -349,8 +362,10 @@ def _brief(obj: Any) -> str:
     return text if len(text) <= 100 else text[:97] + "..."
 
 
-# -- kustomize ------------------------------------------------------------------------------------------------
-def kustomize_build(directory: str, warnings: list[str], *, kubectl: str | None = "auto") -> list[dict[str, Any]]:
+# -- kustomize ---------------------------------------------------------------------------------------
+def kustomize_build(
+    directory: str, warnings: list[str], *, kubectl: str | None = "auto"
+) -> list[dict[str, Any]]:
     """`kustomize build` of a local directory: kubectl's kustomize where installed, else the subset."""
     path = Path(directory)
     if not path.is_dir():
@@ -386,7 +401,9 @@ SUBSET_FIELDS = frozenset(
     }
 )
 _NO_PREFIX = frozenset({"Namespace", "CustomResourceDefinition"})
-_TEMPLATED = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"})
+_TEMPLATED = frozenset(
+    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"}
+)
 
 
 def _build_subset(directory: Path, warnings: list[str]) -> list[dict[str, Any]]:
@@ -402,53 +419,63 @@ def _build_subset(directory: Path, warnings: list[str]) -> list[dict[str, Any]]:
             f"{file}: '{key}' is not implemented by the offline kustomize subset (kubectl is not installed), "
             "so its effect is missing from the plan; install kubectl for a full build"
         )
+    objects = _resources(file, kustomization, warnings)
+    if (kustomization.get("namePrefix") or kustomization.get("nameSuffix")) and len(objects) > 1:
+        warnings.append(
+            f"{file}: namePrefix/nameSuffix rename the objects, but the offline subset does not rewrite "
+            "references to them (configMapRef, serviceAccountName, roleRef, ...); "
+            "install kubectl for a full build"
+        )
+    for obj in objects:
+        _transform(obj, kustomization, objects)
+    return objects
+
+
+def _resources(file: Path, kustomization: dict[str, Any], warnings: list[str]) -> list[dict[str, Any]]:
     objects: list[dict[str, Any]] = []
     for resource in [*(kustomization.get("resources") or []), *(kustomization.get("bases") or [])]:
         source = str(resource)
         if is_url(source) or source.startswith("github.com/"):
             warnings.append(url_warning(source, str(file)))
             continue
-        target = directory / source
+        target = file.parent / source
         if target.is_dir():
             objects.extend(_build_subset(target, warnings))
         elif target.is_file():
             objects.extend(flatten(parse_documents(target.read_text(), str(target))))
         else:
             raise KubeYamlError(f"{file}: resource {source} is neither a file nor a directory")
+    return objects
 
+
+def _transform(obj: dict[str, Any], kustomization: dict[str, Any], objects: list[dict[str, Any]]) -> None:
+    """namespace, namePrefix/nameSuffix, labels, commonAnnotations and images, as kustomize applies them."""
+    metadata = obj.setdefault("metadata", {})
+    kind = obj.get("kind")
     namespace = kustomization.get("namespace")
-    prefix, suffix = kustomization.get("namePrefix") or "", kustomization.get("nameSuffix") or ""
-    if (prefix or suffix) and len(objects) > 1:
-        warnings.append(
-            f"{file}: namePrefix/nameSuffix rename the objects, but the offline subset does not rewrite "
-            "references to them (configMapRef, serviceAccountName, roleRef, ...); install kubectl for a full build"
-        )
-    label_sets = [(dict(kustomization.get("commonLabels") or {}), True, True)] + [
-        (dict(entry.get("pairs") or {}), bool(entry.get("includeSelectors")), bool(entry.get("includeTemplates")))
+    if namespace and kind == "Namespace":
+        metadata["name"] = namespace
+    elif namespace and is_namespaced(obj, objects) is not False:
+        metadata["namespace"] = namespace
+    if kind not in _NO_PREFIX:
+        prefix, suffix = kustomization.get("namePrefix") or "", kustomization.get("nameSuffix") or ""
+        metadata["name"] = f"{prefix}{metadata.get('name', '')}{suffix}"
+    label_sets = [(dict(kustomization.get("commonLabels") or {}), True)] + [
+        (dict(entry.get("pairs") or {}), bool(entry.get("includeSelectors")))
         for entry in kustomization.get("labels") or []
     ]
+    templates_too = [bool(entry.get("includeTemplates")) for entry in kustomization.get("labels") or []]
+    for (labels, selectors), templates in zip(label_sets, [True, *templates_too], strict=True):
+        if labels:
+            _add_labels(obj, labels, selectors=selectors, templates=templates or selectors)
     annotations = dict(kustomization.get("commonAnnotations") or {})
-    for obj in objects:
-        metadata = obj.setdefault("metadata", {})
-        kind = obj.get("kind")
-        if namespace:
-            if kind == "Namespace":
-                metadata["name"] = namespace
-            elif is_namespaced(obj, objects) is not False:
-                metadata["namespace"] = namespace
-        if kind not in _NO_PREFIX:
-            metadata["name"] = f"{prefix}{metadata.get('name', '')}{suffix}"
-        for labels, selectors, templates in label_sets:
-            if labels:
-                _add_labels(obj, labels, selectors=selectors, templates=templates or selectors)
-        if annotations:
-            metadata["annotations"] = {**(metadata.get("annotations") or {}), **annotations}
-            template = _template(obj)
-            if template is not None:
-                template_meta = template.setdefault("metadata", {})
-                template_meta["annotations"] = {**(template_meta.get("annotations") or {}), **annotations}
-        _set_images(obj, kustomization.get("images") or [])
-    return objects
+    if annotations:
+        metadata["annotations"] = {**(metadata.get("annotations") or {}), **annotations}
+        template = _template(obj)
+        if template is not None:
+            template_meta = template.setdefault("metadata", {})
+            template_meta["annotations"] = {**(template_meta.get("annotations") or {}), **annotations}
+    _set_images(obj, kustomization.get("images") or [])
 
 
 def _template(obj: dict[str, Any]) -> dict[str, Any] | None:
@@ -499,7 +526,7 @@ def _set_images(obj: dict[str, Any], images: list[dict[str, Any]]) -> None:
                 container["image"] = f"{new}{separator}{tag}" if tag else new
 
 
-# -- the recording monitor's side of a v2 component ------------------------------------------------------------
+# -- the recording monitor's side of a v2 component ----------------------------------------------------
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - the SDK's secret signature
 _RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
@@ -551,7 +578,9 @@ def unwrap(value: Any) -> tuple[Any, bool, bool]:
     return value, value == _UNKNOWN_VALUE, False
 
 
-def expand_component(monitor: ChildRegistry, request: Any, urn: str, inputs_json: dict[str, Any]) -> dict[str, Any] | None:
+def expand_component(
+    monitor: ChildRegistry, request: Any, urn: str, inputs_json: dict[str, Any]
+) -> dict[str, Any] | None:
     """Register the children of a v2 yaml/kustomize component; its outputs (`resources`), or None.
 
     None means the type is not one of ours (another remote component). Children are recorded as
@@ -572,7 +601,7 @@ def expand_component(monitor: ChildRegistry, request: Any, urn: str, inputs_json
         or DEFAULT_NAMESPACE
     )
     expansion = expand_remote(request.type, request.name, inputs, default_namespace)
-    assert expansion is not None  # noqa: S101 - REMOTE_TYPES was checked above
+    assert expansion is not None
     for message in expansion.warnings:
         monitor.warn(message)
     urns: dict[str, str] = {}

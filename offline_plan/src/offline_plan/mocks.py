@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 
 from offline_plan import kube_yaml
+
 ACCOUNT_ID = "123456789012"
 DEPLOYER_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/platform-deployer"
 

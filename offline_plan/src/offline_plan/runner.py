@@ -24,9 +24,9 @@ from typing import Any
 import pulumi
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as runtime_mocks
-from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from offline_plan import kube_yaml
@@ -94,6 +94,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         self, mocks: PlanMocks, plan: Plan, config: dict[str, str], on_register: Callable[[int], None]
     ):
         super().__init__(mocks)
+        self._plan_mocks = mocks
         self.plan = plan
         self._config = config
         self._on_register = on_register
@@ -153,10 +154,12 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         explicit = request.providers.get("kubernetes") or (
             request.provider if ":pulumi:providers:kubernetes::" in request.provider else ""
         )
-        return explicit or self._default_provider(SimpleNamespace(type="kubernetes:", version=request.version))
+        return explicit or self._default_provider(
+            SimpleNamespace(type="kubernetes:", version=request.version)
+        )
 
     def warn(self, message: str) -> None:
-        self.mocks.warnings.append(message)
+        self._plan_mocks.warnings.append(message)
 
     def register_child(
         self,
@@ -177,7 +180,8 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             )
         )
         self.resources[urn] = runtime_mocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
-        options = {key: [] for key in ("ignoreChanges", "additionalSecretOutputs", "replaceOnChanges", "aliases")}
+        lists = ("ignoreChanges", "additionalSecretOutputs", "replaceOnChanges", "aliases")
+        options: dict[str, Any] = {key: [] for key in lists}
         options |= {"protect": False, "deleteBeforeReplace": False, "retainOnDelete": False}
         self._append(
             {
