@@ -359,3 +359,28 @@ def test_declared_objects_meet_the_policy_pack(tmp_path: Path) -> None:
     assert code == EXIT_POLICY_VIOLATION
     [violation] = document["policyViolations"]
     assert "app:default/web runs an unpinned image" in json.dumps(violation)
+
+
+def test_v2_children_take_the_namespace_and_the_provider_of_their_component(tmp_path: Path) -> None:
+    code, document = plan(
+        tmp_path,
+        f"""
+        import pulumi
+        import pulumi_kubernetes as k8s
+        from pulumi_kubernetes.yaml.v2 import ConfigGroup
+
+        apps = k8s.Provider("apps", namespace="apps")
+        ConfigGroup("app", yaml={APP!r}, skip_await=True, opts=pulumi.ResourceOptions(provider=apps))
+        """,
+    )
+    assert code == 0
+    objects = children(document, "kubernetes:yaml/v2:ConfigGroup")
+    assert set(objects) == {
+        "kubernetes:apps/v1:Deployment app:apps/web",
+        "kubernetes:core/v1:Service app:apps/web",
+    }
+    provider = next(r for r in document["resources"] if r["type"] == "pulumi:providers:kubernetes")
+    for record in objects.values():
+        assert record["provider"].startswith(provider["urn"] + "::")
+        assert record["inputs"]["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
+    assert "manifests/apps/deployment-web.yaml" in document["manifests"]

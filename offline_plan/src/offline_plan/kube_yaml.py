@@ -212,7 +212,10 @@ def offline_sdk(warnings: list[str]) -> Iterator[None]:
     except ImportError:
         yield
         return
-    saved = v1_yaml._read_url
+    saved = getattr(v1_yaml, "_read_url", None)
+    if saved is None:  # an SDK without the hook; test_url_sources_are_named_in_warnings_and_left_out fails
+        yield
+        return
 
     def read_url(url: str) -> str:
         warnings.append(url_warning(url, "kubernetes.yaml.ConfigFile"))
