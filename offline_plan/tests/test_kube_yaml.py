@@ -384,3 +384,62 @@ def test_v2_children_take_the_namespace_and_the_provider_of_their_component(tmp_
         assert record["provider"].startswith(provider["urn"] + "::")
         assert record["inputs"]["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
     assert "manifests/apps/deployment-web.yaml" in document["manifests"]
+
+
+def test_secret_yaml_keeps_its_values_out_of_the_plan_files(tmp_path: Path) -> None:
+    config_map = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dsn}\ndata: {url: 'postgres://u:pw-in-yaml@db'}\n"
+    )
+    code, document = plan(
+        tmp_path,
+        f"""
+        import pulumi
+        from pulumi_kubernetes.yaml.v2 import ConfigGroup
+        ConfigGroup("app", yaml=pulumi.Output.secret({config_map!r}))
+        """,
+    )
+    assert code == 0
+    [record] = children(document, "kubernetes:yaml/v2:ConfigGroup").values()
+    assert record["name"] == "app:default/dsn"
+    assert record["inputs"]["data"] == {"url": "[secret]"}
+    assert document["manifestProblems"] == []
+    out = tmp_path / "out" / "dev"
+    written = (out / "resources.json").read_text() + "".join(p.read_text() for p in out.rglob("*.yaml"))
+    assert "pw-in-yaml" not in written
+
+
+class _Registry:
+    """Stands in for the recording monitor: counts registrations and keeps warnings."""
+
+    def __init__(self) -> None:
+        self.registered: list[str] = []
+        self.warnings: list[str] = []
+
+    def provider_inputs(self, reference: str) -> dict[str, Any]:
+        return {}
+
+    def config_value(self, key: str) -> str | None:
+        return None
+
+    def kubernetes_provider(self, request: Any) -> str:
+        return ""
+
+    def register_child(
+        self, parent: str, type_: str, name: str, body: dict[str, Any], **_: Any
+    ) -> tuple[str, str]:
+        self.registered.append(name)
+        return f"{parent}${name}", name
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+def test_a_component_with_unknown_inputs_warns_and_registers_nothing() -> None:
+    registry = _Registry()
+    request = type("Request", (), {"type": "kubernetes:yaml/v2:ConfigGroup", "name": "app"})()
+    unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the SDK's unknown value on the wire
+    outputs = kube_yaml.expand_component(registry, request, "urn:app", {"yaml": unknown})
+    assert outputs == {"resources": []}
+    assert registry.registered == []
+    [warning] = registry.warnings
+    assert "ConfigGroup app: input properties have unknown values" in warning

@@ -625,11 +625,29 @@ def expand_component(
 
 
 def _recorded(body: dict[str, Any], *, all_secret: bool) -> dict[str, Any]:
-    """The body as the plan shows it: secret fields redacted (a Secret's data always is)."""
+    """The body as the plan shows it: secret values redacted.
+
+    A Secret's data and stringData always are (the provider marks them secret). When the component's
+    inputs were secret, every string outside apiVersion, kind and the object's name and namespace is,
+    so the manifest keeps its shape (and validates) while no value of it reaches a plan file.
+    """
     recorded = copy.deepcopy(body)
-    secret_fields = {"data", "stringData"} if body.get("kind") == "Secret" else set()
     if all_secret:
-        secret_fields |= set(body) - {"apiVersion", "kind", "metadata"}
-    for key in secret_fields & set(recorded):
-        recorded[key] = REDACTED
+        for key in set(recorded) - {"apiVersion", "kind"}:
+            recorded[key] = _redact_strings(recorded[key])
+        metadata = body.get("metadata") or {}
+        for key in ("name", "namespace"):
+            if key in metadata:
+                recorded["metadata"][key] = metadata[key]
+    if body.get("kind") == "Secret":
+        for key in {"data", "stringData"} & set(recorded):
+            recorded[key] = REDACTED
     return recorded
+
+
+def _redact_strings(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _redact_strings(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_strings(item) for item in value]
+    return REDACTED if isinstance(value, str) else value
