@@ -261,26 +261,103 @@ def test_kustomize_directories_apply_namespace_and_name_prefix(tmp_path: Path) -
     assert "manifests/shop/deployment-blue-web.yaml" in document["manifests"]
 
 
+RICH_BASE = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: base-ns}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: blue}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {mode: fast}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: reader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader}
+subjects: [{kind: ServiceAccount, name: web, namespace: base-ns}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: elsewhere}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      serviceAccountName: web
+      containers:
+        - name: web
+          image: nginx:1.25
+          envFrom: [{configMapRef: {name: settings}}]
+      volumes: [{name: s, configMap: {name: settings}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+"""
+
+RICH_OVERLAY = """\
+resources: [../base]
+namespace: shop
+namePrefix: p-
+nameSuffix: -s
+commonLabels: {team: blue}
+commonAnnotations: {owner: platform}
+labels:
+  - pairs: {tier: web}
+images:
+  - {name: nginx, newTag: "1.29"}
+"""
+
+
 def test_the_builtin_kustomize_subset_matches_kubectl_and_names_what_it_skips(tmp_path: Path) -> None:
-    write_program(
-        tmp_path,
-        "",
-        {
-            **KUSTOMIZATION,
-            "k/overlay/kustomization.yaml": KUSTOMIZATION["k/overlay/kustomization.yaml"]
-            + "commonLabels: {team: blue}\npatches: []\n",
-        },
-    )
+    (tmp_path / "base").mkdir()
+    (tmp_path / "overlay").mkdir()
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources: [all.yaml]\n")
+    (tmp_path / "base" / "all.yaml").write_text(RICH_BASE)
+    (tmp_path / "overlay" / "kustomization.yaml").write_text(RICH_OVERLAY + "replicas: []\n")
     warnings: list[str] = []
-    subset = kube_yaml.kustomize_build(str(tmp_path / "k" / "overlay"), warnings, kubectl=None)
-    assert {(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in subset} == {
-        ("Deployment", "shop", "blue-web"),
-        ("Service", "shop", "blue-web"),
-    }
-    assert any("'patches' is not implemented" in warning for warning in warnings)
+    subset = kube_yaml.kustomize_build(str(tmp_path / "overlay"), warnings, kubectl=None)
+    by_kind = {obj["kind"]: obj for obj in subset}
+    assert by_kind["Namespace"]["metadata"]["name"] == "shop"  # kustomize renames the Namespace itself
+    assert by_kind["CustomResourceDefinition"]["metadata"]["name"] == "widgets.example.com"
+    assert (by_kind["Widget"]["metadata"]["namespace"], by_kind["Widget"]["metadata"]["name"]) == (
+        "shop",
+        "p-blue-s",
+    )
+    pod = by_kind["Deployment"]["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "p-web-s"
+    assert pod["containers"][0]["envFrom"] == [{"configMapRef": {"name": "p-settings-s"}}]
+    assert pod["containers"][0]["image"] == "nginx:1.29"
+    assert by_kind["ClusterRoleBinding"]["roleRef"]["name"] == "p-reader-s"
+    assert any("'replicas' is not implemented" in warning for warning in warnings)
     if shutil.which("kubectl") is None:
         pytest.skip("kubectl is not installed; the subset is checked on its own")
-    real = kube_yaml.kustomize_build(str(tmp_path / "k" / "overlay"), [], kubectl=shutil.which("kubectl"))
+    real = kube_yaml.kustomize_build(str(tmp_path / "overlay"), [], kubectl=shutil.which("kubectl"))
     key = lambda o: (o["kind"], o["metadata"]["name"])  # noqa: E731
     assert sorted(subset, key=key) == sorted(real, key=key)
 

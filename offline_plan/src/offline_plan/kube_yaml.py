@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -425,13 +425,73 @@ def _build_subset(directory: Path, warnings: list[str]) -> list[dict[str, Any]]:
     objects = _resources(file, kustomization, warnings)
     if (kustomization.get("namePrefix") or kustomization.get("nameSuffix")) and len(objects) > 1:
         warnings.append(
-            f"{file}: namePrefix/nameSuffix rename the objects, but the offline subset does not rewrite "
-            "references to them (configMapRef, serviceAccountName, roleRef, ...); "
+            f"{file}: namePrefix/nameSuffix rename the objects; the offline subset rewrites references to "
+            "them from pod specs, RBAC bindings, StatefulSet serviceName and Ingress backends only; "
             "install kubectl for a full build"
         )
+    before = [(str(obj.get("kind")), str((obj.get("metadata") or {}).get("name"))) for obj in objects]
     for obj in objects:
         _transform(obj, kustomization, objects)
+    renamed = {
+        old: (obj["metadata"]["name"], obj["metadata"].get("namespace"))
+        for old, obj in zip(before, objects, strict=True)
+        if old[1] != obj["metadata"]["name"]
+    }
+
+    def new_name(kind: str, name: str, namespace: str | None = None) -> str:
+        target = renamed.get((kind, name))
+        if target is None or (namespace is not None and namespace != target[1]):
+            return name  # kustomize renames a reference only to an object in the same namespace
+        return str(target[0])
+
+    for obj in objects:
+        _rename_references(obj, new_name)
     return objects
+
+
+def _rename_references(obj: dict[str, Any], new: Callable[..., str]) -> None:
+    """kustomize's nameReference for the references programs use most."""
+
+    def rename(holder: Any, key: str, kind: str) -> None:
+        if isinstance(holder, dict) and isinstance(holder.get(key), str):
+            holder[key] = new(kind, holder[key])
+
+    kind = obj.get("kind")
+    spec: dict[str, Any] = obj["spec"] if isinstance(obj.get("spec"), dict) else {}
+    pod: dict[str, Any] = spec if kind == "Pod" else ((_template(obj) or {}).get("spec") or {})
+    for volume in pod.get("volumes") or []:
+        rename(volume.get("configMap"), "name", "ConfigMap")
+        rename(volume.get("secret"), "secretName", "Secret")
+        rename(volume.get("persistentVolumeClaim"), "claimName", "PersistentVolumeClaim")
+        for source in (volume.get("projected") or {}).get("sources") or []:
+            rename(source.get("configMap"), "name", "ConfigMap")
+            rename(source.get("secret"), "name", "Secret")
+    for container in [*(pod.get("containers") or []), *(pod.get("initContainers") or [])]:
+        for env in container.get("env") or []:
+            rename((env.get("valueFrom") or {}).get("configMapKeyRef"), "name", "ConfigMap")
+            rename((env.get("valueFrom") or {}).get("secretKeyRef"), "name", "Secret")
+        for source in container.get("envFrom") or []:
+            rename(source.get("configMapRef"), "name", "ConfigMap")
+            rename(source.get("secretRef"), "name", "Secret")
+    rename(pod, "serviceAccountName", "ServiceAccount")
+    for secret in pod.get("imagePullSecrets") or []:
+        rename(secret, "name", "Secret")
+    if kind in {"RoleBinding", "ClusterRoleBinding"}:
+        role_ref = obj.get("roleRef") or {}
+        rename(role_ref, "name", str(role_ref.get("kind")))
+        for subject in obj.get("subjects") or []:
+            if subject.get("kind") == "ServiceAccount" and isinstance(subject.get("name"), str):
+                subject["name"] = new("ServiceAccount", subject["name"], subject.get("namespace"))
+    if kind == "StatefulSet":
+        rename(spec, "serviceName", "Service")
+    if kind == "Ingress":
+        backends = [spec.get("defaultBackend") or {}] + [
+            path.get("backend") or {}
+            for rule in spec.get("rules") or []
+            for path in (rule.get("http") or {}).get("paths") or []
+        ]
+        for backend in backends:
+            rename(backend.get("service"), "name", "Service")
 
 
 def _resources(file: Path, kustomization: dict[str, Any], warnings: list[str]) -> list[dict[str, Any]]:
