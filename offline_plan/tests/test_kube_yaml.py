@@ -520,3 +520,35 @@ def test_a_component_with_unknown_inputs_warns_and_registers_nothing() -> None:
     assert registry.registered == []
     [warning] = registry.warnings
     assert "ConfigGroup app: input properties have unknown values" in warning
+
+
+def test_a_custom_resource_of_unknown_scope_is_planned_without_a_namespace_and_named(tmp_path: Path) -> None:
+    monitor = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: web}\nspec: {}\n"
+    code, document = plan(
+        tmp_path,
+        f"""
+        from pulumi_kubernetes.yaml.v2 import ConfigGroup
+        ConfigGroup("app", yaml={monitor!r})
+        """,
+    )
+    assert code == 0
+    [record] = children(document, "kubernetes:yaml/v2:ConfigGroup").values()
+    assert record["name"] == "app:web"
+    assert "namespace" not in record["inputs"]["metadata"]
+    assert any(
+        "monitoring.coreos.com/v1/ServiceMonitor" in warning and "CustomResourceDefinition" in warning
+        for warning in document["warnings"]
+    )
+
+
+def test_an_object_declared_twice_fails_the_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = plan(
+        tmp_path,
+        f"""
+        from pulumi_kubernetes.yaml.v2 import ConfigGroup
+        service = {{"apiVersion": "v1", "kind": "Service", "metadata": {{"name": "web"}}}}
+        ConfigGroup("app", yaml={APP!r}, objs=[service])
+        """,
+    )
+    assert code == EXIT_PROGRAM_FAILED
+    assert "kubernetes:core/v1:Service app:default/web is declared twice" in capsys.readouterr().err
