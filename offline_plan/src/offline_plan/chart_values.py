@@ -164,9 +164,7 @@ def _tokens(action: str) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     for m in _TOKEN.finditer(action):
         kind = m.lastgroup or ""
-        if kind == "varpath":
-            kind = "var"
-        if m.group("var") is not None:
+        if kind in {"var", "varpath"}:
             out.append(("var", m.group("var"), m.group("varpath") or ""))
         else:
             out.append((kind, m.group(0), ""))
@@ -226,7 +224,11 @@ class _TemplateScanner:
     def scan_source(self, source: str) -> None:
         stack: list[tuple[str, _Base, dict[str, _Base]]] = [("file", _ROOT, {})]
         for raw in _ACTION.findall(source):
-            action = _COMMENT.sub("", raw).strip()
+            action = (_COMMENT.sub("", raw) if "/*" in raw else raw).strip()
+            if action == "end":
+                if len(stack) > 1:
+                    stack.pop()
+                continue
             if not action:
                 continue
             toks = _tokens(action)
@@ -300,12 +302,16 @@ class _TemplateScanner:
         """Record every values reference in an expression; returns them in order."""
         found: list[tuple[_Base, Path_]] = []
         n = len(toks)
+        has_dig = any(t[1] == "dig" for t in toks)
         for i, tok in enumerate(toks):
+            if tok[0] not in {"dot", "var"}:
+                continue
             resolved = self._resolve(tok, dot, variables)
             if resolved is None:
                 continue
             base, path = resolved
-            path = tuple(p for p in (*path, *self._literal_keys(toks, i)) if "$" not in p)
+            if has_dig or (i > 0 and toks[i - 1][1] in {"index", "hasKey", "get"}):
+                path = tuple(p for p in (*path, *self._literal_keys(toks, i)) if "$" not in p)
             prev = toks[i - 1][1] if i > 0 else ""
             prev2 = toks[i - 2][1] if i > 1 else ""
             passthrough = (
@@ -315,7 +321,8 @@ class _TemplateScanner:
             )
             self._record(base, path, open_=passthrough)
             found.append((base, path))
-        self._calls(toks, dot, variables)
+        if any(t[1] in {"include", "template"} for t in toks if t[0] == "ident"):
+            self._calls(toks, dot, variables)
         return found
 
     @staticmethod
@@ -567,6 +574,7 @@ def _build_model(chart: helm_python.Chart) -> _ChartModel:
     opens: set[Path_] = set()
     declared: set[Path_] = set()
     subchart_schemas: list[tuple[Path_, dict[str, Any], dict[str, Any]]] = []
+    mounts = {part.prefix for part in parts if part.prefix}
     # Subcharts first, so the parent's values (which override them) win in the merged defaults.
     for part in sorted(parts, key=lambda p: -len(p.prefix)):
         sub_values = {k: v for k, v in part.values.items() if k != "global"}
@@ -592,7 +600,8 @@ def _build_model(chart: helm_python.Chart) -> _ChartModel:
             s_opens: set[Path_] = set()
             _schema_paths(part.schema, (), s_declared, s_opens)
             declared |= {mount(p) for p in s_declared}
-            opens |= {mount(p) for p in s_opens}
+            # A parent's schema leaves a subchart's subtree free-form; the subchart's own values say more.
+            opens |= {mount(p) for p in s_opens} - mounts
             if part.prefix:
                 subchart_schemas.append((part.prefix, part.schema, part.values))
     if not defaults.get("global"):
@@ -633,9 +642,10 @@ def _closest(path: Path_, model: _ChartModel) -> str:
     leaf = difflib.get_close_matches(path[-1], list(by_leaf), n=1, cutoff=0.6)
     if leaf:
         return _fmt(min(by_leaf[leaf[0]], key=lambda p: (len(p), p)))
-    top = sorted({p[0] for p in known})
-    first = difflib.get_close_matches(path[0], top, n=1, cutoff=0.0)
-    return first[0] if first else "(none)"
+    anything = difflib.get_close_matches(path[-1], siblings, n=1, cutoff=0.0)
+    if anything:
+        return _fmt((*path[:-1], anything[0]))
+    return _fmt(path[:-1]) if path[:-1] else "(none)"
 
 
 def _walk(path: Path_, given: Mapping[str, Any], default: Any, model: _ChartModel) -> Iterator[Path_]:
@@ -664,7 +674,7 @@ def check_values(release: str, chart: helm_python.Chart, values: Mapping[str, An
     model = _model(chart)
     label = f"{model.name}-{model.version}"
     problems: list[str] = []
-    plain = json.loads(json.dumps(dict(values), default=str))
+    plain = json.loads(json.dumps(dict(values or {}), default=str))
     try:
         chart.validate_schema(plain)
     except HelmError as exc:
