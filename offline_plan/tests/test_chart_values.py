@@ -18,6 +18,8 @@ image:
   tag: ""
 # declared, but null by default
 priorityClassName: null
+# declared and null, read by no template here (as when a library helper reads it)
+storageClassName: null
 serviceAccount:
   create: true
   name: ""
@@ -131,7 +133,7 @@ def test_a_key_declared_elsewhere_points_there(chart: helm_python.Chart) -> None
 
 
 def test_a_null_valued_declared_key_passes(chart: helm_python.Chart) -> None:
-    assert check(chart, {"priorityClassName": "high"}) == []
+    assert check(chart, {"priorityClassName": "high", "storageClassName": "gp3"}) == []
 
 
 def test_a_key_read_only_by_a_template_passes(chart: helm_python.Chart) -> None:
@@ -197,3 +199,36 @@ def test_a_subcharts_schema_is_applied_under_its_alias(tmp_path: Path) -> None:
     [problem] = check_values("edge", helm_python.Chart.load(path), {"kid": {"size": "big"}})
     assert "`kid.size`" in problem
     assert "values.schema.json" in problem
+
+
+def test_keys_of_a_dependency_the_chart_does_not_bundle_pass(tmp_path: Path) -> None:
+    """A dependency dropped from the archive (or not fetched yet) cannot be checked; it is not flagged."""
+    path = write_chart(
+        tmp_path,
+        "parent",
+        values="port: 80\n",
+        templates={"svc.yaml": "port: {{ .Values.port }}\n"},
+        extra="dependencies:\n  - {name: database, version: 1.0.0, condition: db.enabled, alias: db}\n",
+    )
+    chart = helm_python.Chart.load(path)
+    assert check_values("edge", chart, {"db": {"enabled": False, "auth": {"user": "x"}}}) == []
+    [problem] = check_values("edge", chart, {"database": {"auth": {"user": "x"}}})
+    assert "`database`" in problem
+
+
+def test_a_security_context_merged_from_several_places_is_open(tmp_path: Path) -> None:
+    """As loki's pods do: the first non-empty of the component's and the chart-wide security context."""
+    template = """\
+spec:
+  {{- with (coalesce .Values.worker.securityContext .Values.securityContext) }}
+  securityContext: {{- toYaml . | nindent 4 }}
+  {{- end }}
+"""
+    path = write_chart(
+        tmp_path,
+        "merged",
+        values="securityContext:\n  runAsUser: 1000\nworker:\n  securityContext: {}\n",
+        templates={"pod.yaml": template},
+    )
+    values = {"securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}}
+    assert check_values("edge", helm_python.Chart.load(path), values) == []

@@ -98,7 +98,7 @@ OPEN_KEYS = frozenset(
 )
 
 _PASSTHROUGH_FUNCS = frozenset(
-    {"toYaml", "toJson", "toPrettyJson", "toRawJson", "tpl", "toString", "keys", "values", "deepCopy"}
+    {"toYaml", "toJson", "toPrettyJson", "toRawJson", "tpl", "toString", "keys", "values", "deepCopy", "omit"}
 )
 _ALIASING_FUNCS = frozenset(
     {
@@ -571,10 +571,18 @@ def _build_model(chart: helm_python.Chart) -> _ChartModel:
 
     defaults: dict[str, Any] = {}
     reads: set[Path_] = set()
-    opens: set[Path_] = set()
     declared: set[Path_] = set()
     subchart_schemas: list[tuple[Path_, dict[str, Any], dict[str, Any]]] = []
+    opens: set[Path_] = set()
     mounts = {part.prefix for part in parts if part.prefix}
+    # A dependency the chart declares but does not bundle (dropped, or not yet fetched) is unknown: open.
+    opens.update(
+        absent
+        for dep in metadata.get("dependencies") or []
+        if (absent := (str(dep.get("alias") or dep.get("name")),)) not in mounts
+    )
+    if any(dep.get("tags") for dep in metadata.get("dependencies") or []):
+        opens.add(("tags",))
     # Subcharts first, so the parent's values (which override them) win in the merged defaults.
     for part in sorted(parts, key=lambda p: -len(p.prefix)):
         sub_values = {k: v for k, v in part.values.items() if k != "global"}
@@ -652,7 +660,8 @@ def _walk(path: Path_, given: Mapping[str, Any], default: Any, model: _ChartMode
     for key, value in given.items():
         here = (*path, str(key))
         declared = isinstance(default, dict) and key in default
-        if not declared and here not in model.read_prefixes and here not in model.declared:
+        known = declared or here in model.read_prefixes or here in model.declared or here in model.opens
+        if not known:
             yield here
             continue
         if not isinstance(value, dict) or key in OPEN_KEYS or here in model.opens:
