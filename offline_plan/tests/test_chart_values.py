@@ -9,6 +9,7 @@ from typing import Any
 
 import helm_python
 import pytest
+
 from offline_plan.chart_values import check_values
 
 VALUES = """\

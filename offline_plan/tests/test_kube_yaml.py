@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
-from offline_plan.cli import EXIT_INVALID_MANIFESTS, EXIT_POLICY_VIOLATION, EXIT_PROGRAM_FAILED, main
 
 from offline_plan import kube_yaml
+from offline_plan.cli import EXIT_INVALID_MANIFESTS, EXIT_POLICY_VIOLATION, EXIT_PROGRAM_FAILED, main
 
 APP = """\
 apiVersion: apps/v1

@@ -11,6 +11,7 @@ from typing import Any
 
 import helm_python
 import yaml
+
 from offline_plan.chart_values import check_values
 from offline_plan.runner import Plan
 
