@@ -411,11 +411,9 @@ def alloy_values(inputs: AlloyInputs) -> dict[str, Any]:
     """Alloy as a clustered Deployment: it reads logs through the API, so it needs no host mounts."""
     return {
         "fullnameOverride": "alloy",
-        "controller": {
-            "type": "deployment",
-            "replicas": inputs.replicas,
-            "podSecurityContext": restricted_pod_security(473),
-        },
+        # The chart takes the pod's security context from global, not from controller (alloy 1.2.1).
+        "global": {"podSecurityContext": restricted_pod_security(473)},
+        "controller": {"type": "deployment", "replicas": inputs.replicas},
         "alloy": {
             "configMap": {"create": True, "content": alloy_pipeline(inputs.loki_push_url)},
             "clustering": {"enabled": True},
@@ -543,7 +541,10 @@ class JaegerInputs(_Frozen):
 
 
 def jaeger_values(inputs: JaegerInputs) -> dict[str, Any]:
-    """Jaeger v2 all-in-one behind the collector: it only ever receives sampled traces."""
+    """Jaeger v2 all-in-one behind the collector: it only ever receives sampled traces.
+
+    Chart 4.x deploys nothing but the all-in-one (no agent, collector or query Deployments to disable).
+    """
     return {
         "fullnameOverride": "jaeger",
         "provisionDataStore": {"cassandra": False, "elasticsearch": False},
@@ -555,7 +556,4 @@ def jaeger_values(inputs: JaegerInputs) -> dict[str, Any]:
             "podSecurityContext": restricted_pod_security(10001),
             "securityContext": restricted_container_security(),
         },
-        "agent": {"enabled": False},
-        "collector": {"enabled": False},
-        "query": {"enabled": False},
     }

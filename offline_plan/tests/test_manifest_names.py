@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from offline_plan.cli import EXIT_PROGRAM_FAILED, main
 from tiny_programs import write_program
+
+from offline_plan.cli import EXIT_PROGRAM_FAILED, main
 
 
 def test_autonamed_objects_get_the_name_the_engine_gave_them(

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from offline_plan.cli import main
 from tiny_programs import plan_of, write_program
+
+from offline_plan.cli import main
 
 PROGRAM = """
 import pulumi, pulumi_aws as aws

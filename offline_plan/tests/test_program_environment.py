@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from offline_plan.cli import EXIT_PROGRAM_FAILED, main
 from tiny_programs import write_program
+
+from offline_plan.cli import EXIT_PROGRAM_FAILED, main
 
 PROGRAM = """
 import sys

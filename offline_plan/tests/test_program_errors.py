@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tiny_programs import plan_of, write_program
+
 from offline_plan.cli import EXIT_PROGRAM_FAILED, main
 from offline_plan.runner import ProgramError
-from tiny_programs import plan_of, write_program
 
 
 def failure(folder: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> str:

@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from tiny_programs import plan_of, write_program
+
 from offline_plan.cli import EXIT_PROGRAM_FAILED, main
 from offline_plan.project import ProjectError, load_stack
-from tiny_programs import plan_of, write_program
 
 EXPORT_CONFIG = """
 import pulumi, pulumi_aws as aws

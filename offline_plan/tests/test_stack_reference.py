@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from offline_plan.cli import EXIT_PROGRAM_FAILED, main
 from tiny_programs import write_program
+
+from offline_plan.cli import EXIT_PROGRAM_FAILED, main
 
 PROGRAM = """
 import pulumi, pulumi_aws as aws

@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from pulumi.runtime import rpc
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.sync_await import _sync_await
+
+from offline_plan import kube_yaml
 
 
 class Monitor(Protocol):
@@ -32,11 +33,19 @@ class Monitor(Protocol):
     ) -> dict[str, Any]: ...
 
 
-Expander = Callable[[Monitor, Any, str], tuple[dict[str, Any], list[str]]]
-EXPANDERS: dict[str, Expander] = {}
+Expander = Callable[[Any, Any, str], tuple[dict[str, Any], list[str]]]
 
 
-def unplanned(_monitor: Monitor, request: Any, urn: str) -> tuple[dict[str, Any], list[str]]:
+def _kubernetes_yaml(monitor: Any, request: Any, urn: str) -> tuple[dict[str, Any], list[str]]:
+    """kubernetes:yaml/v2 and kustomize/v2 components: their objects, as `kube_yaml` expands them."""
+    outputs = kube_yaml.expand_component(monitor, request, urn, json_format.MessageToDict(request.object))
+    return outputs or {}, []  # kube_yaml warns through the monitor itself
+
+
+EXPANDERS: dict[str, Expander] = dict.fromkeys(kube_yaml.REMOTE_TYPES, _kubernetes_yaml)
+
+
+def unplanned(_monitor: Any, request: Any, urn: str) -> tuple[dict[str, Any], list[str]]:
     """No expander: the component alone, outputs unknown."""
     return {}, [
         f"{urn}: {request.type} is a multi-language component; its children are built by the "
@@ -50,8 +59,12 @@ def register(monitor: Monitor, request: Any) -> Any:
     urn = monitor.make_urn(request.parent, request.type, request.name)
     record = monitor.record_registration(request, urn, custom=False, provider=request.provider, inputs=None)
     record["remote"] = True
-    outputs, warnings = EXPANDERS.get(request.type, unplanned)(monitor, request, urn)
+    expander: Expander = EXPANDERS.get(request.type) or unplanned
+    outputs, warnings = expander(monitor, request, urn)
     monitor.plan.warnings.extend(warnings)
     monitor.resources[urn] = MockMonitor.ResourceRegistration(urn, "", outputs)
-    struct = _sync_await(rpc.serialize_properties(outputs, {}))
-    return resource_pb2.RegisterResourceResponse(urn=urn, object=struct)
+    # Outputs are protobuf JSON (an expander's resource references keep their signature keys).
+    return resource_pb2.RegisterResourceResponse(
+        urn=urn,
+        object=json_format.ParseDict(outputs, struct_pb2.Struct()),
+    )
