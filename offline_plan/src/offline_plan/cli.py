@@ -102,6 +102,7 @@ def plan_document(
     return {
         "project": plan.project,
         "stack": plan.stack,
+        "preview": plan.preview,
         "resources": sorted(plan.resources, key=lambda resource: resource["urn"]),
         "outputs": plan.outputs,
         "invokes": plan.invokes,

@@ -484,15 +484,21 @@ def _wrapping_error(error: Exception, loop: asyncio.AbstractEventLoop) -> Except
     pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
     if pending:
         loop.run_until_complete(asyncio.wait(pending, timeout=2))
-    for task in [*runtime_settings.SETTINGS.outputs, *pending]:
-        if task.done() and not task.cancelled():
-            wrapped = task.exception()
-            if (
-                isinstance(wrapped, Exception)
-                and wrapped is not error
-                and any(cause is error for cause in _chain(wrapped))
-            ):
-                return wrapped
+    candidates: list[BaseException | None] = [
+        getattr(getattr(runtime_settings.SETTINGS, "rpc_manager", None), "unhandled_exception", None)
+    ]
+    candidates += [
+        task.exception()
+        for task in [*runtime_settings.SETTINGS.outputs, *pending]
+        if task.done() and not task.cancelled()
+    ]
+    for wrapped in candidates:
+        if (
+            isinstance(wrapped, Exception)
+            and wrapped is not error
+            and any(cause is error for cause in _chain(wrapped))
+        ):
+            return wrapped
     return error
 
 
