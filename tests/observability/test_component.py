@@ -1,7 +1,7 @@
 """The Observability component as the offline plan records it: pinned releases, typed values, selected
 rules and scrape targets, the Loki bucket and role (production only), the cluster provider everywhere,
 and no secret in any input. Ends with the plan's rule files checked by the real promtool, and the
-Alertmanager configuration of each stack (secret in the plan) rendered with placeholders for amtool."""
+Alertmanager configuration of each stack (plain values in the plan, credentials secret) checked by amtool."""
 
 from __future__ import annotations
 
@@ -278,7 +278,7 @@ def test_no_secret_value_reaches_any_recorded_input(stack_plan: Plan) -> None:
         s["inputs"]["metadata"]["name"]: s["inputs"]
         for s in _of_type(stack_plan, "kubernetes:core/v1:Secret")
     }
-    assert secrets["alertmanager-memory-platform"]["stringData"] == REDACTED
+    assert secrets["alertmanager-receivers"]["stringData"] == REDACTED
     assert secrets["grafana-admin"]["stringData"] == REDACTED
     (password,) = [
         p
@@ -287,15 +287,29 @@ def test_no_secret_value_reaches_any_recorded_input(stack_plan: Plan) -> None:
     ]
     everything = json.dumps(stack_plan.resources) + json.dumps(stack_plan.outputs)
     assert SECRET_PLACEHOLDER not in everything, "a receiver credential leaked into the plan"
-    assert "receivers:" not in everything, "the rendered Alertmanager config leaked into the plan"
+    (webhook,) = _stack_values(stack_plan)["alertmanager"]["config"]["receivers"][0]["webhook_configs"]
+    assert webhook["url"] == REDACTED
     assert password["inputs"]["length"] >= 24 and password["inputs"]["special"] is False
 
 
-def test_the_alertmanager_release_reads_its_config_from_the_secret(stack_plan: Plan) -> None:
-    spec = _stack_values(stack_plan)["alertmanager"]["alertmanagerSpec"]
-    assert spec["useExistingSecret"] is True
-    assert spec["configSecret"] == "alertmanager-memory-platform"
-    assert "config" not in _stack_values(stack_plan)["alertmanager"]
+def test_the_alertmanager_routing_is_plain_values_and_credentials_are_mounted_files(stack_plan: Plan) -> None:
+    alertmanager = _stack_values(stack_plan)["alertmanager"]
+    spec, config = alertmanager["alertmanagerSpec"], alertmanager["config"]
+    assert "useExistingSecret" not in spec and "configSecret" not in spec
+    assert [route["receiver"] for route in config["route"]["routes"]] == ["pager", "email", "chat"]
+    assert spec["secrets"] == ["alertmanager-receivers"]
+    (pager,) = [receiver for receiver in config["receivers"] if receiver["name"] == "pager"]
+    assert pager["pagerduty_configs"][0]["routing_key_file"] == (
+        "/etc/alertmanager/secrets/alertmanager-receivers/pagerduty-routing-key"
+    )
+    (credentials,) = [
+        s
+        for s in _of_type(stack_plan, "kubernetes:core/v1:Secret")
+        if s["inputs"]["metadata"]["name"] == "alertmanager-receivers"
+    ]
+    assert credentials["inputs"]["metadata"]["namespace"] == "monitoring"
+    (release,) = [r for r in _of_type(stack_plan, RELEASE) if r["inputs"]["name"] == "kube-prometheus-stack"]
+    assert credentials["urn"] in release["dependencies"], "the release must wait for its credentials"
 
 
 @pytest.fixture(scope="module")
@@ -321,7 +335,7 @@ def test_the_plan_writes_rule_files_promtool_accepts(written_plans: Path, stack:
 
 
 def _stack_alertmanager_config(stack: str) -> dict[str, Any]:
-    """What the component renders for `stack`, with placeholders where the plan shows "[secret]"."""
+    """What the component renders for `stack`, with the stack file's placeholder webhook URL."""
     settings_file = load_stack(ROOT, stack)
     values = {
         key.removeprefix("memory-platform:"): value
@@ -334,7 +348,8 @@ def _stack_alertmanager_config(stack: str) -> dict[str, Any]:
     credentials = ReceiverCredentials.model_validate(
         {field: values[key] for key, field in SECRET_KEYS.items()}
     )
-    return render_alertmanager_config(AlertmanagerSettings(**alerting.model_dump()), credentials)
+    webhook = credentials.default_webhook_url.get_secret_value()
+    return render_alertmanager_config(AlertmanagerSettings(**alerting.model_dump()), webhook)
 
 
 @pytest.mark.parametrize("stack", ["staging", "production"])
