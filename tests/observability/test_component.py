@@ -13,15 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.config import SECRET_KEYS, parse_stack_config
 from infra.observability import charts
-from infra.observability.alertmanager import (
-    AlertmanagerSettings,
-    ReceiverCredentials,
-    render_alertmanager_config,
-)
 from infra.observability.rules import render_rule_groups
-from infra.observability.serialize import to_yaml
 from offline_plan.cli import main as offline_plan
 from offline_plan.project import SECRET_PLACEHOLDER, load_stack
 from offline_plan.runner import REDACTED, Plan
@@ -334,27 +327,37 @@ def test_the_plan_writes_rule_files_promtool_accepts(written_plans: Path, stack:
     assert document["manifestProblems"] == []
 
 
-def _stack_alertmanager_config(stack: str) -> dict[str, Any]:
-    """What the component renders for `stack`, with the stack file's placeholder webhook URL."""
-    settings_file = load_stack(ROOT, stack)
-    values = {
-        key.removeprefix("memory-platform:"): value
-        for key, value in settings_file.config.items()
-        if key.startswith("memory-platform:")
-    }
-    alerting = parse_stack_config(
-        values, primary_region="us-east-1", stack_file=str(settings_file.stack_file)
-    ).observability.alerting
-    credentials = ReceiverCredentials.model_validate(
-        {field: values[key] for key, field in SECRET_KEYS.items()}
-    )
-    webhook = credentials.default_webhook_url.get_secret_value()
-    return render_alertmanager_config(AlertmanagerSettings(**alerting.model_dump()), webhook)
+def _amtool(amtool: str, *args: str) -> str:
+    result = subprocess.run([amtool, *args], capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
 
 
 @pytest.mark.parametrize("stack", ["staging", "production"])
-def test_each_stacks_alertmanager_config_passes_amtool(stack: str, amtool: str, tmp_path: Path) -> None:
-    path = tmp_path / f"alertmanager-{stack}.yaml"
-    path.write_text(to_yaml(_stack_alertmanager_config(stack)))
-    result = subprocess.run([amtool, "check-config", str(path)], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_the_plan_writes_each_stacks_alertmanager_config_readable_and_amtool_checked(
+    written_plans: Path, stack: str, amtool: str
+) -> None:
+    document = json.loads((written_plans / stack / "resources.json").read_text())
+    assert document["alertmanagerConfigFiles"] == ["alertmanager/kube-prometheus-stack.yaml"]
+    assert document["fileChecks"]["amtool"] == "amtool: passed"
+    path = written_plans / stack / "alertmanager" / "kube-prometheus-stack.yaml"
+    text = path.read_text()
+    assert "SUCCESS" in _amtool(amtool, "check-config", str(path))
+    # The routing reads as the platform means it: pages to PagerDuty and mail, warnings to chat.
+    for labels, receivers in [(["severity=critical"], "pager,email"), (["severity=warning"], "chat")]:
+        routed = _amtool(amtool, "config", "routes", "test", f"--config.file={path}", *labels)
+        assert routed.strip() == receivers
+    config = yaml.safe_load(text)
+    (pager,) = [receiver for receiver in config["receivers"] if receiver["name"] == "pager"]
+    assert pager["pagerduty_configs"][0]["routing_key_file"].startswith("/etc/alertmanager/secrets/")
+    # No credential of the stack file reaches the file: the webhook URL is the marked placeholder.
+    (webhook,) = config["receivers"][0]["webhook_configs"]
+    assert webhook["url"] == "https://secret.redacted.invalid/receivers/0/webhook_configs/0/url"
+    stack_file = load_stack(ROOT, stack)
+    for key in stack_file.secret_keys:
+        assert stack_file.config[key] not in text, key
+    assert SECRET_PLACEHOLDER not in text
+    secure = yaml.safe_load(stack_file.stack_file.read_text())["config"]
+    for value in secure.values():
+        if isinstance(value, dict) and "secure" in value:
+            assert value["secure"] not in text

@@ -19,20 +19,23 @@ TIMEOUT_SECONDS = 60
 class CheckResult:
     tool: str
     ran: bool
+    files: int
     problems: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
         if not self.ran:
             return f"{self.tool} not on PATH, not checked"
+        if not self.files:
+            return f"{self.tool}: no files to check"
         return f"{self.tool}: {'failed' if self.problems else 'passed'}"
 
 
 def _check(tool: str, args: list[str], files: list[Path], relative_to: Path) -> CheckResult:
     binary = shutil.which(tool)
     if binary is None or not files:
-        return CheckResult(tool, ran=binary is not None)
-    result = CheckResult(tool, ran=True)
+        return CheckResult(tool, ran=binary is not None, files=len(files))
+    result = CheckResult(tool, ran=True, files=len(files))
     for path in files:
         try:
             done = subprocess.run(  # noqa: S603 - a fixed tool on a file this run wrote
