@@ -11,10 +11,11 @@ import shutil
 import subprocess
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
-from offline_plan.alertmanager import configs_in_objects, redact, write_configs
+from offline_plan.alertmanager import configs_in_objects, configs_in_plan, redact, write_configs
 from offline_plan.cli import EXIT_CHECK_FAILED, main
 
 SLACK_SECRET = "https://hooks.slack.com/services/T0000/B0000/offline-plan-test-credential"  # noqa: S105
@@ -220,3 +221,29 @@ def test_a_broken_prometheus_rule_is_a_plan_error_with_promtools_message(
     err = capsys.readouterr().err
     assert "prometheus-rules/broken.yaml" in err
     assert "promtool check rules" in err
+
+
+def test_a_releases_rendered_secret_replaces_its_values_config() -> None:
+    """Once the chart is rendered, the file is what the chart writes (defaults merged), written once."""
+    urn = "urn:pulumi:dev::tiny::kubernetes:helm.sh/v3:Release::stack"
+    release: dict[str, Any] = {
+        "urn": urn,
+        "type": "kubernetes:helm.sh/v3:Release",
+        "name": "stack",
+        "inputs": {
+            "chart": "kube-prometheus-stack",
+            "name": "stack",
+            "namespace": "obs",
+            "values": {"alertmanager": {"config": {"route": {"receiver": "hook"}}}},
+        },
+    }
+    merged = {"route": {"receiver": "hook", "group_by": ["namespace"]}, "receivers": [{"name": "hook"}]}
+    secret = {
+        "kind": "Secret",
+        "metadata": {"name": "alertmanager-stack-alertmanager", "namespace": "obs"},
+        "data": {"alertmanager.yaml": base64.b64encode(yaml.safe_dump(merged).encode()).decode()},
+    }
+    assert [c.document for c in configs_in_plan([release]).configs] == [{"route": {"receiver": "hook"}}]
+    (config,) = configs_in_plan([release], rendered={urn: [secret]}).configs
+    assert config.document == merged
+    assert config.name == "alertmanager-stack-alertmanager"

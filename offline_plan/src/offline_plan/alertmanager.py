@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,19 +166,35 @@ def configs_in_objects(
     return found
 
 
-def configs_in_plan(resources: list[dict[str, Any]]) -> Found:
-    """Every Alertmanager configuration in the plan's resources, in URN order."""
+def configs_in_plan(
+    resources: list[dict[str, Any]], rendered: Mapping[str, list[dict[str, Any]]] | None = None
+) -> Found:
+    """Every Alertmanager configuration in the plan's resources, in URN order.
+
+    `rendered` maps a chart release's URN to the objects its chart renders: for those releases the
+    rendered Secrets (chart defaults merged, as the operator reads them) replace the values' `config`.
+    """
     found = Found()
+    rendered = rendered or {}
     ordered = sorted(resources, key=lambda item: item["urn"])
-    config_secrets = frozenset(
-        secret
-        for resource in ordered
-        if resource["type"] in _RELEASE_TYPES and (secret := _release_config(resource, found))
-    )
+    config_secrets: set[tuple[str, str]] = set()
+    for resource in ordered:
+        if resource["type"] not in _RELEASE_TYPES:
+            continue
+        from_values = Found()
+        secret = _release_config(resource, from_values)
+        if secret:
+            config_secrets.add(secret)
+        if resource["urn"] in rendered:
+            from_values = configs_in_objects(rendered[resource["urn"]], resource["urn"])
+        found.configs.extend(from_values.configs)
+        found.warnings.extend(from_values.warnings)
     for resource in ordered:
         if resource["type"] == _SECRET_TYPE:
             body = {key: value for key, value in resource["inputs"].items() if not key.startswith("__")}
-            inner = configs_in_objects([{**body, "kind": "Secret"}], resource["urn"], config_secrets)
+            inner = configs_in_objects(
+                [{**body, "kind": "Secret"}], resource["urn"], frozenset(config_secrets)
+            )
             found.configs.extend(inner.configs)
             found.warnings.extend(inner.warnings)
     return found
