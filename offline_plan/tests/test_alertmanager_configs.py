@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from offline_plan.alertmanager import configs_in_objects, configs_in_plan, redact, write_configs
 from offline_plan.cli import EXIT_CHECK_FAILED, main
 

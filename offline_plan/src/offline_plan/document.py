@@ -86,6 +86,13 @@ class PlanDocument(_Model):
     manifests: list[str] = Field(default_factory=list, description="Kubernetes object files, path order.")
     manifest_problems: list[str] = Field(default_factory=list)
     prometheus_rule_files: list[str] = Field(default_factory=list)
+    alertmanager_config_files: list[str] = Field(
+        default_factory=list, description="Alertmanager configurations, credentials as marked placeholders."
+    )
+    file_checks: dict[str, str] = Field(
+        default_factory=dict, description="What promtool and amtool said of the written files, by tool."
+    )
+    file_check_problems: list[str] = Field(default_factory=list, description="Files a tool rejected.")
     policy_pack: str | None = None
     policy_violations: list[PolicyViolationRecord] | None = None
 
