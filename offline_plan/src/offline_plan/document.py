@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal, NotRequired
+from typing import Any, Final, Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 from typing_extensions import TypedDict
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION: Final = 2
 """Bump when a reader of an older document would misread a newer one (a field renamed or retyped)."""
 
 
