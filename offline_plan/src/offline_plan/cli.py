@@ -12,11 +12,13 @@ runs under that environment's interpreter, as the language host runs it.
 
 Writes `<out>/<stack>/resources.json`, `summary.txt` and one YAML file per Kubernetes object
 under `manifests/`, each validated against the cluster version's Kubernetes OpenAPI schema, and
-each PrometheusRule's spec as a rule file under `prometheus-rules/` (for `promtool check rules`).
+each PrometheusRule's spec as a rule file under `prometheus-rules/`, and each Alertmanager configuration
+under `alertmanager/` with its credentials replaced by marked placeholders; `promtool check rules` and
+`amtool check-config` check them when the tools are on PATH.
 With `--policy-pack DIR` the pack's own policy objects check every recorded resource, as
 `pulumi preview --policy-pack DIR` would; `--policy-config FILE` is `--policy-pack-config`.
 Exit codes: 0 planned, 1 the program, its config or the pack failed, 3 a manifest failed
-validation, 4 a mandatory policy is violated.
+validation, 4 a mandatory policy is violated, 5 promtool or amtool rejected a written file.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from offline_plan import policy_check
+from offline_plan import alertmanager, policy_check, tool_checks
 from offline_plan.environment import ProgramEnvironmentError, program_interpreter, run_in_environment
 from offline_plan.manifests import (
     ManifestCollisionError,
@@ -48,6 +50,7 @@ from offline_plan.runner import Plan, ProgramError, run_program
 EXIT_PROGRAM_FAILED = 1
 EXIT_INVALID_MANIFESTS = 3
 EXIT_POLICY_VIOLATION = 4
+EXIT_CHECK_FAILED = 5
 DEFAULT_KUBERNETES_VERSION = "1.34"
 
 
@@ -138,6 +141,28 @@ def cluster_version(plan: Plan) -> str:
     return DEFAULT_KUBERNETES_VERSION
 
 
+def write_checked_files(plan: Plan, out: Path) -> dict[str, Any]:
+    """Rule files and Alertmanager configs under `out`, checked by promtool and amtool when installed.
+
+    Returns the plan document's fields that list them; warnings about configurations that cannot be
+    written (secret as a whole) join the plan's warnings.
+    """
+    rule_files = write_prometheus_rules(plan.resources, out / "prometheus-rules")
+    found = alertmanager.configs_in_plan(plan.resources)
+    plan.warnings.extend(found.warnings)
+    configs = [written.path for written in alertmanager.write_configs(found.configs, out / "alertmanager")]
+    checks = [
+        tool_checks.promtool_check_rules(rule_files, out),
+        tool_checks.amtool_check_config(configs, out),
+    ]
+    return {
+        "prometheusRuleFiles": [str(path.relative_to(out)) for path in rule_files],
+        "alertmanagerConfigFiles": [str(path.relative_to(out)) for path in configs],
+        "fileChecks": {check.tool: check.status for check in checks},
+        "fileCheckProblems": [problem for check in checks for problem in check.problems],
+    }
+
+
 def plan_program(args: argparse.Namespace, err: TextIO) -> tuple[StackSettings, Plan] | int:
     """Read the stack and run its program (in its own environment where it declares one)."""
     try:
@@ -201,9 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     manifests = write_manifests([body for _, body in pairs], out / "manifests", [urn for urn, _ in pairs])
     problems = validate(manifests, args.kubernetes_version or cluster_version(plan))
     relative = [str(manifest.path.relative_to(out)) for manifest in manifests]
-    rule_files = write_prometheus_rules(plan.resources, out / "prometheus-rules")
-    document = plan_document(plan, relative, problems, policy)
-    document["prometheusRuleFiles"] = [str(path.relative_to(out)) for path in rule_files]
+    checked_files = write_checked_files(plan, out)
+    check_problems = checked_files["fileCheckProblems"]
+    document = {**plan_document(plan, relative, problems, policy), **checked_files}
     (out / "resources.json").write_text(json.dumps(document, indent=2, sort_keys=False))
     text = summary(plan) + (f"\n\n{policy_text}" if policy_text else "")
     (out / "summary.txt").write_text(text + "\n")
@@ -215,9 +240,17 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(
             f"\nWrote {out / 'resources.json'} and {len(manifests)} manifests under {out / 'manifests'}\n"
         )
+        sys.stdout.write(
+            f"Wrote {len(checked_files['prometheusRuleFiles'])} rule files and "
+            f"{len(checked_files['alertmanagerConfigFiles'])} Alertmanager configs "
+            f"({', '.join(checked_files['fileChecks'].values())})\n"
+        )
     if problems:
         err.write("error: Kubernetes manifests failed schema validation:\n" + "\n".join(problems) + "\n")
         return EXIT_INVALID_MANIFESTS
+    if check_problems:
+        err.write("error: written files failed their upstream checks:\n" + "\n".join(check_problems) + "\n")
+        return EXIT_CHECK_FAILED
     if policy and any(v["enforcementLevel"] == "mandatory" for v in policy["violations"]):
         err.write("error: mandatory policies are violated; see the policy check above\n")
         return EXIT_POLICY_VIOLATION

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal, NotRequired
+from typing import Any, Final, Literal, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 from typing_extensions import TypedDict
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION: Final = 2
 """Bump when a reader of an older document would misread a newer one (a field renamed or retyped)."""
 
 
@@ -87,6 +87,13 @@ class PlanDocument(_Model):
     manifests: list[str] = Field(default_factory=list, description="Kubernetes object files, path order.")
     manifest_problems: list[str] = Field(default_factory=list)
     prometheus_rule_files: list[str] = Field(default_factory=list)
+    alertmanager_config_files: list[str] = Field(
+        default_factory=list, description="Alertmanager configurations, credentials as marked placeholders."
+    )
+    file_checks: dict[str, str] = Field(
+        default_factory=dict, description="What promtool and amtool said of the written files, by tool."
+    )
+    file_check_problems: list[str] = Field(default_factory=list, description="Files a tool rejected.")
     policy_pack: str | None = None
     policy_violations: list[PolicyViolationRecord] | None = None
 
