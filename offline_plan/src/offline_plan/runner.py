@@ -30,6 +30,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from offline_plan import kube_yaml
+from offline_plan.aws_answers import redact_values
 from offline_plan.mocks import PlanMocks, short_hash
 from offline_plan.project import StackSettings
 
@@ -347,6 +348,9 @@ def run_program(settings: StackSettings, on_register: Callable[[int], None] = la
         runtime_settings.ROOT.set(None)
     plan.invokes = dict(sorted(plan.invokes.items()))
     plan.warnings.extend(sorted(mocks.warnings))
+    # A plain (non-output) invoke drops the secret mark of its result: redact what the mocks handed out.
+    for name, value in vars(plan).items():
+        setattr(plan, name, redact_values(value, mocks.secret_values, REDACTED))
     return plan
 
 
