@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from offline_plan.cli import main
+from offline_plan.runner import REDACTED
 
 
 def plan(tmp_path: Path, body: str, region: str = "us-east-1", name: str = "prog") -> dict[str, Any]:
@@ -69,7 +70,8 @@ def test_zones_are_the_regions_own(tmp_path: Path) -> None:
     zones = aws.get_availability_zones()
     pulumi.export("names", zones.names)
     pulumi.export("ids", zones.zone_ids)
-    pulumi.export("by_id", aws.get_availability_zones(filters=[{"name": "zone-id", "values": ["euw3-az2"]}]).names)
+    by_id = aws.get_availability_zones(filters=[{"name": "zone-id", "values": ["euw3-az2"]}])
+    pulumi.export("by_id", by_id.names)
     pulumi.export("all", len(aws.get_availability_zones(all_availability_zones=True).names))
     pulumi.export("one", aws.get_availability_zone(zone_id="euw3-az3").name)
     """
@@ -81,7 +83,8 @@ def test_zones_are_the_regions_own(tmp_path: Path) -> None:
     assert paris["outputs"]["all"] == 3
     assert paris["outputs"]["one"] == "eu-west-3c"
 
-    virginia = plan(tmp_path, body.replace("euw3-az2", "use1-az3").replace("euw3-az3", "use1-az1"), name="iad")
+    in_virginia = body.replace("euw3-az2", "use1-az3").replace("euw3-az3", "use1-az1")
+    virginia = plan(tmp_path, in_virginia, name="iad")
     assert len(virginia["outputs"]["names"]) == 6
     assert virginia["outputs"]["by_id"] == ["us-east-1c"]
     assert virginia["outputs"]["all"] == 7  # and the Boston Local Zone, not opted in
@@ -110,7 +113,8 @@ def test_an_ami_lookup_gives_a_stable_regional_image(tmp_path: Path) -> None:
     )
     aws.ec2.Instance("web", ami=ami.id, instance_type="t4g.micro")
     pulumi.export("ami", {"id": ami.id, "name": ami.name, "arch": ami.architecture})
-    param = aws.ssm.get_parameter(name="/aws/service/eks/optimized-ami/1.31/amazon-linux-2/recommended/image_id")
+    path = "/aws/service/eks/optimized-ami/1.31/amazon-linux-2/recommended/image_id"
+    param = aws.ssm.get_parameter(name=path)
     pulumi.export("eks_ami", param.value)
     """
     first = plan(tmp_path, body, name="one")
@@ -156,7 +160,7 @@ def test_route53_acm_and_eks_lookups(tmp_path: Path) -> None:
     body = """
     zone = aws.route53.get_zone(name="example.com.")
     cert = aws.acm.get_certificate(domain="*.example.com", statuses=["ISSUED"], most_recent=True)
-    aws.route53.Record("www", zone_id=zone.zone_id, name="www.example.com", type="CNAME", ttl=300, records=["x"])
+    aws.route53.Record("www", zone_id=zone.zone_id, name="www.example.com", type="CNAME", records=["x"])
     cluster = aws.eks.get_cluster(name="prod")
     pulumi.export("zone", {"id": zone.zone_id, "name": zone.name, "ns": zone.name_servers})
     pulumi.export("cert", cert.arn)
@@ -186,14 +190,14 @@ def test_ecr_credentials_never_reach_the_plan_in_clear(tmp_path: Path) -> None:
     document = plan(tmp_path, body)
     outputs = document["outputs"]
 
-    assert outputs["password"] == "[secret]"
-    assert outputs["output_form"] == "[secret]"
-    assert outputs["auth"] == "[secret]"
-    assert outputs["secret"] == "[secret]"
+    assert outputs["password"] == REDACTED
+    assert outputs["output_form"] == REDACTED
+    assert outputs["auth"] == REDACTED
+    assert outputs["secret"] == REDACTED
     assert outputs["user"] == "AWS"
     assert outputs["endpoint"] == "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"
     tags = inputs_of(document, "aws:s3/bucket:Bucket")[0]["tags"]
-    assert tags == {"password": "[secret]", "token": "[secret]"}
+    assert tags == {"password": REDACTED, "token": REDACTED}
     written = "\n".join(path.read_text() for path in document["_out"].rglob("*") if path.is_file())
     assert "OfflinePlanEcrPassword" not in written
     assert "QVdTOk9mZmxpbmVQbGFu" not in written  # base64 of "AWS:OfflinePlan..."
@@ -233,7 +237,9 @@ def test_policy_documents_merge_sources_and_overrides_as_the_provider_does(tmp_p
                 "not_actions": ["sts:AssumeRole"],
                 "not_resources": ["arn:aws:iam::123456789012:role/ci"],
                 "not_principals": [{"type": "AWS", "identifiers": ["arn:aws:iam::123456789012:root"]}],
-                "conditions": [{"test": "StringEquals", "variable": "aws:PrincipalTag/team", "values": ["a", "b"]}],
+                "conditions": [
+                    {"test": "StringEquals", "variable": "aws:PrincipalTag/team", "values": ["a", "b"]}
+                ],
             },
         ],
     )
