@@ -143,6 +143,10 @@ def test_the_default_vpc_and_its_subnets(tmp_path: Path) -> None:
     pulumi.export("subnets", ids)
     pulumi.export("third", {"zone": third.availability_zone, "cidr": third.cidr_block, "vpc": third.vpc_id})
     pulumi.export("group", {"vpc": group.vpc_id, "id": group.id})
+    table = aws.ec2.get_route_table(subnet_id=ids[0])
+    gateway = aws.ec2.get_internet_gateway(filters=[{"name": "attachment.vpc-id", "values": [vpc.id]}])
+    pulumi.export("table", {"vpc": table.vpc_id, "via": table.routes[0].gateway_id, "igw": gateway.id})
+    pulumi.export("service", aws.get_arn(arn="arn:aws:iam::123456789012:role/ci").service)
     """
     document = plan(tmp_path, body, region="eu-west-3")
     outputs = document["outputs"]
@@ -154,6 +158,9 @@ def test_the_default_vpc_and_its_subnets(tmp_path: Path) -> None:
     assert outputs["third"] == {"zone": "eu-west-3c", "cidr": "172.31.32.0/20", "vpc": outputs["vpc"]["id"]}
     assert outputs["group"]["vpc"] == outputs["vpc"]["id"]
     assert outputs["group"]["id"].startswith("sg-")
+    assert outputs["table"]["vpc"] == outputs["vpc"]["id"]
+    assert outputs["table"]["via"] == outputs["table"]["igw"]  # out through its own gateway
+    assert outputs["service"] == "iam"
 
 
 def test_route53_acm_and_eks_lookups(tmp_path: Path) -> None:

@@ -712,6 +712,90 @@ def internet_gateway(args: dict[str, Any], ctx: InvokeContext) -> dict[str, Any]
     }
 
 
+def route_table(args: dict[str, Any], ctx: InvokeContext) -> dict[str, Any]:
+    """A subnet's (or a VPC's main) route table: the local route, and a default route to the gateway."""
+    region_name = args.get("region") or ctx.region
+    filters = _filters(args)
+    subnet_id = args.get("subnetId") or _first(filters, "association.subnet-id")
+    found = find_subnet(str(subnet_id), region_name, ctx.vpcs) if subnet_id else None
+    vpc_id = args.get("vpcId") or _first(filters, "vpc-id") or (found.vpc_id if found else None)
+    vpc_id = vpc_id or default_vpc_id(region_name)
+    table_id = args.get("routeTableId") or aws_id("rtb", vpc_id, "main")
+    main = table_id == aws_id("rtb", vpc_id, "main")
+    return {
+        "id": table_id,
+        "routeTableId": table_id,
+        "arn": f"arn:{ctx.partition}:ec2:{region_name}:{ACCOUNT_ID}:route-table/{table_id}",
+        "vpcId": vpc_id,
+        "subnetId": subnet_id,
+        "gatewayId": args.get("gatewayId"),
+        "ownerId": ACCOUNT_ID,
+        "routes": [{"cidrBlock": "0.0.0.0/0", "gatewayId": aws_id("igw", vpc_id)}],
+        "associations": [
+            {
+                "main": main and not subnet_id,
+                "routeTableAssociationId": aws_id("rtbassoc", table_id, subnet_id),
+                "routeTableId": table_id,
+                "subnetId": subnet_id or "",
+                "gatewayId": "",
+            }
+        ],
+        "tags": args.get("tags") or {},
+        "filters": args.get("filters"),
+        "region": region_name,
+    }
+
+
+def vpcs(args: dict[str, Any], ctx: InvokeContext) -> dict[str, Any]:
+    region_name = args.get("region") or ctx.region
+    vpc_id = _vpc_id(args, _filters(args), region_name)
+    ctx.vpcs.add((region_name, vpc_id))
+    return {
+        "ids": [vpc_id],
+        "filters": args.get("filters"),
+        "tags": args.get("tags"),
+        "region": region_name,
+        "id": region_name,
+    }
+
+
+def security_groups(args: dict[str, Any], ctx: InvokeContext) -> dict[str, Any]:
+    region_name = args.get("region") or ctx.region
+    filters = _filters(args)
+    vpc_id = _first(filters, "vpc-id") or default_vpc_id(region_name)
+    name = _first(filters, "group-name") or "default"
+    group_id = aws_id("sg", vpc_id, name)
+    return {
+        "ids": [group_id],
+        "arns": [f"arn:{ctx.partition}:ec2:{region_name}:{ACCOUNT_ID}:security-group/{group_id}"],
+        "vpcIds": [vpc_id],
+        "filters": args.get("filters"),
+        "tags": args.get("tags"),
+        "region": region_name,
+        "id": region_name,
+    }
+
+
+def arn_parts(args: dict[str, Any], _ctx: InvokeContext) -> dict[str, Any]:
+    """`getArn`: the ARN's own fields, exactly."""
+    arn = str(args["arn"])
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        raise InvokeFailureError(
+            "arn", f"{arn!r} is not an ARN (arn:partition:service:region:account:resource)"
+        )
+    _, partition_name, service, region_name, account, resource = parts
+    return {
+        "arn": arn,
+        "id": arn,
+        "partition": partition_name,
+        "service": service,
+        "region": region_name,
+        "account": account,
+        "resource": resource,
+    }
+
+
 # -- Route 53, ACM ------------------------------------------------------------------------------------
 def route53_zone(args: dict[str, Any], _ctx: InvokeContext) -> dict[str, Any]:
     name = str(args.get("name") or "").rstrip(".")
@@ -1235,6 +1319,10 @@ AWS_ANSWERS: dict[str, Answer] = {
     "aws:ec2/getSubnet:getSubnet": subnet,
     "aws:ec2/getSecurityGroup:getSecurityGroup": security_group,
     "aws:ec2/getInternetGateway:getInternetGateway": internet_gateway,
+    "aws:ec2/getRouteTable:getRouteTable": route_table,
+    "aws:ec2/getVpcs:getVpcs": vpcs,
+    "aws:ec2/getSecurityGroups:getSecurityGroups": security_groups,
+    "aws:index/getArn:getArn": arn_parts,
     "aws:route53/getZone:getZone": route53_zone,
     "aws:acm/getCertificate:getCertificate": acm_certificate,
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_token,
