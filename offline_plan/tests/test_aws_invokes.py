@@ -116,6 +116,9 @@ def test_an_ami_lookup_gives_a_stable_regional_image(tmp_path: Path) -> None:
     path = "/aws/service/eks/optimized-ami/1.31/amazon-linux-2/recommended/image_id"
     param = aws.ssm.get_parameter(name=path)
     pulumi.export("eks_ami", param.value)
+    ecs_filter = {"name": "name", "values": ["ecs-*-x86_64-*"]}
+    ecs = aws.ec2.get_ami(most_recent="true", owners=["amazon"], filters=[ecs_filter])
+    pulumi.export("ecs", {"name": ecs.name, "most_recent": ecs.most_recent})
     """
     first = plan(tmp_path, body, name="one")
     again = plan(tmp_path, body, name="two")
@@ -131,6 +134,8 @@ def test_an_ami_lookup_gives_a_stable_regional_image(tmp_path: Path) -> None:
     assert again["outputs"]["ami"] == image
     assert elsewhere["outputs"]["ami"]["id"] != image["id"]  # AMIs are regional
     assert first["outputs"]["eks_ami"].startswith("ami-")
+    # "true" is coerced to a boolean as the provider does; the SDK's result type refuses a string.
+    assert first["outputs"]["ecs"] == {"name": "ecs-20251115-x86_64", "most_recent": True}
 
 
 def test_the_default_vpc_and_its_subnets(tmp_path: Path) -> None:

@@ -398,7 +398,7 @@ def _sample_name(pattern: str) -> str:
     name = pattern.strip("^$")
     for token in (".*", ".+", r"\d+", r"\d{8}", "*", "[0-9]*"):
         name = name.replace(token, RELEASE_DATE, 1).replace(token, "")
-    return re.sub(r"\\(.)", r"\1", name).replace("?", "0")
+    return re.sub(r"\\(.)", r"\1", name).replace("?", "0").rstrip("-._")
 
 
 def ami(args: dict[str, Any], ctx: InvokeContext) -> dict[str, Any]:
@@ -1339,6 +1339,31 @@ AWS_ANSWERS: dict[str, Answer] = {
     "aws:secretsmanager/getSecret:getSecret": secret,
     "aws:secretsmanager/getSecretVersion:getSecretVersion": secret_version,
 }
+
+
+# Boolean arguments the answers echo back; the provider coerces "true"/"false" strings to booleans.
+_BOOLEAN_ARGUMENTS = frozenset(
+    {
+        "allAvailabilityZones",
+        "allowUnsafeFilter",
+        "default",
+        "defaultForAz",
+        "enableAcceleratedRecovery",
+        "includeDeprecated",
+        "mostRecent",
+        "privateZone",
+        "sortAscending",
+        "withDecryption",
+    }
+)
+
+
+def normalized(args: dict[str, Any]) -> dict[str, Any]:
+    """Invoke arguments as the provider sees them after its schema's coercions."""
+    return {
+        key: value.lower() == "true" if key in _BOOLEAN_ARGUMENTS and isinstance(value, str) else value
+        for key, value in args.items()
+    }
 
 
 def redact_values(value: Any, secrets: set[str], marker: str) -> Any:

@@ -59,7 +59,7 @@ class PlanMocks(pulumi.runtime.Mocks):
                 )
             return aws_answers.generic(args.token, dict(args.args), context), []
         try:
-            return answer(dict(args.args), context), []
+            return answer(aws_answers.normalized(dict(args.args)), context), []
         except aws_answers.InvokeFailureError as failure:
             return {}, [(failure.prop, failure.reason)]
 
