@@ -42,11 +42,11 @@ ADDON_VERSIONS = {
 }
 
 # Zone name suffix and zone ID of every Availability Zone an account sees, per commercial Region, in
-# the order `DescribeAvailabilityZones` lists them. Counts and IDs are AWS's (the AWS "AZ IDs" and
-# "Availability Zones" pages; moto 5.2's region table agrees); where AWS maps names to IDs per account
-# (us-east-1, us-west-1, us-west-2, eu-west-1, ap-northeast-1, ap-southeast-2, ...) the mapping is
-# this account's. us-west-1c (usw1-az2) and ca-central-1c (cac1-az3) are the legacy zones older
-# accounts still have.
+# the order `DescribeAvailabilityZones` lists them. Zone IDs and counts are AWS's (the AWS "AZ IDs" and
+# "Availability Zones" pages, cross-checked with moto 5.2's table of what a new account sees); where
+# AWS maps names to IDs per account (us-east-1, us-west-1, us-west-2, eu-west-1, ap-northeast-1,
+# ap-southeast-2, ...) the mapping is this account's. us-west-1b (usw1-az2) and ca-central-1c
+# (cac1-az3) are legacy zones that only older accounts still have.
 AVAILABILITY_ZONES: dict[str, tuple[tuple[str, str], ...]] = {
     "us-east-1": (
         ("a", "use1-az6"),
