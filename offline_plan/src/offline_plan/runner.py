@@ -39,6 +39,7 @@ from pulumi.runtime.proto import engine_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from offline_plan import kube_yaml, remote
+from offline_plan.aws_answers import redact_values
 from offline_plan.mocks import PlanMocks, short_hash
 from offline_plan.settings import StackSettings
 
@@ -462,6 +463,9 @@ def run_program(
         runtime_settings.ROOT.set(None)
     plan.invokes.sort(key=lambda invoke: (invoke["token"], json.dumps(invoke["args"], sort_keys=True)))
     plan.warnings.extend(sorted([*mocks.warnings, *early_exit]))
+    # A plain (non-output) invoke drops the secret mark of its result: redact what the mocks handed out.
+    for name, value in vars(plan).items():
+        setattr(plan, name, redact_values(value, mocks.secret_values, REDACTED))
     return plan
 
 
