@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _plan(stack: str) -> Plan:
-    return run_program(load_stack(ROOT, stack))
+    # Applied values (`pulumi up`), which these tests assert; tests/plan plans in preview mode via the CLI.
+    return run_program(load_stack(ROOT, stack), preview=False)
 
 
 @pytest.fixture(scope="session")

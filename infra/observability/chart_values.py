@@ -97,7 +97,12 @@ class KubePrometheusStackInputs(_Frozen):
     cluster_label: str = Field(description="Value of the `cluster` external label on every series.")
     storage_class: str
     agents_namespace: str = Field(description="Namespace of node-exporter (needs host access).")
-    alertmanager_config_secret: str = Field(description="Secret holding alertmanager.yaml.")
+    alertmanager_config: dict[str, Any] = Field(
+        description="The Alertmanager document (`render_alertmanager_config`); credentials as secret Outputs."
+    )
+    alertmanager_secrets: tuple[str, ...] = Field(
+        description="Secrets mounted into Alertmanager, whose files the document reads credentials from."
+    )
     grafana_admin_secret: str = Field(description="Secret holding admin-user and admin-password.")
     loki_url: str
     jaeger_query_url: str
@@ -220,13 +225,14 @@ def kube_prometheus_stack_values(inputs: KubePrometheusStackInputs) -> dict[str,
             },
         },
         "alertmanager": {
+            "config": inputs.alertmanager_config,
             "alertmanagerSpec": {
                 "replicas": config.alertmanager_replicas,
                 "podAntiAffinity": _anti_affinity(config, config.alertmanager_replicas),
                 "podAntiAffinityTopologyKey": "kubernetes.io/hostname",
-                # The routing, with its receiver credentials, lives in a Secret the program writes.
-                "useExistingSecret": True,
-                "configSecret": inputs.alertmanager_config_secret,
+                # The chart writes `config` into the Alertmanager's config Secret; credentials stay out of it
+                # (mounted files, or secret leaves), so the routing is reviewable in the values.
+                "secrets": list(inputs.alertmanager_secrets),
                 "storage": {"volumeClaimTemplate": {"spec": alertmanager_volume.spec()}},
                 "resources": inputs.alertmanager_resources.render(),
                 "securityContext": restricted_pod_security(1000),
@@ -411,11 +417,9 @@ def alloy_values(inputs: AlloyInputs) -> dict[str, Any]:
     """Alloy as a clustered Deployment: it reads logs through the API, so it needs no host mounts."""
     return {
         "fullnameOverride": "alloy",
-        "controller": {
-            "type": "deployment",
-            "replicas": inputs.replicas,
-            "podSecurityContext": restricted_pod_security(473),
-        },
+        # The chart takes the pod's security context from global, not from controller (alloy 1.2.1).
+        "global": {"podSecurityContext": restricted_pod_security(473)},
+        "controller": {"type": "deployment", "replicas": inputs.replicas},
         "alloy": {
             "configMap": {"create": True, "content": alloy_pipeline(inputs.loki_push_url)},
             "clustering": {"enabled": True},
@@ -543,7 +547,10 @@ class JaegerInputs(_Frozen):
 
 
 def jaeger_values(inputs: JaegerInputs) -> dict[str, Any]:
-    """Jaeger v2 all-in-one behind the collector: it only ever receives sampled traces."""
+    """Jaeger v2 all-in-one behind the collector: it only ever receives sampled traces.
+
+    Chart 4.x deploys nothing but the all-in-one (no agent, collector or query Deployments to disable).
+    """
     return {
         "fullnameOverride": "jaeger",
         "provisionDataStore": {"cassandra": False, "elasticsearch": False},
@@ -555,7 +562,4 @@ def jaeger_values(inputs: JaegerInputs) -> dict[str, Any]:
             "podSecurityContext": restricted_pod_security(10001),
             "securityContext": restricted_container_security(),
         },
-        "agent": {"enabled": False},
-        "collector": {"enabled": False},
-        "query": {"enabled": False},
     }

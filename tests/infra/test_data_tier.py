@@ -67,7 +67,7 @@ def dns_plan() -> Plan:
         "drApiTarget": "dr-alb.us-west-2.elb.amazonaws.com",
     }
     config = {**settings.config, "memory-platform:dr": json.dumps(dr)}
-    return run_program(dataclasses.replace(settings, config=config))
+    return run_program(dataclasses.replace(settings, config=config), preview=False)
 
 
 def test_aurora_storage_insights_and_secret_use_a_rotated_customer_key(stack_plan: Plan) -> None:

@@ -194,9 +194,14 @@ def test_invalid_manifest_fails_the_plan(tmp_path: Path, capsys: pytest.CaptureF
     assert "deployment-web.yaml: spec.replicas" in capsys.readouterr().err
 
 
-def test_missing_stack_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_stack_without_its_file_plans_on_empty_config_and_the_program_says_what_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As `pulumi preview` on a new stack: no stack file is empty config, and our program refuses it."""
     assert main(["--stack", "nope", "--program", str(ROOT), "--out", str(tmp_path)]) == EXIT_PROGRAM_FAILED
-    assert "Pulumi.nope.yaml: not found" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Pulumi.nope.yaml does not exist; planning stack nope on the project's config alone" in err
+    assert "aws:region: required; set it with `pulumi config set aws:region us-east-1`" in err
 
 
 POLICY_ARGS = ["--policy-pack", str(ROOT / "policies")]

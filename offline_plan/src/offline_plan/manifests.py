@@ -22,8 +22,21 @@ class Manifest:
     body: dict[str, Any]
 
 
+class ManifestCollisionError(Exception):
+    """Two objects would be written to the same manifest file; the message names both resources."""
+
+
 def kubernetes_objects(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The Kubernetes API objects a plan registers (Helm releases excluded)."""
+    return [body for _urn, body in kubernetes_objects_by_urn(resources)]
+
+
+def kubernetes_objects_by_urn(resources: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Each Kubernetes API object of a plan with the URN of the resource that declares it.
+
+    An object the program left unnamed gets the name the engine gave it (`autoname`), as the
+    provider names it on `pulumi up`.
+    """
     objects = []
     for resource in resources:
         kind_type = resource["type"]
@@ -33,8 +46,10 @@ def kubernetes_objects(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for field in ("data", "stringData"):
             if body.get("kind") == "Secret" and body.get(field) == "[secret]":
                 body[field] = {}  # a Secret's values are redacted whole; the file must not hold them
+        if resource.get("autoname") and not (body.get("metadata") or {}).get("name"):
+            body["metadata"] = {**(body.get("metadata") or {}), "name": resource["autoname"]}
         if "apiVersion" in body and "kind" in body:
-            objects.append(_mark_redacted(body))
+            objects.append((resource["urn"], _mark_redacted(body)))
     return objects
 
 
@@ -52,21 +67,54 @@ def _mark_redacted(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "metadata": metadata, **{key: {} for key in redacted}}
 
 
-def write_manifests(objects: list[dict[str, Any]], folder: Path) -> list[Manifest]:
+def _path(body: dict[str, Any], folder: Path) -> Path:
+    metadata = body.get("metadata") or {}
+    name = str(metadata.get("name", "unnamed"))
+    return folder / (metadata.get("namespace") or "_cluster") / f"{body['kind'].lower()}-{name}.yaml"
+
+
+def check_manifest_paths(objects: list[dict[str, Any]], owners: list[str] | None = None) -> None:
+    """Two objects with one manifest path are a `ManifestCollisionError` naming both resources.
+
+    `owners` names the resource of each object (by URN); without it the objects are named by kind
+    and name.
+    """
+    seen: dict[Path, str] = {}
+    for index, body in enumerate(objects):
+        path = _path(body, Path())
+        metadata = body.get("metadata") or {}
+        name, namespace = metadata.get("name", "unnamed"), metadata.get("namespace")
+        owner = owners[index] if owners else f"{body['kind']} {namespace or ''}/{name}"
+        if path in seen:
+            raise ManifestCollisionError(
+                f"{seen[path]} and {owner} both declare {body['kind']} {name!r}"
+                f"{f' in namespace {namespace!r}' if namespace else ''} ({path.name}); give one of "
+                "them another metadata.name (or namespace)"
+            )
+        seen[path] = owner
+
+
+def write_manifests(
+    objects: list[dict[str, Any]], folder: Path, owners: list[str] | None = None
+) -> list[Manifest]:
     """One YAML file per object: `<namespace or _cluster>/<kind>-<name>.yaml`; the list is in path order.
 
     Objects arrive in registration order, which varies with the order Outputs resolve; sorting by
     path keeps the plan's `manifests` list (and its validation problems) the same on every run.
+    Two objects with one path raise `ManifestCollisionError` before anything is written.
     """
+    check_manifest_paths(objects, owners)
     manifests = []
     for body in objects:
         metadata = body.get("metadata") or {}
-        name = str(metadata.get("name", "unnamed"))
-        namespace = metadata.get("namespace")
-        path = folder / (namespace or "_cluster") / f"{body['kind'].lower()}-{name}.yaml"
+        path = _path(body, folder)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(body, sort_keys=False))
-        manifests.append(Manifest(path, body["kind"], name, namespace, body))
+        manifests.append(
+            Manifest(
+                path, body["kind"], str(metadata.get("name", "unnamed")), metadata.get("namespace"), body
+            )
+        )
     return sorted(manifests, key=lambda manifest: manifest.path)
 
 

@@ -1,28 +1,22 @@
 """Deterministic, realistic answers for the engine's side of a program: resource state and invokes.
 
 Ids and ARNs derive from the resource name, so two runs of the same program produce the same plan.
-Invokes the plan cannot answer return an empty result and are reported as warnings.
+Invokes are answered by `aws_answers`; one it does not know echoes its arguments and is reported as a warning.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from typing import Any
 
 import pulumi
 
-ACCOUNT_ID = "123456789012"
-DEPLOYER_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/platform-deployer"
+from offline_plan import aws_answers, kube_yaml
+from offline_plan.aws_answers import ACCOUNT_ID, ADDON_VERSIONS, DEPLOYER_ROLE
+from offline_plan.references import STACK_REFERENCE, stack_reference_state
 
-# Default add-on versions AWS reports for a Kubernetes version (`describe-addon-versions`).
-ADDON_VERSIONS = {
-    "vpc-cni": "v1.20.4-eksbuild.2",
-    "kube-proxy": "v{k8s}.0-eksbuild.2",
-    "coredns": "v1.12.3-eksbuild.1",
-    "aws-ebs-csi-driver": "v1.48.0-eksbuild.2",
-}
+__all__ = ["ACCOUNT_ID", "ADDON_VERSIONS", "DEPLOYER_ROLE", "PlanMocks", "fake_password", "short_hash"]
 
 
 def short_hash(*parts: str) -> str:
@@ -42,62 +36,40 @@ class PlanMocks(pulumi.runtime.Mocks):
         # Region of an explicit provider, by provider reference; the recording monitor knows them.
         self.provider_region: Callable[[str], str | None] = lambda _reference: None
         self.warnings: list[str] = []
+        self.stack_outputs: dict[str, dict[str, Any]] = {}  # other stacks' outputs, by stack name
+        # Every secret string an invoke answer handed out: redacted wherever the plan would show it.
+        self.secret_values: set[str] = set()
+        self._unanswered: set[str] = set()
+        self._vpcs: set[tuple[str, str]] = set()
+        self._subnet_zones: dict[str, aws_answers.Zone] = {}
 
     # -- invokes -------------------------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        region = self._region(args.provider)
-        answers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-            "aws:index/getCallerIdentity:getCallerIdentity": lambda _: {
-                "accountId": ACCOUNT_ID,
-                "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/platform-deployer/pulumi",
-                "userId": "AROAEXAMPLEDEPLOYER:pulumi",
-                "id": ACCOUNT_ID,
-            },
-            "aws:index/getPartition:getPartition": lambda _: {
-                "partition": "aws",
-                "dnsSuffix": "amazonaws.com",
-                "reverseDnsPrefix": "com.amazonaws",
-                "id": "aws",
-            },
-            "aws:index/getRegion:getRegion": lambda a: {
-                "region": a.get("region") or region,
-                "name": a.get("region") or region,
-                "endpoint": f"ec2.{region}.amazonaws.com",
-                "description": region,
-                "id": region,
-            },
-            "aws:index/getAvailabilityZones:getAvailabilityZones": lambda _: {
-                "names": [f"{region}{suffix}" for suffix in "abcd"],
-                "zoneIds": [f"{region[:2]}{region.split('-')[1][0]}1-az{n}" for n in range(1, 5)],
-                "groupNames": [region],
-                "id": region,
-            },
-            "aws:iam/getSessionContext:getSessionContext": lambda a: {
-                "arn": a["arn"],
-                "issuerArn": DEPLOYER_ROLE,
-                "issuerId": "AROAEXAMPLEDEPLOYER",
-                "issuerName": "platform-deployer",
-                "sessionName": "pulumi",
-                "id": a["arn"],
-            },
-            "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
-            "aws:eks/getAddonVersion:getAddonVersion": lambda a: {
-                "version": ADDON_VERSIONS.get(a["addonName"], "v1.0.0-eksbuild.1").format(
-                    k8s=a["kubernetesVersion"]
-                ),
-                "addonName": a["addonName"],
-                "kubernetesVersion": a["kubernetesVersion"],
-                "id": a["addonName"],
-            },
-        }
-        answer = answers.get(args.token)
+        """The account's answer to an invoke (`aws_answers`); anything else echoes its arguments and warns."""
+        if args.token in {kube_yaml.DECODE, kube_yaml.KUSTOMIZE}:
+            return kube_yaml.answer_invoke(args.token, args.args, self.warnings), []
+        context = aws_answers.InvokeContext(
+            region=self._region(args.provider), secrets=self.secret_values, vpcs=self._vpcs
+        )
+        answer = aws_answers.AWS_ANSWERS.get(args.token)
         if answer is None:
-            self.warnings.append(f"no offline answer for invoke {args.token}; it returned an empty result")
-            return {}, []
-        return answer(args.args), []
+            if args.token not in self._unanswered:
+                self._unanswered.add(args.token)
+                self.warnings.append(
+                    f"no offline answer for invoke {args.token}; it returned its arguments and an id, "
+                    "every other result field is unset"
+                )
+            return aws_answers.generic(args.token, dict(args.args), context), []
+        try:
+            return answer(aws_answers.normalized(dict(args.args)), context), []
+        except aws_answers.InvokeFailureError as failure:
+            return {}, [(failure.prop, failure.reason)]
 
     # -- resources -----------------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE:
+            name = str(args.resource_id or args.name)
+            return name, stack_reference_state(name, self.stack_outputs, self.warnings)
         resource_id = args.resource_id or f"{args.name}-{short_hash(args.typ, args.name)}"
         state = dict(args.inputs)
         if not args.custom:
@@ -109,11 +81,37 @@ class PlanMocks(pulumi.runtime.Mocks):
             return resource_id, state
         if args.typ.startswith("aws:"):
             region = state.get("region") or self._region(args.provider)
+            self._note_zones(args.typ, args.name, resource_id, state, region)
             return resource_id, _aws_state(args.typ, args.name, resource_id, state, region)
         if args.typ == "random:index/randomPassword:RandomPassword":
             state.setdefault("result", fake_password(args.name))
             state.setdefault("bcryptHash", f"$2a$10${short_hash('bcrypt', args.name)}")
         return resource_id, state
+
+    def _note_zones(self, typ: str, name: str, resource_id: str, state: dict[str, Any], region: str) -> None:
+        """Give subnets their zone ID; warn when an EKS cluster's subnets sit in a zone EKS refuses."""
+        if typ == "aws:ec2/subnet:Subnet":
+            zone = aws_answers.zone_named(
+                region, state.get("availabilityZone"), state.get("availabilityZoneId")
+            )
+            if zone is not None:
+                state.setdefault("availabilityZone", zone.name)
+                state.setdefault("availabilityZoneId", zone.zone_id)
+                self._subnet_zones[resource_id] = zone
+        elif typ == "aws:eks/cluster:Cluster":
+            for subnet_id in (state.get("vpcConfig") or {}).get("subnetIds") or []:
+                zone = self._subnet_zones.get(subnet_id)
+                if zone is None:
+                    found = aws_answers.find_subnet(str(subnet_id), region, self._vpcs)
+                    zone = found.zone if found else None
+                if zone is not None and zone.zone_id in aws_answers.EKS_UNSUPPORTED_ZONE_IDS:
+                    self.warnings.append(
+                        f"aws:eks/cluster:Cluster {name}: subnet {subnet_id} is in {zone.name} "
+                        f"({zone.zone_id}), a zone Amazon EKS does not support for cluster subnets, so "
+                        "creating the cluster fails (UnsupportedAvailabilityZoneException); choose zones "
+                        "with exclude_zone_ids="
+                        f"{sorted(aws_answers.EKS_UNSUPPORTED_ZONE_IDS)}"
+                    )
 
     def _region(self, provider_ref: str | None) -> str:
         region = self.provider_region(provider_ref or "")
@@ -227,34 +225,3 @@ _AWS_OUTPUTS: dict[str, Callable[[str, str, dict[str, Any], str], dict[str, Any]
         "arn": f"arn:aws:acm:{r}:{ACCOUNT_ID}:certificate/{i}"
     },
 }
-
-
-def _policy_document(args: dict[str, Any]) -> dict[str, Any]:
-    """Renders `getPolicyDocument` statements to IAM JSON, the way the provider does."""
-    statements = []
-    for statement in args.get("statements") or []:
-        rendered: dict[str, Any] = {}
-        if statement.get("sid"):
-            rendered["Sid"] = statement["sid"]
-        rendered["Effect"] = statement.get("effect", "Allow")
-        for source, target in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource")):
-            values = statement.get(source)
-            if values:
-                rendered[target] = values[0] if len(values) == 1 else values
-        for principal in statement.get("principals") or []:
-            identifiers = principal["identifiers"]
-            rendered.setdefault("Principal", {})[principal["type"]] = (
-                identifiers[0] if len(identifiers) == 1 else identifiers
-            )
-        for condition in statement.get("conditions") or []:
-            values = condition["values"]
-            rendered.setdefault("Condition", {}).setdefault(condition["test"], {})[condition["variable"]] = (
-                values[0] if len(values) == 1 else values
-            )
-        statements.append(rendered)
-    document = json.dumps({"Version": args.get("version", "2012-10-17"), "Statement": statements}, indent=2)
-    return {
-        "json": document,
-        "minifiedJson": json.dumps(json.loads(document), separators=(",", ":")),
-        "id": short_hash(document),
-    }

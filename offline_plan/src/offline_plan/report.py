@@ -29,11 +29,22 @@ def type_counts(plan: Plan) -> list[tuple[str, int]]:
 
 
 def summary(plan: Plan) -> str:
-    lines = [f"Offline plan of {plan.project}/{plan.stack}", "", *tree_lines(plan), "", "Resources by type:"]
+    mode = "preview" if plan.preview else "update (applied values)"
+    lines = [
+        f"Offline plan of {plan.project}/{plan.stack} ({mode})",
+        "",
+        *tree_lines(plan),
+        "",
+        "Resources by type:",
+    ]
     lines += [f"  {count:>4}  {kind}" for kind, count in type_counts(plan)]
     lines.append(f"  {len(plan.resources):>4}  to create")
     if plan.outputs:
         lines += ["", "Outputs:"] + [f"  {key}: {value}" for key, value in sorted(plan.outputs.items())]
+    if plan.invokes:
+        counts = Counter(invoke["token"] for invoke in plan.invokes)
+        lines += ["", f"Invokes ({len(plan.invokes)}; arguments in resources.json):"]
+        lines += [f"  {count:>4}  {token}" for token, count in sorted(counts.items())]
     if plan.warnings:
         lines += ["", "Warnings:"] + [f"  {warning}" for warning in plan.warnings]
     return "\n".join(lines)
