@@ -108,7 +108,9 @@ def _named_literals(subject: Subject) -> Iterator[str]:  # noqa: PLR0912 (one br
                 yield f"stores a secret-named key in ConfigMap data at {path}"
         elif subject.resource_type in HELM_TYPES and path.startswith("values."):
             leaf = path.rsplit(".", 1)[-1]
-            if SECRET_REFERENCE_KEYS.fullmatch(leaf):
+            key = re.sub(r"(\[\d+\])+$", "", leaf)
+            # existingSecret, secretName, ... and lists of Secret names (alertmanagerSpec.secrets).
+            if SECRET_REFERENCE_KEYS.fullmatch(key) or (key != leaf and re.search(r"secrets$", key, re.I)):
                 continue
             entry = _env_name(subject.props, path + ".x") if leaf == "value" else None
             if entry is not None:

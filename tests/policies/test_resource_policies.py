@@ -91,3 +91,14 @@ def test_helm_values_naming_an_existing_secret_are_references_not_literals() -> 
         "kubernetes:helm.sh/v3:Release", "stack", {"values": {"admin": {"adminPassword": "hunter2"}}}
     )
     assert run_policy("all-resource-inputs-no-secret-literal", [literal])
+
+
+def test_helm_lists_of_secret_names_are_references() -> None:
+    # kube-prometheus-stack: alertmanager.alertmanagerSpec.secrets lists Secrets to mount, by name.
+    values = {"alertmanager": {"alertmanagerSpec": {"secrets": ["alertmanager-config"]}}}
+    release = record("kubernetes:helm.sh/v3:Release", "stack", {"values": values})
+    assert run_policy("all-resource-inputs-no-secret-literal", [release]) == []
+    literal = record(
+        "kubernetes:helm.sh/v3:Release", "stack", {"values": {"env": {"DB_PASSWORD": "hunter2"}}}
+    )
+    assert run_policy("all-resource-inputs-no-secret-literal", [literal])
