@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from offline_plan.policy_check import Violation
 from policy_testkit import run_policy
+
+from offline_plan.policy_check import Violation
 
 
 @pytest.fixture

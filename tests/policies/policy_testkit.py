@@ -6,7 +6,6 @@ import copy
 from typing import Any
 
 from offline_plan.policy_check import LoadedPack, Violation, evaluate
-
 from policies.registry import ALL_POLICIES, PACK_NAME
 
 PROJECT = "memory"

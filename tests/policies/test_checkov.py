@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from offline_plan.manifests import kubernetes_objects, write_manifests
 from policy_testkit import record, run_policy
+
+from offline_plan.manifests import kubernetes_objects, write_manifests
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = Path(__file__).parent / "manifests"

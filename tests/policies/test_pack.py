@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from policy_testkit import record
+
 from offline_plan.policy_check import (
     PolicyConfigError,
     evaluate,
@@ -15,8 +17,6 @@ from offline_plan.policy_check import (
     load_policy_pack,
     reconcile_config,
 )
-from policy_testkit import record
-
 from policies.framework import NAME_RE
 from policies.registry import ALL_POLICIES
 
