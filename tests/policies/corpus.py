@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from offline_plan.policy_check import LoadedPack, Violation, evaluate, load_policy_pack
 from offline_plan.project import load_stack
@@ -56,7 +57,9 @@ class NotAPreview(Exception):  # noqa: N818 (a condition, not an error)
     """The program needs preview semantics (unknown values) that this offline plan does not have."""
 
 
-def run(program: Program, violate: bool, tmp: Path, policy_config: dict | None = None) -> list[Violation]:
+def run(
+    program: Program, violate: bool, tmp: Path, policy_config: dict[str, Any] | None = None
+) -> list[Violation]:
     """Every violation the whole pack reports on the program's plan."""
     config = {"aws:region": json.dumps("us-east-1"), "corpus:violate": json.dumps(str(violate).lower())}
     for line in program.header("config"):

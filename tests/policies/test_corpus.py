@@ -23,7 +23,7 @@ def test_policy_fires_on_the_violation_and_not_on_the_near_miss(program: Program
     assert passing == [], [v.message for v in passing]
     failing = [v for v in run(program, True, tmp_path) if v.policy_name == policy.name]
     assert failing, f"{policy.name} did not fire on {program.path.name}"
-    assert all(v.enforcement_level == policy.enforcement_level.value for v in failing)
+    assert all(v.enforcement_level == getattr(policy.enforcement_level, "value", None) for v in failing)
     for phrase in program.header("expect"):
         assert any(phrase in v.message for v in failing), [v.message for v in failing]
     for v in failing:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from policy_testkit import record, run_policy
 
+from offline_plan.policy_check import Violation
 from policies.aws import sdk
 from policies.families import FAMILIES, table
 from policies.framework import applies_to
@@ -152,7 +153,9 @@ UNKNOWN = "[unknown]"
         ),
     ],
 )
-def test_unknown_values_are_advisory_notes_never_mandatory(policy: str, type_: str, inputs: dict) -> None:
+def test_unknown_values_are_advisory_notes_never_mandatory(
+    policy: str, type_: str, inputs: dict[str, object]
+) -> None:
     violations = run_policy(policy, [record(type_, "autonamed", inputs)], {"all": "mandatory"})
     assert violations, "an unknown value must be reported as unknown"
     assert all(not v.mandatory and "during preview" in v.message for v in violations)
@@ -186,7 +189,7 @@ def test_cluster_on_an_autonamed_group_is_judged_by_that_group() -> None:
     """What preview records for ``db_cluster_parameter_group_name=group.name`` of an autonamed group: the
     name unknown, the dependency on the group known. The group's own parameters decide."""
 
-    def plan(force_ssl: str) -> list:
+    def plan(force_ssl: str) -> list[Violation]:
         group = record(
             "aws:rds/clusterParameterGroup:ClusterParameterGroup",
             "tls",
