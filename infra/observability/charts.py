@@ -21,15 +21,15 @@ class HelmChart(BaseModel):
 KUBE_PROMETHEUS_STACK = HelmChart(
     name="kube-prometheus-stack",
     repository="https://prometheus-community.github.io/helm-charts",
-    version="88.6.4",
+    version="88.5.3",
 )
 # The Loki chart moved from grafana/helm-charts to the community-maintained repository.
-LOKI = HelmChart(name="loki", repository="https://grafana-community.github.io/helm-charts", version="18.11.3")
+LOKI = HelmChart(name="loki", repository="https://grafana-community.github.io/helm-charts", version="18.11.0")
 ALLOY = HelmChart(name="alloy", repository="https://grafana.github.io/helm-charts", version="1.2.1")
 OPENTELEMETRY_COLLECTOR = HelmChart(
     name="opentelemetry-collector",
     repository="https://open-telemetry.github.io/opentelemetry-helm-charts",
-    version="0.173.1",
+    version="0.170.0",
 )
 # Chart 4.x deploys Jaeger v2 (built on the OpenTelemetry Collector).
 JAEGER = HelmChart(name="jaeger", repository="https://jaegertracing.github.io/helm-charts", version="4.1.0")

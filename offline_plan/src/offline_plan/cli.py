@@ -9,8 +9,12 @@ under `manifests/`, each validated against the cluster version's Kubernetes Open
 each PrometheusRule's spec as a rule file under `prometheus-rules/` (for `promtool check rules`).
 With `--policy-pack DIR` the pack's own policy objects check every recorded resource, as
 `pulumi preview --policy-pack DIR` would; `--policy-config FILE` is `--policy-pack-config`.
+With `--charts DIR` (a Helm repository directory) every Helm release is rendered offline at its
+pinned, digest-verified version; its objects are written under `manifests/<release>/`, validated
+and policy-checked like the program's own (see `offline_plan.helm`). A pin the cache cannot verify
+is an error when CI=true and a warning elsewhere.
 Exit codes: 0 planned, 1 the program, its config or the pack failed, 3 a manifest failed
-validation, 4 a mandatory policy is violated.
+validation, 4 a mandatory policy is violated, 5 a Helm release could not be rendered or verified.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from offline_plan import policy_check
+from offline_plan import crds, helm, policy_check
+from offline_plan.charts import ChartCache, ChartCacheError, strict_pins
 from offline_plan.manifests import kubernetes_objects, validate, write_manifests, write_prometheus_rules
 from offline_plan.project import ProjectError, StackSettings, load_stack
 from offline_plan.report import summary
@@ -32,6 +37,7 @@ from offline_plan.runner import Plan, ProgramError, run_program
 EXIT_PROGRAM_FAILED = 1
 EXIT_INVALID_MANIFESTS = 3
 EXIT_POLICY_VIOLATION = 4
+EXIT_CHARTS = 5
 DEFAULT_KUBERNETES_VERSION = "1.34"
 
 
@@ -50,6 +56,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--policy-pack", type=Path, help="policy pack folder to check the plan with")
     parser.add_argument(
         "--policy-config", type=Path, help="policy pack config JSON (like --policy-pack-config)"
+    )
+    parser.add_argument(
+        "--charts",
+        type=Path,
+        help="chart cache: a Helm repository directory (index.yaml + .tgz) to render releases from",
     )
     return parser.parse_args(argv)
 
@@ -90,14 +101,15 @@ def plan_document(
 
 
 def check_policies(
-    args: argparse.Namespace, settings: StackSettings, plan: Plan
+    args: argparse.Namespace, settings: StackSettings, plan: Plan, rendered: list[dict[str, Any]]
 ) -> tuple[dict[str, Any], str]:
     """Run the pack over the plan; returns the JSON verdicts and the human report."""
     pack = policy_check.load_policy_pack(args.policy_pack)
     config = policy_check.load_policy_config(args.policy_config) if args.policy_config else None
     violations = policy_check.evaluate(
         pack,
-        sorted(plan.resources, key=lambda resource: resource["urn"]),  # verdicts in resources.json order
+        # verdicts in resources.json order; objects rendered from Helm releases are checked too
+        sorted([*plan.resources, *rendered], key=lambda resource: resource["urn"]),
         config,
         stack_name=settings.stack,
         project_name=settings.project,
@@ -131,28 +143,60 @@ def main(argv: list[str] | None = None) -> int:
         err.write(f"\nerror: the program failed; nothing was planned\n{error}\n")
         return EXIT_PROGRAM_FAILED
     progress.done(len(plan.resources), time.perf_counter() - started)
-
-    policy: dict[str, Any] | None = None
-    policy_text = ""
-    if args.policy_pack:
-        try:
-            policy, policy_text = check_policies(args, settings, plan)
-        except (policy_check.PolicyPackLoadError, policy_check.PolicyConfigError) as error:
-            err.write(f"error: {error}\n")
-            return EXIT_PROGRAM_FAILED
+    try:
+        cache = ChartCache(args.charts) if args.charts else None
+    except ChartCacheError as error:
+        err.write(f"error: {error}\n")
+        return EXIT_PROGRAM_FAILED
 
     out = args.out / settings.stack
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     manifests = write_manifests(kubernetes_objects(plan.resources), out / "manifests")
-    problems = validate(manifests, args.kubernetes_version or cluster_version(plan))
+    releases = helm.plan_releases(
+        plan.resources,
+        cache,
+        out / "manifests",
+        strict=strict_pins(),
+        taken={manifest.path for manifest in manifests},
+    )
+    plan.warnings.extend(releases.warnings)
+
+    policy: dict[str, Any] | None = None
+    policy_text = ""
+    if args.policy_pack:
+        try:
+            policy, policy_text = check_policies(args, settings, plan, releases.records)
+        except (policy_check.PolicyPackLoadError, policy_check.PolicyConfigError) as error:
+            err.write(f"error: {error}\n")
+            return EXIT_PROGRAM_FAILED
+
+    version = args.kubernetes_version or cluster_version(plan)
+    problems = validate([*manifests, *releases.manifests], version)
+    every_object = [(str(m.path.relative_to(out)), m.body) for m in [*manifests, *releases.manifests]]
+    crd_problems, _checked = crds.validate_custom_resources(every_object, crds.crd_schemas(every_object))
+    problems += crd_problems
     relative = [str(manifest.path.relative_to(out)) for manifest in manifests]
     rule_files = write_prometheus_rules(plan.resources, out / "prometheus-rules")
     document = plan_document(plan, relative, problems, policy)
     document["prometheusRuleFiles"] = [str(path.relative_to(out)) for path in rule_files]
+    document["charts"] = {
+        "cache": str(cache.directory) if cache else None,
+        **releases.document(out),
+        "errors": releases.errors,
+    }
+    document["podSecurity"] = {
+        "privilegedNamespaces": helm.privileged_namespaces([*plan.resources, *releases.records])
+    }
     (out / "resources.json").write_text(json.dumps(document, indent=2, sort_keys=False))
-    text = summary(plan) + (f"\n\n{policy_text}" if policy_text else "")
+    text = summary(plan)
+    if releases.releases:
+        text += "\n\n" + releases.summary()
+        privileged = document["podSecurity"]["privilegedNamespaces"]
+        if privileged:
+            text += f"\n  Pod Security: namespaces labelled privileged admit any pod: {', '.join(privileged)}"
+    text += f"\n\n{policy_text}" if policy_text else ""
     (out / "summary.txt").write_text(text + "\n")
 
     if args.json:
@@ -160,14 +204,20 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sys.stdout.write(text + "\n")
         sys.stdout.write(
-            f"\nWrote {out / 'resources.json'} and {len(manifests)} manifests under {out / 'manifests'}\n"
+            f"\nWrote {out / 'resources.json'} and {len(manifests)} manifests under {out / 'manifests'}"
+            + (f" ({len(releases.manifests)} more rendered from Helm releases)" if releases.manifests else "")
+            + "\n"
         )
+    if releases.errors:
+        err.write("error: Helm releases could not be rendered or verified:\n" + "\n".join(releases.errors) + "\n")
     if problems:
         err.write("error: Kubernetes manifests failed schema validation:\n" + "\n".join(problems) + "\n")
         return EXIT_INVALID_MANIFESTS
     if policy and any(v["enforcementLevel"] == "mandatory" for v in policy["violations"]):
         err.write("error: mandatory policies are violated; see the policy check above\n")
         return EXIT_POLICY_VIOLATION
+    if releases.errors:
+        return EXIT_CHARTS
     return 0
 
 
