@@ -23,6 +23,7 @@ import pulumi_kubernetes as k8s
 
 from infra.components._base import ComponentArgs, StrInput, policy_json
 from infra.components.eks import POOL_LABEL, EksCluster
+from infra.observability.chart_values import restricted_pod_security
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class ClusterAddons(pulumi.ComponentResource):
                 "requests": {"cpu": "100m", "memory": "128Mi"},
                 "limits": {"cpu": "500m", "memory": "256Mi"},
             },
+            # An explicit non-root user: under runAsNonRoot alone kubelet must trust the image's USER.
+            "podSecurityContext": restricted_pod_security(65534),
             "securityContext": {
                 "runAsNonRoot": True,
                 "allowPrivilegeEscalation": False,
@@ -115,6 +118,22 @@ class ClusterAddons(pulumi.ComponentResource):
             cleanup_on_fail=True,
             timeout=600,
             opts=pulumi.ResourceOptions(parent=self, provider=cluster.provider, depends_on=[role]),
+        )
+        # kube-system has no default-deny, but its pods are still each selected by a NetworkPolicy: the
+        # API server calls the controller's webhooks (9443) from outside the pod network; metrics on 8080.
+        controller_pods = {
+            "app.kubernetes.io/name": chart.name,
+            "app.kubernetes.io/instance": chart.name,
+        }
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-lb-controller-ingress",
+            metadata={"name": f"{chart.name}-ingress", "namespace": LOAD_BALANCER_CONTROLLER_NAMESPACE},
+            spec={
+                "podSelector": {"matchLabels": controller_pods},
+                "policyTypes": ["Ingress"],
+                "ingress": [{"ports": [{"protocol": "TCP", "port": 9443}, {"protocol": "TCP", "port": 8080}]}],
+            },
+            opts=pulumi.ResourceOptions(parent=self, provider=cluster.provider),
         )
         self.ingress_class = INGRESS_CLASS
         self.register_outputs({"loadBalancerControllerRoleArn": role.arn})

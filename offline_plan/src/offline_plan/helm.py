@@ -165,6 +165,7 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
     """YAML as Kubernetes reads it (go-yaml, 1.1 booleans), where a bare `=` is a string, not a tag."""
 
 
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 
 
@@ -294,12 +295,31 @@ def object_records(release: dict[str, Any], rendered: RenderedRelease) -> list[d
                 "provider": release.get("provider", ""),
                 "dependencies": [],
                 "propertyDependencies": {},
-                "inputs": body,
+                "inputs": _for_policies(body),
                 "options": {},
                 "renderedFrom": release["urn"],
             }
         )
     return records
+
+
+SCHEMA_ELIDED = "[offline-plan: openAPIV3Schema elided; the CRD's manifest holds it]"
+
+
+def _for_policies(body: dict[str, Any]) -> dict[str, Any]:
+    """A CRD's schema (thousands of lines) is left out of the record the policy pack sees.
+
+    Custom resources are validated against it separately (`crds.py`); policies read CRD names,
+    scope and versions, and copying the whole schema into every policy's view costs seconds.
+    """
+    if body.get("kind") != "CustomResourceDefinition":
+        return body
+    spec = dict(body.get("spec") or {})
+    spec["versions"] = [
+        {**version, "schema": {"openAPIV3Schema": SCHEMA_ELIDED}} if "schema" in version else version
+        for version in spec.get("versions") or []
+    ]
+    return {**body, "spec": spec}
 
 
 def manifest_path(folder: Path, rendered: RenderedRelease, body: dict[str, Any]) -> Path:
@@ -419,7 +439,7 @@ def plan_releases(
                 continue
             taken.add(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(yaml.safe_dump(body, sort_keys=False))
+            path.write_text(yaml.dump(body, Dumper=_Dumper, sort_keys=False))
             metadata = body.get("metadata") or {}
             plan.manifests.append(
                 Manifest(path, str(body["kind"]), str(metadata.get("name")), metadata.get("namespace"), body, release["urn"])
