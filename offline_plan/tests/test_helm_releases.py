@@ -294,3 +294,52 @@ def test_a_chart_from_another_repository_than_its_provenance_is_not_used(tmp_pat
     located = ChartCache(repo).locate("web", "1.0.0", "https://elsewhere.example.test")
     assert isinstance(located, PinProblem)
     assert REPO in located.reason
+
+
+def test_a_helm_v3_chart_expands_into_its_objects_like_a_config_group(tmp_path: Path) -> None:
+    repo = make_chart(tmp_path, templates={"deployment.yaml": DEPLOYMENT})
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text("name: webapp\nruntime: python\n")
+    (program / "__main__.py").write_text(
+        textwrap.dedent(
+            f"""\
+            from pulumi_kubernetes.helm.v3 import Chart, ChartOpts, FetchOpts
+
+            Chart("shop", ChartOpts(chart="web", version="1.0.0", namespace="shop",
+                                    fetch_opts=FetchOpts(repo="{REPO}")))
+            """
+        )
+    )
+    (program / "Pulumi.dev.yaml").write_text("config: {}\n")
+    code, document = plan(program, tmp_path / "out", repo)
+
+    assert code == 0
+    children = [r for r in document["resources"] if r["type"] == "kubernetes:apps/v1:Deployment"]
+    assert [child["inputs"]["metadata"]["name"] for child in children] == ["shop-web"]
+    assert children[0]["parent"].endswith("kubernetes:helm.sh/v3:Chart::shop")
+    assert (tmp_path / "out/dev/manifests/shop/deployment-shop-web.yaml").is_file()
+    assert not [w for w in document["warnings"] if "kubernetes:helm:template" in w]
+
+
+@pytest.mark.parametrize(("namespace", "expected"), [(None, "default"), ("shop", "shop")])
+def test_a_release_status_carries_its_namespace(tmp_path: Path, namespace: str | None, expected: str) -> None:
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text("name: webapp\nruntime: python\n")
+    (program / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (program / "__main__.py").write_text(
+        textwrap.dedent(
+            f"""\
+            import pulumi
+            import pulumi_kubernetes as k8s
+
+            release = k8s.helm.v3.Release("web", chart="web", version="1.0.0", namespace={namespace!r})
+            pulumi.export("namespace", release.status.namespace.apply(lambda ns: ns.upper()))
+            """
+        )
+    )
+    code, document = plan(program, tmp_path / "out", None)
+
+    assert code == 0
+    assert document["outputs"]["namespace"] == expected.upper()

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from offline_plan import crds, helm, policy_check
+from offline_plan import crds, helm, mocks, policy_check
 from offline_plan.charts import ChartCache, ChartCacheError, strict_pins
 from offline_plan.manifests import kubernetes_objects, validate, write_manifests, write_prometheus_rules
 from offline_plan.project import ProjectError, StackSettings, load_stack
@@ -135,19 +135,26 @@ def main(argv: list[str] | None = None) -> int:
         err.write(f"error: {error}\n")
         return EXIT_PROGRAM_FAILED
     err.write(f"Planning {settings.project}/{settings.stack} from {settings.main} (offline, mock engine)\n")
-    progress = Progress(err)
-    started = time.perf_counter()
-    try:
-        plan = run_program(settings, on_register=progress)
-    except ProgramError as error:
-        err.write(f"\nerror: the program failed; nothing was planned\n{error}\n")
-        return EXIT_PROGRAM_FAILED
-    progress.done(len(plan.resources), time.perf_counter() - started)
     try:
         cache = ChartCache(args.charts) if args.charts else None
     except ChartCacheError as error:
         err.write(f"error: {error}\n")
         return EXIT_PROGRAM_FAILED
+    progress = Progress(err)
+    started = time.perf_counter()
+    chart_warnings: list[str] = []  # helm.v3.Chart components expand through this invoke
+    mocks.INVOKE_HOOKS[helm.TEMPLATE_INVOKE] = helm.template_invoke(
+        cache, strict=strict_pins(), warnings=chart_warnings
+    )
+    try:
+        plan = run_program(settings, on_register=progress)
+    except ProgramError as error:
+        err.write(f"\nerror: the program failed; nothing was planned\n{error}\n")
+        return EXIT_PROGRAM_FAILED
+    finally:
+        mocks.INVOKE_HOOKS.pop(helm.TEMPLATE_INVOKE, None)
+    plan.warnings.extend(chart_warnings)
+    progress.done(len(plan.resources), time.perf_counter() - started)
 
     out = args.out / settings.stack
     if out.exists():

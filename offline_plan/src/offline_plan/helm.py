@@ -16,9 +16,10 @@ so manifests, schema validation and the policy pack treat them alike.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,7 +199,11 @@ def _is_test_hook(body: dict[str, Any]) -> bool:
 
 
 def render(
-    release: dict[str, Any], cache: ChartCache | None, *, cluster_scoped: frozenset[str] = CLUSTER_SCOPED_KINDS
+    release: dict[str, Any],
+    cache: ChartCache | None,
+    *,
+    cluster_scoped: frozenset[str] = CLUSTER_SCOPED_KINDS,
+    local: str | None = None,
 ) -> RenderedRelease:
     """Render one Release record of the plan; `problems`/`pin_problem` say why it was not rendered."""
     inputs = release["inputs"]
@@ -213,12 +218,16 @@ def render(
         version=str(inputs.get("version") or ""),
     )
     repository = (inputs.get("repositoryOpts") or {}).get("repo")
-    if cache is None:
+    located: ChartArchive | PinProblem
+    if local is not None:  # a chart folder or archive of the program's own: nothing to verify
+        located = ChartArchive(chart_name, result.version, Path(local), "", source="local chart")
+    elif cache is None:
         result.pin_problem = PinProblem(
             chart_name, result.version, "no chart cache was given (--charts DIR), so it cannot be verified"
         )
         return result
-    located = cache.locate(chart_name, result.version, repository)
+    else:
+        located = cache.locate(chart_name, result.version, repository)
     if isinstance(located, PinProblem):
         result.pin_problem = located
         return result
@@ -460,3 +469,55 @@ def privileged_namespaces(records: list[dict[str, Any]]) -> list[str]:
         if isinstance(labels, dict) and labels.get("pod-security.kubernetes.io/enforce") == "privileged":
             names.add(str(metadata.get("name")))
     return sorted(names)
+
+
+TEMPLATE_INVOKE = "kubernetes:helm:template"
+
+
+class ChartTemplateError(Exception):
+    """`helm.v3.Chart` names a chart that cannot be rendered offline (the program fails, as under Pulumi)."""
+
+
+def template_invoke(
+    cache: ChartCache | None, *, strict: bool, warnings: list[str]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The answer to `kubernetes:helm:template`, the invoke `helm.v3.Chart` expands itself with.
+
+    The chart comes from the cache (digest-verified), or from `path` for a `LocalChartOpts`; its
+    objects return to the SDK, which registers each as a child of the Chart, as it does under Pulumi.
+    """
+
+    def answer(args: dict[str, Any]) -> dict[str, Any]:
+        opts = json.loads(args.get("jsonOpts") or "{}")
+        fetch = opts.get("fetch_opts") or {}
+        chart_name = str(opts.get("chart") or opts.get("path") or "")
+        if "/" in chart_name and not opts.get("path"):
+            chart_name = chart_name.rsplit("/", 1)[-1]  # "repo/chart": the repository's local alias
+        record = {
+            "urn": f"urn:pulumi:chart::chart::{TEMPLATE_INVOKE}::{opts.get('release_name')}",
+            "name": str(opts.get("release_name") or chart_name),
+            "inputs": {
+                "chart": chart_name,
+                "version": opts.get("version") or fetch.get("version"),
+                "namespace": opts.get("namespace"),
+                "name": opts.get("release_name"),
+                "values": opts.get("values") or {},
+                "allowNullValues": True,
+                "skipCrds": bool(opts.get("skip_crd_rendering")),
+                "repositoryOpts": {"repo": fetch.get("repo")} if fetch.get("repo") else {},
+            },
+        }
+        rendered = render(record, None if opts.get("path") else cache, local=opts.get("path"))
+        if rendered.pin_problem or rendered.problems:
+            problem = str(rendered.pin_problem) if rendered.pin_problem else "; ".join(rendered.problems)
+            message = f"helm.v3.Chart {record['name']} was not expanded: {problem}"
+            if strict or rendered.problems:
+                raise ChartTemplateError(message)
+            warnings.append(f"{message} (an error when CI=true)")
+            return {"result": []}
+        objects = rendered.objects
+        if not opts.get("include_test_hook_resources"):
+            objects = [body for body in objects if not _is_test_hook(body)]
+        return {"result": objects}
+
+    return answer

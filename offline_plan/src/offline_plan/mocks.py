@@ -34,6 +34,10 @@ def fake_password(name: str) -> str:
     return f"OfflinePlanFakeSecret-{short_hash('password', name)}"
 
 
+# Invokes answered by other parts of the plan (e.g. `kubernetes:helm:template` from the chart cache).
+INVOKE_HOOKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
 class PlanMocks(pulumi.runtime.Mocks):
     """Resource state and invoke results of a plausible AWS account, derived from names alone."""
 
@@ -90,7 +94,7 @@ class PlanMocks(pulumi.runtime.Mocks):
                 "id": a["addonName"],
             },
         }
-        answer = answers.get(args.token)
+        answer = answers.get(args.token) or INVOKE_HOOKS.get(args.token)
         if answer is None:
             self.warnings.append(f"no offline answer for invoke {args.token}; it returned an empty result")
             return {}, []
@@ -140,10 +144,18 @@ def _kubernetes_state(name: str, state: dict[str, Any]) -> dict[str, Any]:
         metadata.setdefault("namespace", "default")
     metadata.setdefault("name", f"{name}-{short_hash(name)[:8]}")
     state["metadata"] = metadata
-    if "chart" in state:  # helm.sh/v3 Release
+    if "chart" in state:  # helm.sh/v3 Release: the provider installs into "default" unless told otherwise
+        state.setdefault("namespace", "default")
         state.setdefault(
             "status",
-            {"name": state.get("name") or name, "namespace": state.get("namespace"), "status": "deployed"},
+            {
+                "name": state.get("name") or name,
+                "namespace": state["namespace"],
+                "chart": state["chart"],
+                "version": state.get("version") or "",
+                "revision": 1,
+                "status": "deployed",
+            },
         )
     return state
 
