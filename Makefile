@@ -9,7 +9,7 @@ CHARTS ?= $(if $(wildcard .charts/index.yaml),.charts,../shared/charts)
 # Root installs Debian packages directly; a CI runner user goes through sudo.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: help setup system-packages test lint plan schema report run-api api-key bench-api api-requirements
+.PHONY: help setup system-packages test lint charts plan schema report run-api api-key bench-api api-requirements
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ lint: setup ## Ruff and mypy
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
 	$(UV) run --no-sync mypy
+
+charts: setup ## Pull every pinned Helm chart from its own repository into .charts/ and index it (needs internet)
+	$(UV) run --no-sync python scripts/pull_charts.py --dest .charts
 
 plan: setup ## Offline plan of STACK (default staging): `make plan STACK=production`
 	$(UV) run --no-sync offline-plan --stack $(STACK) --charts $(CHARTS) --policy-pack policies --policy-config policies/config/$(STACK).json

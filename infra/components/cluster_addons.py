@@ -16,7 +16,7 @@ Defaults and why:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -128,11 +128,14 @@ class ClusterAddons(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(
             f"{name}-lb-controller-ingress",
             metadata={"name": f"{chart.name}-ingress", "namespace": LOAD_BALANCER_CONTROLLER_NAMESPACE},
-            spec={
-                "podSelector": {"matchLabels": controller_pods},
-                "policyTypes": ["Ingress"],
-                "ingress": [{"ports": [{"protocol": "TCP", "port": 9443}, {"protocol": "TCP", "port": 8080}]}],
-            },
+            spec=cast(
+                Any,
+                {
+                    "podSelector": {"matchLabels": controller_pods},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{"ports": [{"protocol": "TCP", "port": port} for port in (9443, 8080)]}],
+                },
+            ),
             opts=pulumi.ResourceOptions(parent=self, provider=cluster.provider),
         )
         self.ingress_class = INGRESS_CLASS

@@ -425,7 +425,10 @@ def alloy_values(inputs: AlloyInputs) -> dict[str, Any]:
                     "topologyKey": "topology.kubernetes.io/zone",
                     "whenUnsatisfiable": "ScheduleAnyway",
                     "labelSelector": {
-                        "matchLabels": {"app.kubernetes.io/name": "alloy", "app.kubernetes.io/instance": "alloy"}
+                        "matchLabels": {
+                            "app.kubernetes.io/name": "alloy",
+                            "app.kubernetes.io/instance": "alloy",
+                        }
                     },
                 }
             ],

@@ -14,7 +14,6 @@ from typing import Any
 import helm_python
 import pytest
 import yaml
-
 from offline_plan.charts import ChartCache, PinProblem
 from offline_plan.cli import EXIT_CHARTS, EXIT_INVALID_MANIFESTS, EXIT_POLICY_VIOLATION, main
 from offline_plan.helm import SECRET_PLACEHOLDER
@@ -45,7 +44,7 @@ spec:
             - name: TOKEN_HINT
               value: {{ .Values.token | quote }}
 """
-SECRET = """\
+OPAQUE_OBJECT = """\
 apiVersion: v1
 kind: Secret
 metadata:
@@ -199,8 +198,12 @@ def test_a_rendered_pod_that_breaks_restricted_is_flagged_by_the_pack(tmp_path: 
 
 def test_a_compliant_rendered_pod_passes_the_same_pack(tmp_path: Path) -> None:
     repo = make_chart(tmp_path, templates={"deployment.yaml": DEPLOYMENT})
-    program = make_program(tmp_path, values='{"podSecurityContext": {"runAsNonRoot": True, "runAsUser": 1000}}')
-    code, document = plan(program, tmp_path / "out", repo, "--policy-pack", str(restricted_pack(tmp_path / "p")))
+    program = make_program(
+        tmp_path, values='{"podSecurityContext": {"runAsNonRoot": True, "runAsUser": 1000}}'
+    )
+    code, document = plan(
+        program, tmp_path / "out", repo, "--policy-pack", str(restricted_pack(tmp_path / "p"))
+    )
 
     assert code == 0
     assert document["policyViolations"] == []
@@ -227,7 +230,7 @@ def test_a_custom_resource_that_meets_its_crd_schema_passes(tmp_path: Path) -> N
 
 
 def test_secret_values_render_as_placeholders_and_rendered_secrets_are_redacted(tmp_path: Path) -> None:
-    repo = make_chart(tmp_path, templates={"deployment.yaml": DEPLOYMENT, "secret.yaml": SECRET})
+    repo = make_chart(tmp_path, templates={"deployment.yaml": DEPLOYMENT, "secret.yaml": OPAQUE_OBJECT})
     program = make_program(tmp_path, values=f'{{"token": pulumi.Output.secret("{SECRET_VALUE}")}}')
     code, document = plan(program, tmp_path / "out", repo)
 
@@ -238,11 +241,15 @@ def test_secret_values_render_as_placeholders_and_rendered_secrets_are_redacted(
     assert SECRET_VALUE not in written
     secret = yaml.safe_load((tmp_path / "out/dev/manifests/shop/shop/secret-shop-token.yaml").read_text())
     assert secret["stringData"] == {}
-    deployment = yaml.safe_load((tmp_path / "out/dev/manifests/shop/shop/deployment-shop-web.yaml").read_text())
+    deployment = yaml.safe_load(
+        (tmp_path / "out/dev/manifests/shop/shop/deployment-shop-web.yaml").read_text()
+    )
     assert deployment["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] == SECRET_PLACEHOLDER
 
 
-def test_a_pin_the_cache_does_not_hold_warns_outside_ci(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pin_the_cache_does_not_hold_warns_outside_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CI", raising=False)
     repo = make_chart(tmp_path, templates={"deployment.yaml": DEPLOYMENT})
     code, document = plan(make_program(tmp_path, version="1.0.1"), tmp_path / "out", repo)

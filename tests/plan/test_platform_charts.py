@@ -6,21 +6,29 @@ Half of the pods the platform runs come from third-party charts; these tests loo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from infra.observability import charts
+import yaml
 from offline_plan.charts import ChartCache, PinProblem
 from offline_plan.cli import main
+
+from infra.components.cluster_addons import CHARTS as ADDON_CHARTS
+from infra.observability import charts
 from policies.k8s import pods
 from policies.k8s.workloads import WORKLOAD_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT.parent / "shared" / "charts"
-RELEASES = {"kube-prometheus-stack", "loki", "alloy", "jaeger", "otel-collector", "aws-load-balancer-controller"}
+RELEASES = {
+    "kube-prometheus-stack",
+    "loki",
+    "alloy",
+    "jaeger",
+    "otel-collector",
+    "aws-load-balancer-controller",
+}
 POD_SECURITY_POLICIES = {
     policy.name
     for policy in pods.POLICIES
@@ -29,7 +37,7 @@ POD_SECURITY_POLICIES = {
 
 
 @pytest.fixture(scope="module", params=["staging", "production"])
-def planned(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def planned(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     stack = request.param
     out = tmp_path_factory.mktemp(f"charts-{stack}")
     code = main(
@@ -49,7 +57,7 @@ def planned(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         ]
     )
     document = json.loads((out / stack / "resources.json").read_text())
-    yield {"code": code, "document": document, "out": out / stack, "stack": stack}
+    return {"code": code, "document": document, "out": out / stack, "stack": stack}
 
 
 def test_every_release_renders_at_its_pinned_verified_version(planned: dict[str, Any]) -> None:
@@ -64,8 +72,10 @@ def test_every_release_renders_at_its_pinned_verified_version(planned: dict[str,
 
 def test_every_pin_is_in_the_cache() -> None:
     cache = ChartCache(CACHE)
-    for chart in charts.CHARTS:
-        assert not isinstance(cache.locate(chart.name, chart.version, chart.repository), PinProblem), chart
+    pins = [(c.name, c.version, c.repository) for c in charts.CHARTS]
+    pins += [(c.name, c.version, c.repository) for c in ADDON_CHARTS.values()]
+    for name, version, repository in pins:
+        assert not isinstance(cache.locate(name, version, repository), PinProblem), name
 
 
 def test_rendered_pods_meet_pod_security_restricted(planned: dict[str, Any]) -> None:
@@ -90,9 +100,9 @@ def test_the_plan_passes_with_every_release_rendered(planned: dict[str, Any]) ->
 
 def test_alloy_pods_run_as_a_non_root_user_the_chart_actually_sets(planned: dict[str, Any]) -> None:
     """The chart reads `global.podSecurityContext`; `controller.podSecurityContext` was silently ignored."""
-    import yaml
-
-    deployment = yaml.safe_load((planned["out"] / "manifests/alloy/monitoring/deployment-alloy.yaml").read_text())
+    deployment = yaml.safe_load(
+        (planned["out"] / "manifests/alloy/monitoring/deployment-alloy.yaml").read_text()
+    )
     pod = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsUser"] != 0
     assert pod["securityContext"]["runAsNonRoot"] is True

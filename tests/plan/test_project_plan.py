@@ -8,10 +8,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
-from infra.config import INSTANCE_FAMILIES
 from offline_plan.cli import EXIT_INVALID_MANIFESTS, EXIT_POLICY_VIOLATION, EXIT_PROGRAM_FAILED, main
 from offline_plan.project import SECRET_PLACEHOLDER
+
+from infra.config import INSTANCE_FAMILIES
 
 ROOT = Path(__file__).resolve().parents[2]
 CHARTS = ["--charts", str(ROOT.parent / "shared" / "charts")]  # the chart cache beside the repository
@@ -92,7 +92,9 @@ def test_two_plans_of_production_write_byte_identical_files(planned: Path, tmp_p
 
 
 def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--stack", "staging", "--program", str(ROOT), "--out", str(tmp_path), "--json", *CHARTS]) == 0
+    assert (
+        main(["--stack", "staging", "--program", str(ROOT), "--out", str(tmp_path), "--json", *CHARTS]) == 0
+    )
     document = json.loads(capsys.readouterr().out)
     assert document["stack"] == "staging" and document["resources"]
 

@@ -24,12 +24,19 @@ import json
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from offline_plan import crds, helm, mocks, policy_check
 from offline_plan.charts import ChartCache, ChartCacheError, strict_pins
-from offline_plan.manifests import kubernetes_objects, validate, write_manifests, write_prometheus_rules
+from offline_plan.manifests import (
+    Manifest,
+    kubernetes_objects,
+    validate,
+    write_manifests,
+    write_prometheus_rules,
+)
 from offline_plan.project import ProjectError, StackSettings, load_stack
 from offline_plan.report import summary
 from offline_plan.runner import Plan, ProgramError, run_program
@@ -126,6 +133,73 @@ def cluster_version(plan: Plan) -> str:
     return DEFAULT_KUBERNETES_VERSION
 
 
+def run_with_charts(settings: StackSettings, cache: ChartCache | None, progress: Progress) -> Plan:
+    """Run the program with `helm.v3.Chart` expanding through the chart cache (the template invoke)."""
+    warnings: list[str] = []
+    mocks.INVOKE_HOOKS[helm.TEMPLATE_INVOKE] = helm.template_invoke(
+        cache, strict=strict_pins(), warnings=warnings
+    )
+    try:
+        plan = run_program(settings, on_register=progress)
+    finally:
+        mocks.INVOKE_HOOKS.pop(helm.TEMPLATE_INVOKE, None)
+    plan.warnings.extend(warnings)
+    return plan
+
+
+def validate_all(
+    out: Path, manifests: list[Manifest], releases: helm.ReleasesPlan, kubernetes_version: str
+) -> list[str]:
+    """Kubernetes schema problems of every manifest, then custom resources against the plan's CRDs."""
+    problems = validate([*manifests, *releases.manifests], kubernetes_version)
+    every_object = [(str(m.path.relative_to(out)), m.body) for m in manifests]
+    every_object += [(str(m.path.relative_to(out)), m.body) for m in releases.manifests]
+    crd_problems, _checked = crds.validate_custom_resources(every_object, crds.crd_schemas(every_object))
+    return problems + crd_problems
+
+
+def charts_text(releases: helm.ReleasesPlan, privileged: list[str]) -> str:
+    if not releases.releases:
+        return ""
+    text = "\n\n" + releases.summary()
+    if privileged:
+        text += f"\n  Pod Security: namespaces labelled privileged admit any pod: {', '.join(privileged)}"
+    return text
+
+
+@dataclass(frozen=True)
+class PlanParts:
+    """What `main` gathered for the plan files, besides the program's own plan."""
+
+    manifests: list[Manifest]
+    releases: helm.ReleasesPlan
+    problems: list[str]
+    policy: dict[str, Any] | None
+    policy_text: str
+    cache: ChartCache | None
+
+
+def write_plan(out: Path, plan: Plan, parts: PlanParts) -> tuple[dict[str, Any], str]:
+    """Write resources.json, the rule files and summary.txt; returns the document and the summary."""
+    releases = parts.releases
+    relative = [str(manifest.path.relative_to(out)) for manifest in parts.manifests]
+    rule_files = write_prometheus_rules(plan.resources, out / "prometheus-rules")
+    document = plan_document(plan, relative, parts.problems, parts.policy)
+    document["prometheusRuleFiles"] = [str(path.relative_to(out)) for path in rule_files]
+    privileged = helm.privileged_namespaces([*plan.resources, *releases.records])
+    document["charts"] = {
+        "cache": str(parts.cache.directory) if parts.cache else None,
+        **releases.document(out),
+        "errors": releases.errors,
+    }
+    document["podSecurity"] = {"privilegedNamespaces": privileged}
+    (out / "resources.json").write_text(json.dumps(document, indent=2, sort_keys=False))
+    text = summary(plan) + charts_text(releases, privileged)
+    text += f"\n\n{parts.policy_text}" if parts.policy_text else ""
+    (out / "summary.txt").write_text(text + "\n")
+    return document, text
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     err = sys.stderr
@@ -142,18 +216,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_PROGRAM_FAILED
     progress = Progress(err)
     started = time.perf_counter()
-    chart_warnings: list[str] = []  # helm.v3.Chart components expand through this invoke
-    mocks.INVOKE_HOOKS[helm.TEMPLATE_INVOKE] = helm.template_invoke(
-        cache, strict=strict_pins(), warnings=chart_warnings
-    )
     try:
-        plan = run_program(settings, on_register=progress)
+        plan = run_with_charts(settings, cache, progress)
     except ProgramError as error:
         err.write(f"\nerror: the program failed; nothing was planned\n{error}\n")
         return EXIT_PROGRAM_FAILED
-    finally:
-        mocks.INVOKE_HOOKS.pop(helm.TEMPLATE_INVOKE, None)
-    plan.warnings.extend(chart_warnings)
     progress.done(len(plan.resources), time.perf_counter() - started)
 
     out = args.out / settings.stack
@@ -169,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         taken={manifest.path for manifest in manifests},
     )
     plan.warnings.extend(releases.warnings)
+    err.write(helm.timings(releases.releases))
 
     policy: dict[str, Any] | None = None
     policy_text = ""
@@ -179,32 +247,10 @@ def main(argv: list[str] | None = None) -> int:
             err.write(f"error: {error}\n")
             return EXIT_PROGRAM_FAILED
 
-    version = args.kubernetes_version or cluster_version(plan)
-    problems = validate([*manifests, *releases.manifests], version)
-    every_object = [(str(m.path.relative_to(out)), m.body) for m in [*manifests, *releases.manifests]]
-    crd_problems, _checked = crds.validate_custom_resources(every_object, crds.crd_schemas(every_object))
-    problems += crd_problems
-    relative = [str(manifest.path.relative_to(out)) for manifest in manifests]
-    rule_files = write_prometheus_rules(plan.resources, out / "prometheus-rules")
-    document = plan_document(plan, relative, problems, policy)
-    document["prometheusRuleFiles"] = [str(path.relative_to(out)) for path in rule_files]
-    document["charts"] = {
-        "cache": str(cache.directory) if cache else None,
-        **releases.document(out),
-        "errors": releases.errors,
-    }
-    document["podSecurity"] = {
-        "privilegedNamespaces": helm.privileged_namespaces([*plan.resources, *releases.records])
-    }
-    (out / "resources.json").write_text(json.dumps(document, indent=2, sort_keys=False))
-    text = summary(plan)
-    if releases.releases:
-        text += "\n\n" + releases.summary()
-        privileged = document["podSecurity"]["privilegedNamespaces"]
-        if privileged:
-            text += f"\n  Pod Security: namespaces labelled privileged admit any pod: {', '.join(privileged)}"
-    text += f"\n\n{policy_text}" if policy_text else ""
-    (out / "summary.txt").write_text(text + "\n")
+    problems = validate_all(out, manifests, releases, args.kubernetes_version or cluster_version(plan))
+    document, text = write_plan(
+        out, plan, PlanParts(manifests, releases, problems, policy, policy_text, cache)
+    )
 
     if args.json:
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
@@ -216,7 +262,9 @@ def main(argv: list[str] | None = None) -> int:
             + "\n"
         )
     if releases.errors:
-        err.write("error: Helm releases could not be rendered or verified:\n" + "\n".join(releases.errors) + "\n")
+        err.write(
+            "error: Helm releases could not be rendered or verified:\n" + "\n".join(releases.errors) + "\n"
+        )
     if problems:
         err.write("error: Kubernetes manifests failed schema validation:\n" + "\n".join(problems) + "\n")
         return EXIT_INVALID_MANIFESTS

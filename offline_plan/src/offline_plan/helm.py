@@ -92,7 +92,9 @@ def kubernetes_type(api_version: str, kind: str) -> str:
 
 
 def release_records(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [resource for resource in resources if resource["type"] == RELEASE_TYPE]
+    """The plan's releases by URN (registration order varies with the order Outputs resolve)."""
+    releases = [resource for resource in resources if resource["type"] == RELEASE_TYPE]
+    return sorted(releases, key=lambda resource: str(resource["urn"]))
 
 
 def _placeholders(value: Any, path: str, secrets: list[str]) -> Any:
@@ -171,7 +173,7 @@ _Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.c
 
 
 def _documents(text: str, source: str) -> Iterator[dict[str, Any]]:
-    for document in yaml.load_all(text, Loader=_Loader):  # noqa: S506 - a safe loader
+    for document in yaml.load_all(text, Loader=_Loader):
         if isinstance(document, dict) and document.get("kind") and document.get("apiVersion"):
             yield document
         elif document not in (None, {}):
@@ -185,7 +187,7 @@ def _crd_documents(chart: helm_python.Chart, merged: dict[str, Any]) -> Iterator
     for crd in chart.crds:
         parts = crd["filename"].split("/")
         # <chart>/crds/x.yaml, or <chart>/charts/<subchart>/crds/x.yaml
-        if len(parts) > 3 and parts[1] == "charts" and parts[2] not in enabled:  # noqa: PLR2004
+        if len(parts) > 3 and parts[1] == "charts" and parts[2] not in enabled:
             continue
         if parts[0] != root:
             continue
@@ -222,10 +224,9 @@ def render(
     if local is not None:  # a chart folder or archive of the program's own: nothing to verify
         located = ChartArchive(chart_name, result.version, Path(local), "", source="local chart")
     elif cache is None:
-        result.pin_problem = PinProblem(
+        located = PinProblem(
             chart_name, result.version, "no chart cache was given (--charts DIR), so it cannot be verified"
         )
-        return result
     else:
         located = cache.locate(chart_name, result.version, repository)
     if isinstance(located, PinProblem):
@@ -238,7 +239,7 @@ def render(
         with helm_python.Chart.load(located.path) as chart:
             loaded = time.perf_counter()
             rendered = chart.render(values, name=name, namespace=namespace, is_install=True)
-            documents = []
+            documents: list[tuple[str, dict[str, Any]]] = []
             if not inputs.get("skipCrds"):
                 documents.extend(_crd_documents(chart, chart.merge_values(values)))
     except helm_python.HelmError as error:
@@ -256,6 +257,14 @@ def render(
     except (yaml.YAMLError, ValueError) as error:
         result.problems.append(f"chart {chart_name} {result.version} rendered invalid YAML: {error}")
         return result
+    _add_objects(result, documents, cluster_scoped)
+    return result
+
+
+def _add_objects(
+    result: RenderedRelease, documents: list[tuple[str, dict[str, Any]]], cluster_scoped: frozenset[str]
+) -> None:
+    """The objects `helm install` would apply: namespaced in the release's namespace, no test hooks."""
     skipped_tests = 0
     for source, body in documents:
         if _is_test_hook(body):
@@ -263,12 +272,11 @@ def render(
             continue
         metadata = dict(body.get("metadata") or {})
         if body["kind"] not in cluster_scoped:
-            metadata.setdefault("namespace", namespace)
+            metadata.setdefault("namespace", result.namespace)
         metadata["annotations"] = {**(metadata.get("annotations") or {}), RENDERED_ANNOTATION: source}
         result.objects.append(_redact_secret({**body, "metadata": metadata}))
     if skipped_tests:
         result.notes.append(f"{skipped_tests} `helm test` hook object(s) left out (not installed)")
-    return result
 
 
 def _redact_secret(body: dict[str, Any]) -> dict[str, Any]:
@@ -335,7 +343,12 @@ def manifest_path(folder: Path, rendered: RenderedRelease, body: dict[str, Any])
     """`<folder>/<release>/<namespace or _cluster>/<kind>-<name>.yaml`."""
     metadata = body.get("metadata") or {}
     namespace = metadata.get("namespace") or "_cluster"
-    return folder / rendered.name / namespace / f"{str(body['kind']).lower()}-{metadata.get('name', 'unnamed')}.yaml"
+    return (
+        folder
+        / rendered.name
+        / namespace
+        / f"{str(body['kind']).lower()}-{metadata.get('name', 'unnamed')}.yaml"
+    )
 
 
 @dataclass
@@ -366,10 +379,11 @@ class ReleasesPlan:
                     "source": release.archive.source if release.archive else None,
                     "objects": len(release.objects),
                     "kinds": dict(sorted(Counter(str(o["kind"]) for o in release.objects).items())),
-                    "loadSeconds": round(release.load_seconds, 3),
-                    "renderSeconds": round(release.render_seconds, 3),
                     "notes": release.notes,
-                    "problems": [*release.problems, *([str(release.pin_problem)] if release.pin_problem else [])],
+                    "problems": [
+                        *release.problems,
+                        *([str(release.pin_problem)] if release.pin_problem else []),
+                    ],
                     "manifests": sorted(by_release.get(release.urn, [])),
                 }
                 for release in self.releases
@@ -384,10 +398,8 @@ class ReleasesPlan:
         lines = ["Helm releases (rendered offline):"]
         for release in self.releases:
             if release.rendered:
-                seconds = release.load_seconds + release.render_seconds
                 lines.append(
-                    f"  {release.name:<24} {release.chart} {release.version}: "
-                    f"{len(release.objects)} objects in {seconds:.2f}s"
+                    f"  {release.name:<24} {release.chart} {release.version}: {len(release.objects)} objects"
                 )
             else:
                 reason = release.problems[0] if release.problems else str(release.pin_problem)
@@ -406,6 +418,16 @@ class Manifest:
     namespace: str | None
     body: dict[str, Any]
     release: str
+
+
+def timings(releases: list[RenderedRelease]) -> str:
+    """Load and render time per chart, for the log (plan files stay byte-identical between runs)."""
+    parts = [
+        f"{release.name} {release.load_seconds:.2f}+{release.render_seconds:.2f}s"
+        for release in releases
+        if release.rendered
+    ]
+    return f"  rendered {len(parts)} Helm releases (load+render): {', '.join(parts)}\n" if parts else ""
 
 
 def plan_releases(
@@ -429,7 +451,9 @@ def plan_releases(
         rendered = render(release, cache, cluster_scoped=CLUSTER_SCOPED_KINDS | crd_kinds)
         plan.releases.append(rendered)
         if rendered.pin_problem is not None:
-            message = f"Helm release {rendered.name} ({release['urn']}) was not rendered: {rendered.pin_problem}"
+            message = (
+                f"Helm release {rendered.name} ({release['urn']}) was not rendered: {rendered.pin_problem}"
+            )
             (plan.errors if strict else plan.warnings).append(
                 message + ("" if strict else " (an error when CI=true)")
             )
@@ -451,7 +475,14 @@ def plan_releases(
             path.write_text(yaml.dump(body, Dumper=_Dumper, sort_keys=False))
             metadata = body.get("metadata") or {}
             plan.manifests.append(
-                Manifest(path, str(body["kind"]), str(metadata.get("name")), metadata.get("namespace"), body, release["urn"])
+                Manifest(
+                    path,
+                    str(body["kind"]),
+                    str(metadata.get("name")),
+                    metadata.get("namespace"),
+                    body,
+                    release["urn"],
+                )
             )
     plan.manifests.sort(key=lambda manifest: manifest.path)
     return plan

@@ -96,7 +96,9 @@ def _schema_folder(kubernetes_version: str) -> str:
 
 @functools.cache
 def _definitions(folder: str) -> Resource[Any]:
-    return Resource.from_contents(kubernetes_validate.utils.schema_contents(f"{folder}/_definitions.json", folder))
+    return Resource.from_contents(
+        kubernetes_validate.utils.schema_contents(f"{folder}/_definitions.json", folder)
+    )
 
 
 @functools.cache
