@@ -350,3 +350,19 @@ def test_a_release_status_carries_its_namespace(tmp_path: Path, namespace: str |
 
     assert code == 0
     assert document["outputs"]["namespace"] == expected.upper()
+
+
+def test_a_rendered_list_is_applied_as_its_items(tmp_path: Path) -> None:
+    listed = (
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "  - {apiVersion: v1, kind: ConfigMap, metadata: {name: one}}\n"
+        "  - {apiVersion: scheduling.k8s.io/v1, kind: PriorityClass, metadata: {name: two}, value: 10}\n"
+    )
+    repo = make_chart(tmp_path, templates={"list.yaml": listed})
+    code, document = plan(make_program(tmp_path), tmp_path / "out", repo)
+
+    assert code == 0
+    assert document["charts"]["releases"][0]["kinds"] == {"ConfigMap": 1, "PriorityClass": 1}
+    manifests = tmp_path / "out/dev/manifests/shop"
+    assert (manifests / "shop/configmap-one.yaml").is_file()
+    assert (manifests / "_cluster/priorityclass-two.yaml").is_file()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,8 +173,18 @@ _Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.c
 
 
 def _documents(text: str, source: str) -> Iterator[dict[str, Any]]:
-    for document in yaml.load_all(text, Loader=_Loader):
-        if isinstance(document, dict) and document.get("kind") and document.get("apiVersion"):
+    yield from _objects(yaml.load_all(text, Loader=_Loader), source)
+
+
+def _objects(documents: Iterable[Any], source: str) -> Iterator[dict[str, Any]]:
+    for document in documents:
+        if (
+            isinstance(document, dict)
+            and document.get("kind") == "List"
+            and document.get("apiVersion") == "v1"
+        ):
+            yield from _objects(document.get("items") or [], source)  # Helm applies a v1 List as its items
+        elif isinstance(document, dict) and document.get("kind") and document.get("apiVersion"):
             yield document
         elif document not in (None, {}):
             raise ValueError(f"{source} rendered a YAML document that is not a Kubernetes object")
@@ -239,15 +249,13 @@ def render(
         with helm_python.Chart.load(located.path) as chart:
             loaded = time.perf_counter()
             rendered = chart.render(values, name=name, namespace=namespace, is_install=True)
+            result.load_seconds, result.render_seconds = loaded - started, time.perf_counter() - loaded
             documents: list[tuple[str, dict[str, Any]]] = []
             if not inputs.get("skipCrds"):
                 documents.extend(_crd_documents(chart, chart.merge_values(values)))
     except helm_python.HelmError as error:
         result.problems.append(f"Helm could not render chart {chart_name} {result.version}: {error}")
         return result
-    finally:
-        finished = time.perf_counter()
-    result.load_seconds, result.render_seconds = loaded - started, finished - loaded
     try:
         for source, text in sorted(rendered.items()):
             base = source.rsplit("/", 1)[-1]
