@@ -366,3 +366,16 @@ def test_a_rendered_list_is_applied_as_its_items(tmp_path: Path) -> None:
     manifests = tmp_path / "out/dev/manifests/shop"
     assert (manifests / "shop/configmap-one.yaml").is_file()
     assert (manifests / "_cluster/priorityclass-two.yaml").is_file()
+
+
+def test_values_that_are_one_secret_render_with_the_chart_defaults_and_say_so(tmp_path: Path) -> None:
+    repo = make_chart(tmp_path, templates={"deployment.yaml": DEPLOYMENT})
+    program = make_program(tmp_path, values=f'pulumi.Output.secret({{"token": "{SECRET_VALUE}"}})')
+    code, document = plan(program, tmp_path / "out", repo)
+
+    assert code == 0
+    (release,) = document["charts"]["releases"]
+    assert release["rendered"] is True
+    assert any("one secret as a whole" in note for note in release["notes"])
+    written = "".join(path.read_text() for path in (tmp_path / "out").rglob("*") if path.is_file())
+    assert SECRET_VALUE not in written
