@@ -157,7 +157,9 @@ def main() -> int:
     parser.add_argument("--backend", choices=["embedded", "postgres_redis"], default="embedded")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--duration", type=int, default=8, help="seconds per scenario and round")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds over the read scenarios; medians reported")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="rounds over the read scenarios; medians reported"
+    )
     parser.add_argument("--seed-memories", type=int, default=1000)
     args = parser.parse_args()
 

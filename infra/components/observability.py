@@ -9,7 +9,7 @@ What it creates, all through the EKS cluster's Kubernetes provider:
   charts pinned in `infra/observability/charts.py`, with values from the typed builders in
   `chart_values.py`:
   kube-prometheus-stack (Prometheus on gp3 volumes with retention by time and size, replicas spread by
-  anti-affinity; Alertmanager whose routing lives in a Secret; Grafana with a generated admin password
+  anti-affinity; Alertmanager whose routing is plain chart values; Grafana with a generated admin password
   and the Loki and Jaeger data sources), Loki (monolithic), Alloy (pod logs, JSON fields lifted out),
   an OpenTelemetry Collector (OTLP on 4317/4318, tail sampling) and Jaeger v2.
 - The memory API's PrometheusRule (from `render_rule_groups`; its ServiceMonitor belongs to
@@ -20,8 +20,10 @@ What it creates, all through the EKS cluster's Kubernetes provider:
   with a lifecycle (Standard-IA after N days, expiry after the retention as a backstop to Loki's
   compactor), reached only through an IRSA role of the `loki` service account scoped to that bucket.
 
-Receiver credentials arrive as secret Outputs (read at the config edge); the rendered Alertmanager
-configuration exists only inside a Kubernetes Secret, so state and plan show it as a secret.
+Receiver credentials arrive as secret Outputs (read at the config edge). Those Alertmanager reads from files
+(PagerDuty, Slack, SMTP) go into the `alertmanager-receivers` Secret, mounted into the Alertmanager pods; the
+default webhook URL stays a secret leaf of the values. So state and plan show the routing, receivers and
+inhibit rules in the clear and every credential as a secret.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ from infra.config import AlertReceiverSecrets, ObservabilityConfig
 from infra.observability import charts
 from infra.observability.alertmanager import (
     AlertmanagerSettings,
+    CredentialFiles,
     ReceiverCredentials,
+    credential_file_data,
     render_alertmanager_config,
 )
 from infra.observability.chart_values import (
@@ -65,12 +69,11 @@ from infra.observability.chart_values import (
 from infra.observability.charts import HelmChart
 from infra.observability.dashboards import render_dashboards
 from infra.observability.rules import RuleSettings, render_rule_groups
-from infra.observability.serialize import to_yaml
 from infra.tagging import k8s_labels
 
 NAMESPACE = "monitoring"
 AGENTS_NAMESPACE = "monitoring-agents"
-ALERTMANAGER_CONFIG_SECRET = "alertmanager-memory-platform"  # noqa: S105 - a Secret name
+ALERTMANAGER_CREDENTIALS = CredentialFiles(secret_name="alertmanager-receivers")  # noqa: S106 - a name
 GRAFANA_ADMIN_SECRET = "grafana-admin"  # noqa: S105 - a Secret name
 LOKI_SERVICE_ACCOUNT = "loki"
 COMPONENT = "observability"
@@ -116,7 +119,7 @@ class Observability(pulumi.ComponentResource):
         self._network_policies(monitoring, agents)
         namespaces: list[pulumi.Resource] = [monitoring, agents]
 
-        alertmanager_secret = self._alertmanager_config(monitoring)
+        alertmanager_secret = self._alertmanager_credentials(monitoring)
         grafana_secret = self._grafana_admin(monitoring)
         stack = self.prometheus_operator = self._release(
             "kube-prometheus-stack",
@@ -127,7 +130,8 @@ class Observability(pulumi.ComponentResource):
                     cluster_label=args.cluster_label,
                     storage_class=args.cluster.storage_class_name,
                     agents_namespace=AGENTS_NAMESPACE,
-                    alertmanager_config_secret=ALERTMANAGER_CONFIG_SECRET,
+                    alertmanager_config=self._alertmanager_config(),
+                    alertmanager_secrets=(ALERTMANAGER_CREDENTIALS.secret_name,),
                     grafana_admin_secret=GRAFANA_ADMIN_SECRET,
                     loki_url=_service_url("loki", LOKI_PORT),
                     jaeger_query_url=_service_url("jaeger-query", JAEGER_QUERY_PORT),
@@ -286,7 +290,8 @@ class Observability(pulumi.ComponentResource):
         )
 
     # -- secrets ------------------------------------------------------------------------------------
-    def _alertmanager_config(self, monitoring: k8s.core.v1.Namespace) -> k8s.core.v1.Secret:
+    def _alertmanager_config(self) -> dict[str, Any]:
+        """The routing document, plain but for the default webhook URL, a secret leaf."""
         alerting = self._args.config.alerting
         settings = AlertmanagerSettings(
             email_to=alerting.email_to,
@@ -295,9 +300,14 @@ class Observability(pulumi.ComponentResource):
             smtp_auth_username=alerting.smtp_auth_username,
             slack_channel=alerting.slack_channel,
         )
+        webhook_url: pulumi.Output[str] = pulumi.Output.secret(self._args.alert_receivers.default_webhook_url)
+        return render_alertmanager_config(settings, webhook_url, ALERTMANAGER_CREDENTIALS)
+
+    def _alertmanager_credentials(self, monitoring: k8s.core.v1.Namespace) -> k8s.core.v1.Secret:
+        """The credentials Alertmanager reads from files, one key each (see `CredentialFiles`)."""
         receivers = self._args.alert_receivers
 
-        def render(values: list[str]) -> str:
+        def files(values: list[str]) -> dict[str, str]:
             pagerduty, slack, smtp, webhook = values
             credentials = ReceiverCredentials(
                 pagerduty_routing_key=pagerduty,
@@ -305,24 +315,25 @@ class Observability(pulumi.ComponentResource):
                 smtp_auth_password=smtp,
                 default_webhook_url=webhook,
             )
-            return to_yaml(render_alertmanager_config(settings, credentials))
+            return credential_file_data(credentials)
 
-        rendered: pulumi.Output[str] = pulumi.Output.all(
-            receivers.pagerduty_routing_key,
-            receivers.slack_api_url,
-            receivers.smtp_auth_password,
-            receivers.default_webhook_url,
-        ).apply(render)
-        document: pulumi.Output[str] = pulumi.Output.secret(rendered)
+        data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
+            pulumi.Output.all(
+                receivers.pagerduty_routing_key,
+                receivers.slack_api_url,
+                receivers.smtp_auth_password,
+                receivers.default_webhook_url,
+            ).apply(files)
+        )
         return k8s.core.v1.Secret(
-            f"{self._name}-alertmanager-config",
+            f"{self._name}-alertmanager-credentials",
             metadata={
-                "name": ALERTMANAGER_CONFIG_SECRET,
+                "name": ALERTMANAGER_CREDENTIALS.secret_name,
                 "namespace": monitoring.metadata["name"],
                 "labels": k8s_labels(COMPONENT, "alertmanager"),
             },
             type="Opaque",
-            string_data={"alertmanager.yaml": document},
+            string_data=data,
             opts=self._k8s([monitoring]),
         )
 

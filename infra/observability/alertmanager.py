@@ -6,8 +6,15 @@ alertname, cluster and service. A critical alert silences the warnings it explai
 warning severity (a page-level burn-rate alert over its ticket-level twin), and every warning of a service
 whose down alert is firing.
 
-Receiver credentials are inputs. The program passes values read from Pulumi secrets; the repository and the
-tests hold only placeholders. Only the rendered document contains them, so it belongs in a Kubernetes Secret.
+The document holds no credential that Alertmanager can read from a file. The PagerDuty routing key,
+the Slack URL and the SMTP password are keys of one Kubernetes Secret (`credential_file_data`), which
+the operator mounts at `/etc/alertmanager/secrets/<secret>/` (the Alertmanager CRD's `spec.secrets`);
+the document names those files (`routing_key_file`, `api_url_file`, `smtp_auth_password_file`). So the
+routing is plain data that a reviewer can read and amtool can check, in the plan as in the chart's
+values. The default webhook's URL is the one credential left inline: webhook `url_file` needs
+Alertmanager 0.26, and the amtool and Alertmanager the tests run (Debian bookworm's 0.25) reject it;
+the program passes it as a secret Output, so it stays secret as a leaf of the release's values.
+The repository and the tests hold only placeholders.
 """
 
 from __future__ import annotations
@@ -22,6 +29,11 @@ RECEIVER_DEFAULT = "default-webhook"
 RECEIVER_PAGER = "pager"
 RECEIVER_EMAIL = "email"
 RECEIVER_CHAT = "chat"
+SECRETS_MOUNT = "/etc/alertmanager/secrets"  # where the operator mounts each of `spec.secrets` (CRD docs)
+PAGERDUTY_ROUTING_KEY = "pagerduty-routing-key"
+SLACK_API_URL = "slack-api-url"
+SMTP_AUTH_PASSWORD = "smtp-auth-password"  # noqa: S105 - a Secret key, not a password
+CREDENTIAL_FILE_KEYS = (PAGERDUTY_ROUTING_KEY, SLACK_API_URL, SMTP_AUTH_PASSWORD)
 
 
 def _url_secret(scheme_prefixes: tuple[str, ...], field: str) -> AfterValidator:
@@ -51,6 +63,30 @@ class ReceiverCredentials(_Frozen):
     default_webhook_url: Annotated[SecretStr, _url_secret(("https://", "http://"), "default_webhook_url")] = (
         Field(description="Webhook that receives everything not routed elsewhere (may embed a token).")
     )
+
+
+class CredentialFiles(_Frozen):
+    """The Kubernetes Secret whose keys Alertmanager reads the file-borne credentials from."""
+
+    secret_name: str = Field(
+        "alertmanager-receivers",
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        description="Secret in Alertmanager's namespace, listed in the Alertmanager's `spec.secrets`.",
+    )
+    mount_path: str = Field(SECRETS_MOUNT, description="Folder the operator mounts `spec.secrets` under.")
+
+    def path(self, key: str) -> str:
+        """The file Alertmanager reads the Secret's `key` from."""
+        return f"{self.mount_path}/{self.secret_name}/{key}"
+
+
+def credential_file_data(credentials: ReceiverCredentials) -> dict[str, str]:
+    """The credentials Secret's content: one key per credential the document reads from a file."""
+    return {
+        PAGERDUTY_ROUTING_KEY: credentials.pagerduty_routing_key.get_secret_value(),
+        SLACK_API_URL: credentials.slack_api_url.get_secret_value(),
+        SMTP_AUTH_PASSWORD: credentials.smtp_auth_password.get_secret_value(),
+    }
 
 
 class AlertmanagerSettings(_Frozen):
@@ -129,19 +165,16 @@ _BODY = (
 )
 
 
-def _receivers(settings: AlertmanagerSettings, credentials: ReceiverCredentials) -> list[dict[str, Any]]:
+def _receivers(
+    settings: AlertmanagerSettings, webhook_url: object, files: CredentialFiles
+) -> list[dict[str, Any]]:
     return [
-        {
-            "name": RECEIVER_DEFAULT,
-            "webhook_configs": [
-                {"url": credentials.default_webhook_url.get_secret_value(), "send_resolved": True}
-            ],
-        },
+        {"name": RECEIVER_DEFAULT, "webhook_configs": [{"url": webhook_url, "send_resolved": True}]},
         {
             "name": RECEIVER_PAGER,
             "pagerduty_configs": [
                 {
-                    "routing_key": credentials.pagerduty_routing_key.get_secret_value(),
+                    "routing_key_file": files.path(PAGERDUTY_ROUTING_KEY),
                     "send_resolved": True,
                     "description": _TITLE,
                     "links": [{"href": "{{ (index .Alerts 0).Annotations.runbook_url }}", "text": "Runbook"}],
@@ -163,7 +196,7 @@ def _receivers(settings: AlertmanagerSettings, credentials: ReceiverCredentials)
             "name": RECEIVER_CHAT,
             "slack_configs": [
                 {
-                    "api_url": credentials.slack_api_url.get_secret_value(),
+                    "api_url_file": files.path(SLACK_API_URL),
                     "channel": settings.slack_channel,
                     "send_resolved": True,
                     "title": _TITLE,
@@ -175,21 +208,28 @@ def _receivers(settings: AlertmanagerSettings, credentials: ReceiverCredentials)
 
 
 def render_alertmanager_config(
-    settings: AlertmanagerSettings, credentials: ReceiverCredentials
+    settings: AlertmanagerSettings, default_webhook_url: object, files: CredentialFiles | None = None
 ) -> dict[str, Any]:
-    """The Alertmanager configuration document. It contains the credentials: store it as a Secret."""
+    """The Alertmanager configuration document; its only credential is `default_webhook_url`.
+
+    Pass the webhook URL as a secret Output in the program (a string in tests); the other credentials are
+    read from the files of `files`' Secret, filled with `credential_file_data`.
+    """
+    files = files or CredentialFiles()
     return {
         "global": {
             "resolve_timeout": settings.resolve_timeout,
             "smtp_smarthost": settings.smtp_smarthost,
             "smtp_from": settings.email_from,
             "smtp_auth_username": settings.smtp_auth_username,
-            "smtp_auth_password": credentials.smtp_auth_password.get_secret_value(),
+            "smtp_auth_password_file": files.path(SMTP_AUTH_PASSWORD),
             "smtp_require_tls": True,
         },
         "route": _routes(settings),
         "inhibit_rules": _inhibit_rules(settings),
-        "receivers": _receivers(settings, credentials),
+        "receivers": _receivers(settings, default_webhook_url, files),
+        # Explicit, so the chart's default template glob is not merged in: the values are the document.
+        "templates": [],
     }
 
 

@@ -97,7 +97,12 @@ class KubePrometheusStackInputs(_Frozen):
     cluster_label: str = Field(description="Value of the `cluster` external label on every series.")
     storage_class: str
     agents_namespace: str = Field(description="Namespace of node-exporter (needs host access).")
-    alertmanager_config_secret: str = Field(description="Secret holding alertmanager.yaml.")
+    alertmanager_config: dict[str, Any] = Field(
+        description="The Alertmanager document (`render_alertmanager_config`); credentials as secret Outputs."
+    )
+    alertmanager_secrets: tuple[str, ...] = Field(
+        description="Secrets mounted into Alertmanager, whose files the document reads credentials from."
+    )
     grafana_admin_secret: str = Field(description="Secret holding admin-user and admin-password.")
     loki_url: str
     jaeger_query_url: str
@@ -220,13 +225,14 @@ def kube_prometheus_stack_values(inputs: KubePrometheusStackInputs) -> dict[str,
             },
         },
         "alertmanager": {
+            "config": inputs.alertmanager_config,
             "alertmanagerSpec": {
                 "replicas": config.alertmanager_replicas,
                 "podAntiAffinity": _anti_affinity(config, config.alertmanager_replicas),
                 "podAntiAffinityTopologyKey": "kubernetes.io/hostname",
-                # The routing, with its receiver credentials, lives in a Secret the program writes.
-                "useExistingSecret": True,
-                "configSecret": inputs.alertmanager_config_secret,
+                # The chart writes `config` into the Alertmanager's config Secret; credentials stay out of it
+                # (mounted files, or secret leaves), so the routing is reviewable in the values.
+                "secrets": list(inputs.alertmanager_secrets),
                 "storage": {"volumeClaimTemplate": {"spec": alertmanager_volume.spec()}},
                 "resources": inputs.alertmanager_resources.render(),
                 "securityContext": restricted_pod_security(1000),
@@ -562,7 +568,10 @@ class JaegerInputs(_Frozen):
 
 
 def jaeger_values(inputs: JaegerInputs) -> dict[str, Any]:
-    """Jaeger v2 all-in-one behind the collector: it only ever receives sampled traces."""
+    """Jaeger v2 all-in-one behind the collector: it only ever receives sampled traces.
+
+    Chart 4.x deploys nothing but the all-in-one (no agent, collector or query Deployments to disable).
+    """
     return {
         "fullnameOverride": "jaeger",
         "provisionDataStore": {"cassandra": False, "elasticsearch": False},
@@ -576,7 +585,4 @@ def jaeger_values(inputs: JaegerInputs) -> dict[str, Any]:
             # Jaeger never calls the Kubernetes API; the chart sets this on the ServiceAccount only.
             "serviceAccount": {"automountServiceAccountToken": False},
         },
-        "agent": {"enabled": False},
-        "collector": {"enabled": False},
-        "query": {"enabled": False},
     }

@@ -14,6 +14,7 @@ from typing import Any
 import helm_python
 import pytest
 import yaml
+
 from offline_plan.charts import ChartCache, PinProblem
 from offline_plan.cli import EXIT_CHARTS, EXIT_INVALID_MANIFESTS, EXIT_POLICY_VIOLATION, main
 from offline_plan.helm import SECRET_PLACEHOLDER

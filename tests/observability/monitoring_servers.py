@@ -284,7 +284,10 @@ def alertmanager_server(
             **FAST_ALERTMANAGER_TIMINGS,
         )
         config = route_to_webhooks(
-            render_alertmanager_config(settings, _placeholder_credentials()), webhook_receiver
+            render_alertmanager_config(
+                settings, _placeholder_credentials().default_webhook_url.get_secret_value()
+            ),
+            webhook_receiver,
         )
         assert {r["name"] for r in config["receivers"]} == set(receiver_names())
         directory = tmp_path_factory.mktemp("alertmanager")

@@ -1,6 +1,6 @@
 """The rendered Alertmanager configuration passes `amtool check-config`, routes each severity to the
 intended receivers (`amtool config routes test`), inhibits warnings under a matching critical, and keeps
-credentials out of everything but the rendered document."""
+every credential Alertmanager can read from a file out of the document."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ import pytest
 from pydantic import ValidationError
 
 from infra.observability.alertmanager import (
+    CREDENTIAL_FILE_KEYS,
     AlertmanagerSettings,
+    CredentialFiles,
     ReceiverCredentials,
+    credential_file_data,
     render_alertmanager_config,
 )
 from infra.observability.rules import alert_names, render_rule_groups
@@ -24,7 +27,8 @@ def alertmanager_file(
     tmp_path: Path, alertmanager_settings: AlertmanagerSettings, receiver_credentials: ReceiverCredentials
 ) -> Path:
     path = tmp_path / "alertmanager.yml"
-    path.write_text(to_yaml(render_alertmanager_config(alertmanager_settings, receiver_credentials)))
+    webhook = receiver_credentials.default_webhook_url.get_secret_value()
+    path.write_text(to_yaml(render_alertmanager_config(alertmanager_settings, webhook)))
     return path
 
 
@@ -81,7 +85,8 @@ def test_every_rendered_alert_severity_has_a_dedicated_route(amtool: str, alertm
 def test_warnings_are_inhibited_by_a_matching_critical(
     alertmanager_settings: AlertmanagerSettings, receiver_credentials: ReceiverCredentials
 ) -> None:
-    rules = render_alertmanager_config(alertmanager_settings, receiver_credentials)["inhibit_rules"]
+    webhook = receiver_credentials.default_webhook_url.get_secret_value()
+    rules = render_alertmanager_config(alertmanager_settings, webhook)["inhibit_rules"]
     same_alert = next(rule for rule in rules if rule["source_matchers"] == ['severity="critical"'])
     assert same_alert["target_matchers"] == ['severity=~"warning|info"']
     assert set(same_alert["equal"]) == {"alertname", "cluster", "service"}
@@ -90,20 +95,35 @@ def test_warnings_are_inhibited_by_a_matching_critical(
     assert "MemoryApiDown" in alert_names()
 
 
-def test_credentials_appear_only_in_the_rendered_document(
+def test_file_credentials_stay_out_of_the_document_and_name_the_mounted_secret(
     alertmanager_settings: AlertmanagerSettings, receiver_credentials: ReceiverCredentials
 ) -> None:
-    secrets = [
-        receiver_credentials.pagerduty_routing_key.get_secret_value(),
-        receiver_credentials.slack_api_url.get_secret_value(),
-        receiver_credentials.smtp_auth_password.get_secret_value(),
-    ]
-    assert not any(secret in repr(receiver_credentials) for secret in secrets)
-    rendered = to_yaml(render_alertmanager_config(alertmanager_settings, receiver_credentials))
-    assert all(secret in rendered for secret in secrets)
+    """PagerDuty, Slack and SMTP credentials are files of one mounted Secret; only the webhook URL is inline."""
+    file_borne = credential_file_data(receiver_credentials)
+    webhook = receiver_credentials.default_webhook_url.get_secret_value()
+    files = CredentialFiles(secret_name="receivers-under-test")
+    config = render_alertmanager_config(alertmanager_settings, webhook, files)
+    rendered = to_yaml(config)
+    assert not any(secret in rendered for secret in file_borne.values())
+    assert rendered.count(webhook) == 1
+    assert not any(secret in repr(receiver_credentials) for secret in [*file_borne.values(), webhook])
+    # Every file the document reads is a key of the Secret, at the operator's mount path.
+    read = {
+        config["global"]["smtp_auth_password_file"],
+        *(
+            integration.get(field)
+            for receiver in config["receivers"]
+            for kind in ("pagerduty_configs", "slack_configs")
+            for integration in receiver.get(kind, [])
+            for field in ("routing_key_file", "api_url_file")
+            if integration.get(field)
+        ),
+    }
+    assert read == {f"/etc/alertmanager/secrets/receivers-under-test/{key}" for key in file_borne}
+    assert set(file_borne) == set(CREDENTIAL_FILE_KEYS)
     repository = Path(__file__).resolve().parents[2]
     for source in (repository / "infra" / "observability").rglob("*.py"):
-        assert not any(secret in source.read_text() for secret in secrets), source
+        assert not any(secret in source.read_text() for secret in [*file_borne.values(), webhook]), source
 
 
 def test_a_non_url_slack_credential_is_refused_with_a_clear_message() -> None:

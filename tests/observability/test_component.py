@@ -1,7 +1,7 @@
 """The Observability component as the offline plan records it: pinned releases, typed values, selected
 rules and scrape targets, the Loki bucket and role (production only), the cluster provider everywhere,
 and no secret in any input. Ends with the plan's rule files checked by the real promtool, and the
-Alertmanager configuration of each stack (secret in the plan) rendered with placeholders for amtool."""
+Alertmanager configuration of each stack (plain values in the plan, credentials secret) checked by amtool."""
 
 from __future__ import annotations
 
@@ -13,15 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.config import SECRET_KEYS, parse_stack_config
 from infra.observability import charts
-from infra.observability.alertmanager import (
-    AlertmanagerSettings,
-    ReceiverCredentials,
-    render_alertmanager_config,
-)
 from infra.observability.rules import render_rule_groups
-from infra.observability.serialize import to_yaml
 from offline_plan.cli import main as offline_plan
 from offline_plan.project import SECRET_PLACEHOLDER, load_stack
 from offline_plan.runner import REDACTED, Plan
@@ -278,7 +271,7 @@ def test_no_secret_value_reaches_any_recorded_input(stack_plan: Plan) -> None:
         s["inputs"]["metadata"]["name"]: s["inputs"]
         for s in _of_type(stack_plan, "kubernetes:core/v1:Secret")
     }
-    assert secrets["alertmanager-memory-platform"]["stringData"] == REDACTED
+    assert secrets["alertmanager-receivers"]["stringData"] == REDACTED
     assert secrets["grafana-admin"]["stringData"] == REDACTED
     (password,) = [
         p
@@ -287,15 +280,29 @@ def test_no_secret_value_reaches_any_recorded_input(stack_plan: Plan) -> None:
     ]
     everything = json.dumps(stack_plan.resources) + json.dumps(stack_plan.outputs)
     assert SECRET_PLACEHOLDER not in everything, "a receiver credential leaked into the plan"
-    assert "receivers:" not in everything, "the rendered Alertmanager config leaked into the plan"
+    (webhook,) = _stack_values(stack_plan)["alertmanager"]["config"]["receivers"][0]["webhook_configs"]
+    assert webhook["url"] == REDACTED
     assert password["inputs"]["length"] >= 24 and password["inputs"]["special"] is False
 
 
-def test_the_alertmanager_release_reads_its_config_from_the_secret(stack_plan: Plan) -> None:
-    spec = _stack_values(stack_plan)["alertmanager"]["alertmanagerSpec"]
-    assert spec["useExistingSecret"] is True
-    assert spec["configSecret"] == "alertmanager-memory-platform"
-    assert "config" not in _stack_values(stack_plan)["alertmanager"]
+def test_the_alertmanager_routing_is_plain_values_and_credentials_are_mounted_files(stack_plan: Plan) -> None:
+    alertmanager = _stack_values(stack_plan)["alertmanager"]
+    spec, config = alertmanager["alertmanagerSpec"], alertmanager["config"]
+    assert "useExistingSecret" not in spec and "configSecret" not in spec
+    assert [route["receiver"] for route in config["route"]["routes"]] == ["pager", "email", "chat"]
+    assert spec["secrets"] == ["alertmanager-receivers"]
+    (pager,) = [receiver for receiver in config["receivers"] if receiver["name"] == "pager"]
+    assert pager["pagerduty_configs"][0]["routing_key_file"] == (
+        "/etc/alertmanager/secrets/alertmanager-receivers/pagerduty-routing-key"
+    )
+    (credentials,) = [
+        s
+        for s in _of_type(stack_plan, "kubernetes:core/v1:Secret")
+        if s["inputs"]["metadata"]["name"] == "alertmanager-receivers"
+    ]
+    assert credentials["inputs"]["metadata"]["namespace"] == "monitoring"
+    (release,) = [r for r in _of_type(stack_plan, RELEASE) if r["inputs"]["name"] == "kube-prometheus-stack"]
+    assert credentials["urn"] in release["dependencies"], "the release must wait for its credentials"
 
 
 @pytest.fixture(scope="module")
@@ -320,26 +327,37 @@ def test_the_plan_writes_rule_files_promtool_accepts(written_plans: Path, stack:
     assert document["manifestProblems"] == []
 
 
-def _stack_alertmanager_config(stack: str) -> dict[str, Any]:
-    """What the component renders for `stack`, with placeholders where the plan shows "[secret]"."""
-    settings_file = load_stack(ROOT, stack)
-    values = {
-        key.removeprefix("memory-platform:"): value
-        for key, value in settings_file.config.items()
-        if key.startswith("memory-platform:")
-    }
-    alerting = parse_stack_config(
-        values, primary_region="us-east-1", stack_file=str(settings_file.stack_file)
-    ).observability.alerting
-    credentials = ReceiverCredentials.model_validate(
-        {field: values[key] for key, field in SECRET_KEYS.items()}
-    )
-    return render_alertmanager_config(AlertmanagerSettings(**alerting.model_dump()), credentials)
+def _amtool(amtool: str, *args: str) -> str:
+    result = subprocess.run([amtool, *args], capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
 
 
 @pytest.mark.parametrize("stack", ["staging", "production"])
-def test_each_stacks_alertmanager_config_passes_amtool(stack: str, amtool: str, tmp_path: Path) -> None:
-    path = tmp_path / f"alertmanager-{stack}.yaml"
-    path.write_text(to_yaml(_stack_alertmanager_config(stack)))
-    result = subprocess.run([amtool, "check-config", str(path)], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_the_plan_writes_each_stacks_alertmanager_config_readable_and_amtool_checked(
+    written_plans: Path, stack: str, amtool: str
+) -> None:
+    document = json.loads((written_plans / stack / "resources.json").read_text())
+    assert document["alertmanagerConfigFiles"] == ["alertmanager/kube-prometheus-stack.yaml"]
+    assert document["fileChecks"]["amtool"] == "amtool: passed"
+    path = written_plans / stack / "alertmanager" / "kube-prometheus-stack.yaml"
+    text = path.read_text()
+    assert "SUCCESS" in _amtool(amtool, "check-config", str(path))
+    # The routing reads as the platform means it: pages to PagerDuty and mail, warnings to chat.
+    for labels, receivers in [(["severity=critical"], "pager,email"), (["severity=warning"], "chat")]:
+        routed = _amtool(amtool, "config", "routes", "test", f"--config.file={path}", *labels)
+        assert routed.strip() == receivers
+    config = yaml.safe_load(text)
+    (pager,) = [receiver for receiver in config["receivers"] if receiver["name"] == "pager"]
+    assert pager["pagerduty_configs"][0]["routing_key_file"].startswith("/etc/alertmanager/secrets/")
+    # No credential of the stack file reaches the file: the webhook URL is the marked placeholder.
+    (webhook,) = config["receivers"][0]["webhook_configs"]
+    assert webhook["url"] == "https://secret.redacted.invalid/receivers/0/webhook_configs/0/url"
+    stack_file = load_stack(ROOT, stack)
+    for key in stack_file.secret_keys:
+        assert stack_file.config[key] not in text, key
+    assert SECRET_PLACEHOLDER not in text
+    secure = yaml.safe_load(stack_file.stack_file.read_text())["config"]
+    for value in secure.values():
+        if isinstance(value, dict) and "secure" in value:
+            assert value["secure"] not in text

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 import yaml
-from offline_plan.charts import ChartCache, PinProblem
-from offline_plan.cli import main
 
 from infra.components.cluster_addons import CHARTS as ADDON_CHARTS
 from infra.observability import charts
+from offline_plan.charts import ChartCache, PinProblem
+from offline_plan.cli import main
 from policies.k8s import pods
 from policies.k8s.workloads import WORKLOAD_TYPES
 

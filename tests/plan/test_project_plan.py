@@ -8,10 +8,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from offline_plan.cli import EXIT_INVALID_MANIFESTS, EXIT_POLICY_VIOLATION, EXIT_PROGRAM_FAILED, main
-from offline_plan.project import SECRET_PLACEHOLDER
 
 from infra.config import INSTANCE_FAMILIES
+from offline_plan.cli import EXIT_INVALID_MANIFESTS, EXIT_POLICY_VIOLATION, EXIT_PROGRAM_FAILED, main
+from offline_plan.project import SECRET_PLACEHOLDER
 
 ROOT = Path(__file__).resolve().parents[2]
 CHARTS = ["--charts", str(ROOT.parent / "shared" / "charts")]  # the chart cache beside the repository

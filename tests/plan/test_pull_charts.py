@@ -12,6 +12,7 @@ from types import ModuleType
 
 import helm_python
 import pytest
+
 from offline_plan.charts import ChartCache, PinProblem
 
 ROOT = Path(__file__).resolve().parents[2]

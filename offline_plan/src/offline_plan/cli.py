@@ -6,7 +6,9 @@
 
 Writes `<out>/<stack>/resources.json`, `summary.txt` and one YAML file per Kubernetes object
 under `manifests/`, each validated against the cluster version's Kubernetes OpenAPI schema, and
-each PrometheusRule's spec as a rule file under `prometheus-rules/` (for `promtool check rules`).
+each PrometheusRule's spec as a rule file under `prometheus-rules/`, and each Alertmanager configuration
+under `alertmanager/` with its credentials replaced by marked placeholders; `promtool check rules` and
+`amtool check-config` check them when the tools are on PATH.
 With `--policy-pack DIR` the pack's own policy objects check every recorded resource, as
 `pulumi preview --policy-pack DIR` would; `--policy-config FILE` is `--policy-pack-config`.
 With `--charts DIR` (a Helm repository directory) every Helm release is rendered offline at its
@@ -14,7 +16,8 @@ pinned, digest-verified version; its objects are written under `manifests/<relea
 and policy-checked like the program's own (see `offline_plan.helm`). A pin the cache cannot verify
 is an error when CI=true and a warning elsewhere.
 Exit codes: 0 planned, 1 the program, its config or the pack failed, 3 a manifest failed
-validation, 4 a mandatory policy is violated, 5 a Helm release could not be rendered or verified.
+validation, 4 a mandatory policy is violated, 5 promtool or amtool rejected a written file,
+6 a Helm release could not be rendered or verified.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from offline_plan import crds, helm, mocks, policy_check
+from offline_plan import alertmanager, crds, helm, mocks, policy_check, tool_checks
 from offline_plan.charts import ChartCache, ChartCacheError, strict_pins
 from offline_plan.manifests import (
     Manifest,
@@ -44,7 +47,8 @@ from offline_plan.runner import Plan, ProgramError, run_program
 EXIT_PROGRAM_FAILED = 1
 EXIT_INVALID_MANIFESTS = 3
 EXIT_POLICY_VIOLATION = 4
-EXIT_CHARTS = 5
+EXIT_CHECK_FAILED = 5
+EXIT_CHARTS = 6
 DEFAULT_KUBERNETES_VERSION = "1.34"
 
 
@@ -133,6 +137,30 @@ def cluster_version(plan: Plan) -> str:
     return DEFAULT_KUBERNETES_VERSION
 
 
+def write_checked_files(
+    plan: Plan, out: Path, rendered: dict[str, list[dict[str, Any]]] | None = None
+) -> dict[str, Any]:
+    """Rule files and Alertmanager configs under `out`, checked by promtool and amtool when installed.
+
+    Returns the plan document's fields that list them; warnings about configurations that cannot be
+    written (secret as a whole) join the plan's warnings.
+    """
+    rule_files = write_prometheus_rules(plan.resources, out / "prometheus-rules")
+    found = alertmanager.configs_in_plan(plan.resources, rendered)
+    plan.warnings.extend(found.warnings)
+    configs = [written.path for written in alertmanager.write_configs(found.configs, out / "alertmanager")]
+    checks = [
+        tool_checks.promtool_check_rules(rule_files, out),
+        tool_checks.amtool_check_config(configs, out),
+    ]
+    return {
+        "prometheusRuleFiles": [str(path.relative_to(out)) for path in rule_files],
+        "alertmanagerConfigFiles": [str(path.relative_to(out)) for path in configs],
+        "fileChecks": {check.tool: check.status for check in checks},
+        "fileCheckProblems": [problem for check in checks for problem in check.problems],
+    }
+
+
 def run_with_charts(settings: StackSettings, cache: ChartCache | None, progress: Progress) -> Plan:
     """Run the program with `helm.v3.Chart` expanding through the chart cache (the template invoke)."""
     warnings: list[str] = []
@@ -183,9 +211,9 @@ def write_plan(out: Path, plan: Plan, parts: PlanParts) -> tuple[dict[str, Any],
     """Write resources.json, the rule files and summary.txt; returns the document and the summary."""
     releases = parts.releases
     relative = [str(manifest.path.relative_to(out)) for manifest in parts.manifests]
-    rule_files = write_prometheus_rules(plan.resources, out / "prometheus-rules")
-    document = plan_document(plan, relative, parts.problems, parts.policy)
-    document["prometheusRuleFiles"] = [str(path.relative_to(out)) for path in rule_files]
+    rendered = {release.urn: release.unredacted for release in releases.releases if release.rendered}
+    document = {**plan_document(plan, relative, parts.problems, parts.policy)}
+    document.update(write_checked_files(plan, out, rendered))
     privileged = helm.privileged_namespaces([*plan.resources, *releases.records])
     document["charts"] = {
         "cache": str(parts.cache.directory) if parts.cache else None,
@@ -198,6 +226,32 @@ def write_plan(out: Path, plan: Plan, parts: PlanParts) -> tuple[dict[str, Any],
     text += f"\n\n{parts.policy_text}" if parts.policy_text else ""
     (out / "summary.txt").write_text(text + "\n")
     return document, text
+
+
+def outcome(
+    err: TextIO,
+    problems: list[str],
+    check_problems: list[str],
+    policy: dict[str, Any] | None,
+    chart_errors: list[str],
+) -> int:
+    """Report what failed on stderr; the exit code of the first failure, in order of severity."""
+    if chart_errors:
+        err.write(
+            "error: Helm releases could not be rendered or verified:\n" + "\n".join(chart_errors) + "\n"
+        )
+    if problems:
+        err.write("error: Kubernetes manifests failed schema validation:\n" + "\n".join(problems) + "\n")
+        return EXIT_INVALID_MANIFESTS
+    if check_problems:
+        err.write("error: written files failed their upstream checks:\n" + "\n".join(check_problems) + "\n")
+        return EXIT_CHECK_FAILED
+    if policy and any(v["enforcementLevel"] == "mandatory" for v in policy["violations"]):
+        err.write("error: mandatory policies are violated; see the policy check above\n")
+        return EXIT_POLICY_VIOLATION
+    if chart_errors:
+        return EXIT_CHARTS
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,19 +315,12 @@ def main(argv: list[str] | None = None) -> int:
             + (f" ({len(releases.manifests)} more rendered from Helm releases)" if releases.manifests else "")
             + "\n"
         )
-    if releases.errors:
-        err.write(
-            "error: Helm releases could not be rendered or verified:\n" + "\n".join(releases.errors) + "\n"
+        sys.stdout.write(
+            f"Wrote {len(document['prometheusRuleFiles'])} rule files and "
+            f"{len(document['alertmanagerConfigFiles'])} Alertmanager configs "
+            f"({', '.join(document['fileChecks'].values())})\n"
         )
-    if problems:
-        err.write("error: Kubernetes manifests failed schema validation:\n" + "\n".join(problems) + "\n")
-        return EXIT_INVALID_MANIFESTS
-    if policy and any(v["enforcementLevel"] == "mandatory" for v in policy["violations"]):
-        err.write("error: mandatory policies are violated; see the policy check above\n")
-        return EXIT_POLICY_VIOLATION
-    if releases.errors:
-        return EXIT_CHARTS
-    return 0
+    return outcome(err, problems, document["fileCheckProblems"], policy, releases.errors)
 
 
 if __name__ == "__main__":

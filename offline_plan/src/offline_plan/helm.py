@@ -31,7 +31,8 @@ from offline_plan.charts import ChartArchive, ChartCache, PinProblem
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 REDACTED = "[secret]"
-SECRET_PLACEHOLDER = "offline-plan-redacted-secret"  # noqa: S105 - a marker, not a credential
+# The plan's own secret marker, so readers of rendered objects (the Alertmanager file) see a secret leaf.
+SECRET_PLACEHOLDER = REDACTED
 REDACTED_ANNOTATION = "offline-plan/redacted-secret-fields"
 RENDERED_ANNOTATION = "offline-plan/rendered-from"
 CLUSTER_SCOPED_KINDS = frozenset(
@@ -74,6 +75,8 @@ class RenderedRelease:
     version: str
     archive: ChartArchive | None = None
     objects: list[dict[str, Any]] = field(default_factory=list)
+    # The same objects before rendered Secrets were emptied, for in-memory readers (never written).
+    unredacted: list[dict[str, Any]] = field(default_factory=list)
     load_seconds: float = 0.0
     render_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # what a reviewer should know, e.g. secret values
@@ -282,7 +285,8 @@ def _add_objects(
         if body["kind"] not in cluster_scoped:
             metadata.setdefault("namespace", result.namespace)
         metadata["annotations"] = {**(metadata.get("annotations") or {}), RENDERED_ANNOTATION: source}
-        result.objects.append(_redact_secret({**body, "metadata": metadata}))
+        result.unredacted.append({**body, "metadata": metadata})
+        result.objects.append(_redact_secret(result.unredacted[-1]))
     if skipped_tests:
         result.notes.append(f"{skipped_tests} `helm test` hook object(s) left out (not installed)")
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import pulumi
 
+from offline_plan import kube_yaml
+
 ACCOUNT_ID = "123456789012"
 DEPLOYER_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/platform-deployer"
 
@@ -49,6 +51,8 @@ class PlanMocks(pulumi.runtime.Mocks):
 
     # -- invokes -------------------------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if args.token in {kube_yaml.DECODE, kube_yaml.KUSTOMIZE}:
+            return kube_yaml.answer_invoke(args.token, args.args, self.warnings), []
         region = self._region(args.provider)
         answers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "aws:index/getCallerIdentity:getCallerIdentity": lambda _: {

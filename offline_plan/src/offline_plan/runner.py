@@ -18,15 +18,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pulumi
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as runtime_mocks
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
+from offline_plan import kube_yaml
 from offline_plan.mocks import PlanMocks, short_hash
 from offline_plan.project import StackSettings
 
@@ -91,6 +94,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         self, mocks: PlanMocks, plan: Plan, config: dict[str, str], on_register: Callable[[int], None]
     ):
         super().__init__(mocks)
+        self._plan_mocks = mocks
         self.plan = plan
         self._config = config
         self._on_register = on_register
@@ -128,7 +132,73 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             inputs=None,
             id_=response.id,
         )
+        if request.remote:
+            outputs = kube_yaml.expand_component(
+                self, request, response.urn, json_format.MessageToDict(request.object)
+            )
+            if outputs is not None:
+                return resource_pb2.RegisterResourceResponse(
+                    urn=response.urn, object=json_format.ParseDict(outputs, struct_pb2.Struct())
+                )
         return response
+
+    # -- what kube_yaml needs to register a v2 yaml/kustomize component's children -----------------------
+    def provider_inputs(self, reference: str) -> dict[str, Any]:
+        record = self._by_urn.get(reference.rsplit("::", 1)[0]) if reference else None
+        return dict((record or {}).get("inputs") or {})
+
+    def config_value(self, key: str) -> str | None:
+        return self._config.get(key)
+
+    def kubernetes_provider(self, request: Any) -> str:
+        explicit = request.providers.get("kubernetes") or (
+            request.provider if ":pulumi:providers:kubernetes::" in request.provider else ""
+        )
+        return explicit or self._default_provider(
+            SimpleNamespace(type="kubernetes:", version=request.version)
+        )
+
+    def warn(self, message: str) -> None:
+        self._plan_mocks.warnings.append(message)
+
+    def register_child(
+        self,
+        parent: str,
+        type_: str,
+        name: str,
+        body: dict[str, Any],
+        *,
+        recorded: dict[str, Any],
+        provider: str,
+        dependencies: list[str],
+    ) -> tuple[str, str]:
+        """Register and record one child of a component the way the provider's Construct would."""
+        urn = self.make_urn(parent, type_, name)
+        id_, state = self.mocks.new_resource(
+            runtime_mocks.MockResourceArgs(
+                typ=type_, name=name, inputs=body, provider=provider, resource_id="", custom=True
+            )
+        )
+        self.resources[urn] = runtime_mocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
+        lists = ("ignoreChanges", "additionalSecretOutputs", "replaceOnChanges", "aliases")
+        options: dict[str, Any] = {key: [] for key in lists}
+        options |= {"protect": False, "deleteBeforeReplace": False, "retainOnDelete": False}
+        self._append(
+            {
+                "urn": urn,
+                "type": type_,
+                "name": name,
+                "id": id_ or "",
+                "custom": True,
+                "parent": parent,
+                "provider": provider,
+                "dependencies": sorted(dependencies),
+                "propertyDependencies": {},
+                "inputs": recorded,
+                "options": options,
+            }
+        )
+        return urn, id_ or ""
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802
         response = super().ReadResource(request)
@@ -265,7 +335,7 @@ def run_program(settings: StackSettings, on_register: Callable[[int], None] = la
         runpy.run_path(str(settings.main), run_name="__main__")
 
     try:
-        with _program_context(settings):
+        with _program_context(settings), kube_yaml.offline_sdk(mocks.warnings):
             loop.run_until_complete(run_in_stack(program))
     except pulumi.RunError as error:
         raise ProgramError(str(error)) from None
