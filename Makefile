@@ -3,10 +3,13 @@ SHELL := /bin/bash
 UV_VERSION := 0.13.8
 STACK ?= staging
 UV := uv
+# Chart cache the offline plan renders Helm releases from: `make charts` fills .charts/ (needs the chart
+# repositories); without it, the shared cache beside the repository (CI and machines without internet).
+CHARTS ?= $(if $(wildcard .charts/index.yaml),.charts,../shared/charts)
 # Root installs Debian packages directly; a CI runner user goes through sudo.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: help setup system-packages test lint plan schema report run-api api-key bench-api api-requirements
+.PHONY: help setup system-packages test lint charts plan schema report run-api api-key bench-api api-requirements
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -26,15 +29,18 @@ lint: setup ## Ruff and mypy
 	$(UV) run --no-sync ruff format --check .
 	$(UV) run --no-sync mypy
 
+charts: setup ## Pull every pinned Helm chart from its own repository into .charts/ and index it (needs internet)
+	$(UV) run --no-sync python scripts/pull_charts.py --dest .charts
+
 plan: setup ## Offline plan of STACK (default staging): `make plan STACK=production`
-	$(UV) run --no-sync offline-plan --stack $(STACK) --policy-pack policies --policy-config policies/config/$(STACK).json
+	$(UV) run --no-sync offline-plan --stack $(STACK) --charts $(CHARTS) --policy-pack policies --policy-config policies/config/$(STACK).json
 
 schema: setup ## Regenerate schema/stack-config.schema.json from the StackConfig model
 	$(UV) run --no-sync python -c "import json; from infra.config import stack_file_schema; print(json.dumps(stack_file_schema(), indent=2))" > schema/stack-config.schema.json
 
 report: setup ## Offline plans (with the policy check) of both stacks and their review reports in report/<stack>/ (PREVIOUS=dir: diff against dir/<stack>/resources.json)
 	@status=0; for stack in staging production; do \
-	  $(UV) run --no-sync offline-plan --stack $$stack --policy-pack policies \
+	  $(UV) run --no-sync offline-plan --stack $$stack --charts $(CHARTS) --policy-pack policies \
 	    --policy-config policies/config/$$stack.json > /dev/null || status=$$?; \
 	  previous=""; [ -n "$(PREVIOUS)" ] && [ -f "$(PREVIOUS)/$$stack/resources.json" ] \
 	    && previous="--previous $(PREVIOUS)/$$stack/resources.json"; \

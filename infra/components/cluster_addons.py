@@ -8,7 +8,8 @@ Defaults and why:
   security groups are limited to resources tagged `elbv2.k8s.aws/cluster`, i.e. the ones it created.
 - `--aws-region` and `--aws-vpc-id` are passed explicitly: node IMDS hop limit is 1, so pods cannot
   discover them from instance metadata.
-- Two replicas on the application pool with a PodDisruptionBudget (the chart's), non-root.
+- Two replicas on the application pool with a PodDisruptionBudget (the chart's), non-root with an
+  explicit user (65534), and a NetworkPolicy selecting them (webhooks on 9443, metrics on 8080).
 - Secrets: no CSI driver or External Secrets. The memory API reads its Aurora and Redis secrets from
   Secrets Manager at start through IRSA, so secret values never enter Pulumi state or etcd.
 """
@@ -16,13 +17,14 @@ Defaults and why:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.components._base import ComponentArgs, StrInput, policy_json
 from infra.components.eks import POOL_LABEL, EksCluster
+from infra.observability.chart_values import restricted_pod_security
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class ClusterAddons(pulumi.ComponentResource):
                 "requests": {"cpu": "100m", "memory": "128Mi"},
                 "limits": {"cpu": "500m", "memory": "256Mi"},
             },
+            # An explicit non-root user: under runAsNonRoot alone kubelet must trust the image's USER.
+            "podSecurityContext": restricted_pod_security(65534),
             "securityContext": {
                 "runAsNonRoot": True,
                 "allowPrivilegeEscalation": False,
@@ -115,6 +119,25 @@ class ClusterAddons(pulumi.ComponentResource):
             cleanup_on_fail=True,
             timeout=600,
             opts=pulumi.ResourceOptions(parent=self, provider=cluster.provider, depends_on=[role]),
+        )
+        # kube-system has no default-deny, but its pods are still each selected by a NetworkPolicy: the
+        # API server calls the controller's webhooks (9443) from outside the pod network; metrics on 8080.
+        controller_pods = {
+            "app.kubernetes.io/name": chart.name,
+            "app.kubernetes.io/instance": chart.name,
+        }
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-lb-controller-ingress",
+            metadata={"name": f"{chart.name}-ingress", "namespace": LOAD_BALANCER_CONTROLLER_NAMESPACE},
+            spec=cast(
+                Any,
+                {
+                    "podSelector": {"matchLabels": controller_pods},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{"ports": [{"protocol": "TCP", "port": port} for port in (9443, 8080)]}],
+                },
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=cluster.provider),
         )
         self.ingress_class = INGRESS_CLASS
         self.register_outputs({"loadBalancerControllerRoleArn": role.arn})

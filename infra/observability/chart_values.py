@@ -335,6 +335,7 @@ def loki_values(inputs: LokiInputs) -> dict[str, Any]:
         "singleBinary": {
             "replicas": config.loki_replicas,
             "persistence": {"enabled": True, "storageClass": inputs.storage_class, "size": volume.size},
+            "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
             "resources": inputs.resources.render(),
         },
         "backend": disabled,
@@ -417,9 +418,27 @@ def alloy_values(inputs: AlloyInputs) -> dict[str, Any]:
     """Alloy as a clustered Deployment: it reads logs through the API, so it needs no host mounts."""
     return {
         "fullnameOverride": "alloy",
-        # The chart takes the pod's security context from global, not from controller (alloy 1.2.1).
+        # The chart reads the pod's security context from `global`, not `controller`. Alloy's image
+        # runs as root by default, so without a runAsUser kubelet refuses it under runAsNonRoot.
         "global": {"podSecurityContext": restricted_pod_security(473)},
-        "controller": {"type": "deployment", "replicas": inputs.replicas},
+        "controller": {
+            "type": "deployment",
+            "replicas": inputs.replicas,
+            "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+            "topologySpreadConstraints": [
+                {
+                    "maxSkew": 1,
+                    "topologyKey": "topology.kubernetes.io/zone",
+                    "whenUnsatisfiable": "ScheduleAnyway",
+                    "labelSelector": {
+                        "matchLabels": {
+                            "app.kubernetes.io/name": "alloy",
+                            "app.kubernetes.io/instance": "alloy",
+                        }
+                    },
+                }
+            ],
+        },
         "alloy": {
             "configMap": {"create": True, "content": alloy_pipeline(inputs.loki_push_url)},
             "clustering": {"enabled": True},
@@ -493,6 +512,8 @@ def otel_collector_values(inputs: CollectorInputs) -> dict[str, Any]:
         "resources": inputs.resources.render(),
         "podSecurityContext": restricted_pod_security(10001),
         "securityContext": restricted_container_security(),
+        # No preset reads the Kubernetes API, so the pod mounts no API token (the chart sets it on the pod).
+        "serviceAccount": {"automountServiceAccountToken": False},
         "ports": {
             "otlp": {"enabled": True, "containerPort": OTLP_GRPC_PORT, "servicePort": OTLP_GRPC_PORT},
             "otlp-http": {"enabled": True, "containerPort": OTLP_HTTP_PORT, "servicePort": OTLP_HTTP_PORT},
@@ -561,5 +582,7 @@ def jaeger_values(inputs: JaegerInputs) -> dict[str, Any]:
             "resources": inputs.resources.render(),
             "podSecurityContext": restricted_pod_security(10001),
             "securityContext": restricted_container_security(),
+            # Jaeger never calls the Kubernetes API; the chart sets this on the ServiceAccount only.
+            "serviceAccount": {"automountServiceAccountToken": False},
         },
     }

@@ -1,8 +1,8 @@
 """Stack policies that need every Kubernetes object at once: each pod is selected by a NetworkPolicy and
 each multi-replica workload is covered by a PodDisruptionBudget.
 
-Pods a Helm release creates are invisible to policies (the release is one resource), so they are skipped;
-their charts are checked by rendering them for Checkov instead.
+Under `pulumi preview` a Helm release is one resource; the offline plan renders it and passes its objects
+too, so a chart's pods must be selected by a NetworkPolicy and covered by a PodDisruptionBudget as well.
 """
 
 from __future__ import annotations

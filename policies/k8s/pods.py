@@ -16,10 +16,20 @@ from policies.k8s.workloads import (
     WORKLOAD_TYPES,
     Container,
     containers,
+    namespace_of,
     pod_spec,
     replicas,
 )
 
+# Pod Security admission admits any pod in a namespace labelled `enforce: privileged`; the pack's config
+# lists those namespaces (the offline plan's `podSecurity.privilegedNamespaces` says which they are).
+PRIVILEGED_NAMESPACES = "privilegedNamespaces"
+_PRIVILEGED_SCHEMA: Mapping[str, Any] = {
+    "type": "array",
+    "items": {"type": "string"},
+    "default": [],
+    "description": "Namespaces labelled pod-security.kubernetes.io/enforce=privileged, exempt from this rule.",
+}
 PodCheck = Callable[[Subject, Mapping[str, Any]], Iterator[str]]
 ALLOWED_VOLUME_TYPES = (
     "configMap",
@@ -43,13 +53,21 @@ def _workload_policy(
     enforcement_level: EnforcementLevel = MANDATORY,
     resource_types: frozenset[str] = WORKLOAD_TYPES,
     config: Mapping[str, Mapping[str, Any]] | None = None,
+    pod_security: bool = False,
 ) -> ResourceValidationPolicy:
+    """`pod_security`: a Pod Security "restricted" rule, which a namespace enforcing "privileged" waives."""
+
     def run(subject: Subject) -> Iterator[str]:
         spec = pod_spec(subject.resource_type, subject.props)
         if spec is None:
             yield "has no pod template spec to check"
             return
+        if pod_security and namespace_of(subject.props) in as_list(subject.config.get(PRIVILEGED_NAMESPACES)):
+            return
         yield from check(subject, spec)
+
+    if pod_security:
+        config = {**(config or {}), PRIVILEGED_NAMESPACES: _PRIVILEGED_SCHEMA}
 
     return resource_policy(
         name=name,
@@ -72,8 +90,14 @@ def _non_root(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
     for container in containers(spec):
         if _effective(spec, container, "runAsNonRoot") is not True:
             yield f"lets {container.kind} {container.name} run as root (runAsNonRoot is not true)"
-        if _effective(spec, container, "runAsUser") == 0:
+        user = _effective(spec, container, "runAsUser")
+        if user == 0:
             yield f"runs {container.kind} {container.name} as UID 0"
+        elif user is None:
+            yield (
+                f"sets no runAsUser for {container.kind} {container.name}, so an image whose default user is "
+                "root (or a name) cannot start under runAsNonRoot"
+            )
 
 
 run_as_non_root = _workload_policy(
@@ -82,6 +106,7 @@ run_as_non_root = _workload_policy(
     severity=Severity.HIGH,
     remediation="Set securityContext.runAsNonRoot=true and a non-zero runAsUser on the pod or container.",
     check=_non_root,
+    pod_security=True,
 )
 
 
@@ -100,6 +125,7 @@ no_privilege_escalation = _workload_policy(
     severity=Severity.HIGH,
     remediation="Set securityContext.allowPrivilegeEscalation=false and privileged=false on every container.",
     check=_no_escalation,
+    pod_security=True,
 )
 
 
@@ -118,6 +144,7 @@ seccomp_runtime_default = _workload_policy(
     severity=Severity.MEDIUM,
     remediation="Set spec.securityContext.seccompProfile.type=RuntimeDefault.",
     check=_seccomp,
+    pod_security=True,
 )
 
 
@@ -137,6 +164,7 @@ drop_all_capabilities = _workload_policy(
     severity=Severity.HIGH,
     remediation="Set securityContext.capabilities.drop=['ALL'] and add only NET_BIND_SERVICE if needed.",
     check=_capabilities,
+    pod_security=True,
 )
 
 
@@ -154,6 +182,7 @@ allowed_volume_types = _workload_policy(
     severity=Severity.HIGH,
     remediation=f"Use only {', '.join(ALLOWED_VOLUME_TYPES)} volumes.",
     check=_volumes,
+    pod_security=True,
 )
 
 
@@ -176,6 +205,7 @@ no_host_access = _workload_policy(
     severity=Severity.CRITICAL,
     remediation="Remove hostNetwork/hostPID/hostIPC, hostPath volumes and hostPort; use Services and PVCs.",
     check=_host_access,
+    pod_security=True,
 )
 
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")

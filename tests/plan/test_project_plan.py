@@ -14,13 +14,14 @@ from offline_plan.cli import EXIT_INVALID_MANIFESTS, EXIT_POLICY_VIOLATION, EXIT
 from offline_plan.project import SECRET_PLACEHOLDER
 
 ROOT = Path(__file__).resolve().parents[2]
+CHARTS = ["--charts", str(ROOT.parent / "shared" / "charts")]  # the chart cache beside the repository
 
 
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("plans")
     for stack in ("staging", "production"):
-        assert main(["--stack", stack, "--program", str(ROOT), "--out", str(out)]) == 0
+        assert main(["--stack", stack, "--program", str(ROOT), "--out", str(out), *CHARTS]) == 0
     return out
 
 
@@ -82,7 +83,7 @@ def test_summary_is_a_tree_with_counts(planned: Path) -> None:
 
 def test_two_plans_of_production_write_byte_identical_files(planned: Path, tmp_path: Path) -> None:
     """Diffing two plans of the same program shows nothing: no list follows registration order."""
-    assert main(["--stack", "production", "--program", str(ROOT), "--out", str(tmp_path)]) == 0
+    assert main(["--stack", "production", "--program", str(ROOT), "--out", str(tmp_path), *CHARTS]) == 0
     first, second = planned / "production", tmp_path / "production"
     assert (second / "resources.json").read_text() == (first / "resources.json").read_text()
     assert (second / "summary.txt").read_text() == (first / "summary.txt").read_text()
@@ -91,7 +92,9 @@ def test_two_plans_of_production_write_byte_identical_files(planned: Path, tmp_p
 
 
 def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--stack", "staging", "--program", str(ROOT), "--out", str(tmp_path), "--json"]) == 0
+    assert (
+        main(["--stack", "staging", "--program", str(ROOT), "--out", str(tmp_path), "--json", *CHARTS]) == 0
+    )
     document = json.loads(capsys.readouterr().out)
     assert document["stack"] == "staging" and document["resources"]
 

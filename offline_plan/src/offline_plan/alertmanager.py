@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,7 +105,7 @@ def _add(found: Found, name: str, source: str, where: str, document: Any) -> Non
     found.configs.append(FoundConfig(name, source, where, document))
 
 
-def _release_config(resource: dict[str, Any], found: Found) -> tuple[str, str] | None:
+def _release_config(resource: Mapping[str, Any], found: Found) -> tuple[str, str] | None:
     """Adds the release's configuration; returns the (namespace, name) of the Secret it reads instead."""
     inputs = resource["inputs"]
     values = inputs.get("values")
@@ -167,7 +167,7 @@ def configs_in_objects(
 
 
 def configs_in_plan(
-    resources: list[dict[str, Any]], rendered: Mapping[str, list[dict[str, Any]]] | None = None
+    resources: Sequence[Mapping[str, Any]], rendered: Mapping[str, list[dict[str, Any]]] | None = None
 ) -> Found:
     """Every Alertmanager configuration in the plan's resources, in URN order.
 

@@ -17,24 +17,32 @@ under `alertmanager/` with its credentials replaced by marked placeholders; `pro
 `amtool check-config` check them when the tools are on PATH.
 With `--policy-pack DIR` the pack's own policy objects check every recorded resource, as
 `pulumi preview --policy-pack DIR` would; `--policy-config FILE` is `--policy-pack-config`.
+With `--charts DIR` (a Helm repository directory) every Helm release is rendered offline at its
+pinned, digest-verified version, its values checked against the chart; its objects are written under
+`manifests/<release>/`, validated and policy-checked like the program's own (see `offline_plan.helm`).
+A pin the cache cannot verify is an error when CI=true and a warning elsewhere.
 Exit codes: 0 planned, 1 the program, its config or the pack failed, 3 a manifest failed
-validation, 4 a mandatory policy is violated, 5 promtool or amtool rejected a written file.
+validation, 4 a mandatory policy is violated, 5 promtool or amtool rejected a written file,
+6 a Helm release could not be rendered or verified, or its values name keys the chart does not have.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from offline_plan import alertmanager, policy_check, tool_checks
+from offline_plan import alertmanager, crds, helm, mocks, policy_check, tool_checks
+from offline_plan.charts import ChartCache, ChartCacheError, strict_pins
+from offline_plan.document import ChartsSection, PlanDocument, PodSecuritySection, PolicyViolationRecord
 from offline_plan.environment import ProgramEnvironmentError, program_interpreter, run_in_environment
 from offline_plan.manifests import (
+    Manifest,
     ManifestCollisionError,
     check_manifest_paths,
     kubernetes_objects_by_urn,
@@ -45,12 +53,13 @@ from offline_plan.manifests import (
 from offline_plan.project import ProjectError, StackSettings, load_stack
 from offline_plan.references import StackOutputsError, read_stack_outputs
 from offline_plan.report import summary
-from offline_plan.runner import Plan, ProgramError, run_program
+from offline_plan.runner import ProgramError, run_program
 
 EXIT_PROGRAM_FAILED = 1
 EXIT_INVALID_MANIFESTS = 3
 EXIT_POLICY_VIOLATION = 4
 EXIT_CHECK_FAILED = 5
+EXIT_CHARTS = 6
 DEFAULT_KUBERNETES_VERSION = "1.34"
 
 
@@ -77,6 +86,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME=FILE",
         help="outputs of the stack a StackReference NAME reads (JSON object); repeatable",
     )
+    parser.add_argument(
+        "--charts",
+        type=Path,
+        help="chart cache: a Helm repository directory (index.yaml + .tgz) to render releases from",
+    )
     return parser.parse_args(argv)
 
 
@@ -99,77 +113,85 @@ class Progress:
         self._stream.write(f"{prefix}  registered {count} resources in {seconds:.1f}s\n")
 
 
-def plan_document(
-    plan: Plan, manifests: list[str], problems: list[str], policy: dict[str, Any] | None
-) -> dict[str, Any]:
-    return {
-        "project": plan.project,
-        "stack": plan.stack,
-        "preview": plan.preview,
-        "resources": sorted(plan.resources, key=lambda resource: resource["urn"]),
-        "outputs": plan.outputs,
-        "invokes": plan.invokes,
-        "warnings": plan.warnings,
-        "manifests": manifests,
-        "manifestProblems": problems,
-        **({"policyPack": policy["pack"], "policyViolations": policy["violations"]} if policy else {}),
-    }
-
-
 def check_policies(
-    args: argparse.Namespace, settings: StackSettings, plan: Plan
-) -> tuple[dict[str, Any], str]:
-    """Run the pack over the plan; returns the JSON verdicts and the human report."""
+    args: argparse.Namespace, settings: StackSettings, plan: PlanDocument, rendered: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], str]:
+    """Run the pack over the plan, objects rendered from Helm releases included; JSON verdicts and report."""
     pack = policy_check.load_policy_pack(args.policy_pack)
     config = policy_check.load_policy_config(args.policy_config) if args.policy_config else None
     violations = policy_check.evaluate(
         pack,
-        sorted(plan.resources, key=lambda resource: resource["urn"]),  # verdicts in resources.json order
+        # verdicts in resources.json order
+        sorted([*plan.resources, *rendered], key=lambda resource: resource["urn"]),
         config,
         stack_name=settings.stack,
         project_name=settings.project,
         stack_config=settings.config,
     )
-    verdicts = {"pack": pack.name, "violations": policy_check.violations_to_json(violations)}
-    return verdicts, policy_check.format_violations(violations)
+    plan.policy_pack = pack.name
+    return policy_check.violations_to_json(violations), policy_check.format_violations(violations)
 
 
-def cluster_version(plan: Plan) -> str:
+def cluster_version(plan: PlanDocument) -> str:
     for resource in plan.resources:
         if resource["type"] == "aws:eks/cluster:Cluster" and resource["inputs"].get("version"):
             return str(resource["inputs"]["version"])
     return DEFAULT_KUBERNETES_VERSION
 
 
-def write_checked_files(plan: Plan, out: Path) -> dict[str, Any]:
+def write_checked_files(
+    plan: PlanDocument, out: Path, rendered: dict[str, list[dict[str, Any]]] | None = None
+) -> None:
     """Rule files and Alertmanager configs under `out`, checked by promtool and amtool when installed.
 
-    Returns the plan document's fields that list them; warnings about configurations that cannot be
-    written (secret as a whole) join the plan's warnings.
+    The plan lists them; warnings about configurations that cannot be written (secret as a whole) join
+    the plan's warnings.
     """
     rule_files = write_prometheus_rules(plan.resources, out / "prometheus-rules")
-    found = alertmanager.configs_in_plan(plan.resources)
+    found = alertmanager.configs_in_plan(plan.resources, rendered)
     plan.warnings.extend(found.warnings)
     configs = [written.path for written in alertmanager.write_configs(found.configs, out / "alertmanager")]
     checks = [
         tool_checks.promtool_check_rules(rule_files, out),
         tool_checks.amtool_check_config(configs, out),
     ]
-    return {
-        "prometheusRuleFiles": [str(path.relative_to(out)) for path in rule_files],
-        "alertmanagerConfigFiles": [str(path.relative_to(out)) for path in configs],
-        "fileChecks": {check.tool: check.status for check in checks},
-        "fileCheckProblems": [problem for check in checks for problem in check.problems],
-    }
+    plan.prometheus_rule_files = [str(path.relative_to(out)) for path in rule_files]
+    plan.alertmanager_config_files = [str(path.relative_to(out)) for path in configs]
+    plan.file_checks = {check.tool: check.status for check in checks}
+    plan.file_check_problems = [problem for check in checks for problem in check.problems]
 
 
-def plan_program(args: argparse.Namespace, err: TextIO) -> tuple[StackSettings, Plan] | int:
-    """Read the stack and run its program (in its own environment where it declares one)."""
+def run(settings: StackSettings, cache: ChartCache | None, progress: Progress) -> PlanDocument:
+    """Run the program in its own environment where it declares one, else here.
+
+    Here, `helm.v3.Chart` expands through the chart cache (the template invoke); a program in its own
+    environment runs in a worker without Helm's SDK, where that invoke stays unanswered (and warns).
+    """
+    interpreter = program_interpreter(settings.project_dir)
+    if interpreter:
+        return run_in_environment(interpreter, settings, progress)
+    warnings: list[str] = []
+    mocks.INVOKE_HOOKS[helm.TEMPLATE_INVOKE] = helm.template_invoke(
+        cache, strict=strict_pins(), warnings=warnings
+    )
+    try:
+        plan = run_program(settings, on_register=progress)
+    finally:
+        mocks.INVOKE_HOOKS.pop(helm.TEMPLATE_INVOKE, None)
+    plan.warnings.extend(warnings)
+    return plan
+
+
+def plan_program(
+    args: argparse.Namespace, err: TextIO
+) -> tuple[StackSettings, PlanDocument, ChartCache | None] | int:
+    """Read the stack and the chart cache, and run the program."""
     try:
         settings = load_stack(args.program.resolve(), args.stack)
         settings = dataclasses.replace(settings, stack_outputs=read_stack_outputs(args.stack_outputs))
         interpreter = program_interpreter(settings.project_dir)
-    except (ProjectError, ProgramEnvironmentError, StackOutputsError) as error:
+        cache = ChartCache(args.charts) if args.charts else None
+    except (ProjectError, ProgramEnvironmentError, StackOutputsError, ChartCacheError) as error:
         err.write(f"error: {error}\n")
         return EXIT_PROGRAM_FAILED
     if not settings.stack_file.is_file():
@@ -185,15 +207,97 @@ def plan_program(args: argparse.Namespace, err: TextIO) -> tuple[StackSettings, 
     progress = Progress(err)
     started = time.perf_counter()
     try:
-        if interpreter:
-            plan = run_in_environment(interpreter, settings, progress)
-        else:
-            plan = run_program(settings, on_register=progress)
+        plan = run(settings, cache, progress)
     except (ProgramError, ProgramEnvironmentError) as error:
         err.write(f"\nerror: the program failed; nothing was planned\n{error}\n")
         return EXIT_PROGRAM_FAILED
     progress.done(len(plan.resources), time.perf_counter() - started)
-    return settings, plan
+    return settings, plan, cache
+
+
+def validate_all(
+    out: Path, manifests: list[Manifest], releases: helm.ReleasesPlan, kubernetes_version: str
+) -> list[str]:
+    """Kubernetes schema problems of every manifest, then custom resources against the plan's CRDs."""
+    problems = validate([*manifests, *releases.manifests], kubernetes_version)
+    every_object = [(str(m.path.relative_to(out)), m.body) for m in manifests]
+    every_object += [(str(m.path.relative_to(out)), m.body) for m in releases.manifests]
+    crd_problems, _checked = crds.validate_custom_resources(every_object, crds.crd_schemas(every_object))
+    return problems + crd_problems
+
+
+def charts_text(releases: helm.ReleasesPlan, privileged: list[str]) -> str:
+    if not releases.releases:
+        return ""
+    text = "\n\n" + releases.summary()
+    if privileged:
+        text += f"\n  Pod Security: namespaces labelled privileged admit any pod: {', '.join(privileged)}"
+    return text
+
+
+@dataclass(frozen=True)
+class PlanParts:
+    """What `main` gathered for the plan files, besides the program's own plan."""
+
+    manifests: list[Manifest]
+    releases: helm.ReleasesPlan
+    problems: list[str]
+    policy: list[dict[str, Any]] | None
+    policy_text: str
+    cache: ChartCache | None
+
+
+def write_plan(out: Path, plan: PlanDocument, parts: PlanParts) -> str:
+    """Complete the plan, write resources.json, the checked files and summary.txt; returns the summary."""
+    releases = parts.releases
+    plan.manifests = [str(manifest.path.relative_to(out)) for manifest in parts.manifests]
+    plan.manifest_problems = parts.problems
+    if parts.policy is not None:
+        plan.policy_violations = [PolicyViolationRecord.model_validate(v) for v in parts.policy]
+    rendered = {release.urn: release.unredacted for release in releases.releases if release.rendered}
+    write_checked_files(plan, out, rendered)
+    privileged = helm.privileged_namespaces([*plan.resources, *releases.records])
+    plan.charts = ChartsSection.model_validate(
+        {
+            "cache": str(parts.cache.directory) if parts.cache else None,
+            **releases.document(out),
+            "errors": releases.errors,
+        }
+    )
+    plan.pod_security = PodSecuritySection(privileged_namespaces=privileged)
+    plan.write(out / "resources.json")
+    text = summary(plan) + charts_text(releases, privileged)
+    text += f"\n\n{parts.policy_text}" if parts.policy_text else ""
+    (out / "summary.txt").write_text(text + "\n")
+    return text
+
+
+def outcome(
+    err: TextIO,
+    problems: list[str],
+    check_problems: list[str],
+    policy: list[dict[str, Any]] | None,
+    chart_errors: list[str],
+) -> int:
+    """Report what failed on stderr; the exit code of the first failure, in order of severity."""
+    if chart_errors:
+        err.write(
+            "error: Helm releases could not be rendered or verified, or their values are wrong:\n"
+            + "\n".join(chart_errors)
+            + "\n"
+        )
+    if problems:
+        err.write("error: Kubernetes manifests failed schema validation:\n" + "\n".join(problems) + "\n")
+        return EXIT_INVALID_MANIFESTS
+    if check_problems:
+        err.write("error: written files failed their upstream checks:\n" + "\n".join(check_problems) + "\n")
+        return EXIT_CHECK_FAILED
+    if policy and any(v["enforcementLevel"] == "mandatory" for v in policy):
+        err.write("error: mandatory policies are violated; see the policy check above\n")
+        return EXIT_POLICY_VIOLATION
+    if chart_errors:
+        return EXIT_CHARTS
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     planned = plan_program(args, err)
     if isinstance(planned, int):
         return planned
-    settings, plan = planned
+    settings, plan, cache = planned
     pairs = kubernetes_objects_by_urn(plan.resources)
     try:
         check_manifest_paths([body for _, body in pairs], [urn for urn, _ in pairs])
@@ -210,51 +314,48 @@ def main(argv: list[str] | None = None) -> int:
         err.write(f"error: {error}\n")
         return EXIT_PROGRAM_FAILED
 
-    policy: dict[str, Any] | None = None
-    policy_text = ""
-    if args.policy_pack:
-        try:
-            policy, policy_text = check_policies(args, settings, plan)
-        except (policy_check.PolicyPackLoadError, policy_check.PolicyConfigError) as error:
-            err.write(f"error: {error}\n")
-            return EXIT_PROGRAM_FAILED
-
     out = args.out / settings.stack
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     manifests = write_manifests([body for _, body in pairs], out / "manifests", [urn for urn, _ in pairs])
-    problems = validate(manifests, args.kubernetes_version or cluster_version(plan))
-    relative = [str(manifest.path.relative_to(out)) for manifest in manifests]
-    checked_files = write_checked_files(plan, out)
-    check_problems = checked_files["fileCheckProblems"]
-    document = {**plan_document(plan, relative, problems, policy), **checked_files}
-    (out / "resources.json").write_text(json.dumps(document, indent=2, sort_keys=False))
-    text = summary(plan) + (f"\n\n{policy_text}" if policy_text else "")
-    (out / "summary.txt").write_text(text + "\n")
+    releases = helm.plan_releases(
+        plan.resources,
+        cache,
+        out / "manifests",
+        strict=strict_pins(),
+        taken={manifest.path for manifest in manifests},
+    )
+    plan.warnings.extend(releases.warnings)
+    err.write(helm.timings(releases.releases))
+
+    policy: list[dict[str, Any]] | None = None
+    policy_text = ""
+    if args.policy_pack:
+        try:
+            policy, policy_text = check_policies(args, settings, plan, releases.records)
+        except (policy_check.PolicyPackLoadError, policy_check.PolicyConfigError) as error:
+            err.write(f"error: {error}\n")
+            return EXIT_PROGRAM_FAILED
+
+    problems = validate_all(out, manifests, releases, args.kubernetes_version or cluster_version(plan))
+    text = write_plan(out, plan, PlanParts(manifests, releases, problems, policy, policy_text, cache))
 
     if args.json:
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        sys.stdout.write((out / "resources.json").read_text() + "\n")
     else:
         sys.stdout.write(text + "\n")
         sys.stdout.write(
-            f"\nWrote {out / 'resources.json'} and {len(manifests)} manifests under {out / 'manifests'}\n"
+            f"\nWrote {out / 'resources.json'} and {len(manifests)} manifests under {out / 'manifests'}"
+            + (f" ({len(releases.manifests)} more rendered from Helm releases)" if releases.manifests else "")
+            + "\n"
         )
         sys.stdout.write(
-            f"Wrote {len(checked_files['prometheusRuleFiles'])} rule files and "
-            f"{len(checked_files['alertmanagerConfigFiles'])} Alertmanager configs "
-            f"({', '.join(checked_files['fileChecks'].values())})\n"
+            f"Wrote {len(plan.prometheus_rule_files)} rule files and "
+            f"{len(plan.alertmanager_config_files)} Alertmanager configs "
+            f"({', '.join(plan.file_checks.values())})\n"
         )
-    if problems:
-        err.write("error: Kubernetes manifests failed schema validation:\n" + "\n".join(problems) + "\n")
-        return EXIT_INVALID_MANIFESTS
-    if check_problems:
-        err.write("error: written files failed their upstream checks:\n" + "\n".join(check_problems) + "\n")
-        return EXIT_CHECK_FAILED
-    if policy and any(v["enforcementLevel"] == "mandatory" for v in policy["violations"]):
-        err.write("error: mandatory policies are violated; see the policy check above\n")
-        return EXIT_POLICY_VIOLATION
-    return 0
+    return outcome(err, problems, plan.file_check_problems, policy, releases.errors)
 
 
 if __name__ == "__main__":

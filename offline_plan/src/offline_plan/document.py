@@ -54,13 +54,12 @@ class _Model(BaseModel):
     )
 
 
-class InvokeRecord(_Model):
+class InvokeRecord(TypedDict):
     """One call of a data source or provider function, as the program asked it."""
 
-    token: str = Field(description="The function's token, e.g. aws:ec2/getAmi:getAmi.")
-    args: dict[str, Any] = Field(default_factory=dict, description="Its arguments, secrets redacted.")
-    provider: str = Field(default="", description="The explicit provider reference, if any.")
-    answered: bool = Field(default=True, description="False when the plan had no realistic answer.")
+    token: str  # e.g. aws:ec2/getAmi:getAmi
+    args: dict[str, Any]  # secrets redacted
+    provider: NotRequired[str]  # the explicit provider reference, if any
 
 
 class PolicyViolationRecord(_Model):
@@ -71,6 +70,44 @@ class PolicyViolationRecord(_Model):
     message: str
     remediation: str = ""
     description: str = ""
+
+
+class ReleaseRecord(_Model):
+    """A Helm release as the plan rendered it (see `offline_plan.helm`)."""
+
+    urn: str
+    release: str
+    namespace: str
+    chart: str
+    version: str
+    rendered: bool = Field(description="False when the pin could not be verified or the chart not rendered.")
+    digest: str | None = Field(default=None, description="sha256 of the archive rendered.")
+    source: str | None = Field(default=None, description="<repository>@<commit> from the cache's provenance.")
+    objects: int = 0
+    kinds: dict[str, int] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+    manifests: list[str] = Field(default_factory=list)
+
+
+class RenderedResourceRecord(_Model):
+    urn: str
+    type: str
+    name: str
+    rendered_from: str = Field(description="URN of the release that rendered it.")
+
+
+class ChartsSection(_Model):
+    cache: str | None = Field(default=None, description="The chart cache (--charts), if one was given.")
+    releases: list[ReleaseRecord] = Field(default_factory=list)
+    rendered_resources: list[RenderedResourceRecord] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list, description="Unverifiable pins (CI) or render failures.")
+
+
+class PodSecuritySection(_Model):
+    privileged_namespaces: list[str] = Field(
+        default_factory=list, description="Namespaces labelled pod-security.kubernetes.io/enforce=privileged."
+    )
 
 
 class PlanDocument(_Model):
@@ -94,6 +131,8 @@ class PlanDocument(_Model):
         default_factory=dict, description="What promtool and amtool said of the written files, by tool."
     )
     file_check_problems: list[str] = Field(default_factory=list, description="Files a tool rejected.")
+    charts: ChartsSection | None = None
+    pod_security: PodSecuritySection | None = None
     policy_pack: str | None = None
     policy_violations: list[PolicyViolationRecord] | None = None
 
@@ -102,6 +141,17 @@ class PlanDocument(_Model):
 
     def write(self, path: Path) -> None:
         path.write_text(self.to_json())
+
+    @classmethod
+    def from_recording(cls, recording: dict[str, Any]) -> PlanDocument:
+        """The typed plan of what the runner recorded (`runner.Recording.to_json()`), resources by URN."""
+        return cls.model_validate(
+            {
+                **recording,
+                "schemaVersion": SCHEMA_VERSION,
+                "resources": sorted(recording["resources"], key=lambda resource: resource["urn"]),
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str | bytes, source: str = "<plan>") -> PlanDocument:

@@ -19,8 +19,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from offline_plan.document import PlanDocument
 from offline_plan.project import read_project
-from offline_plan.runner import Plan, ProgramError
+from offline_plan.runner import ProgramError
 from offline_plan.settings import StackSettings
 
 _SRC = Path(__file__).resolve().parent.parent
@@ -81,7 +82,7 @@ def _poetry_env(project_dir: Path, where: str) -> Path:
 
 def run_in_environment(
     python: Path, settings: StackSettings, on_register: Callable[[int], None] = lambda _: None
-) -> Plan:
+) -> PlanDocument:
     """Run the program under `python` in a worker and return its plan; `ProgramError` as in-process."""
     with tempfile.TemporaryDirectory(prefix="offline-plan-") as folder:
         settings_file, plan_file = Path(folder, "settings.json"), Path(folder, "plan.json")
@@ -105,6 +106,6 @@ def run_in_environment(
         result = json.loads(plan_file.read_text())
     if "error" in result:
         raise ProgramError(result["error"])
-    plan = Plan.from_json(result["plan"])
+    plan = PlanDocument.from_recording(result["plan"])
     on_register(len(plan.resources))
     return plan

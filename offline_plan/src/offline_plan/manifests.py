@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import jsonschema
 import kubernetes_validate
+import kubernetes_validate.utils
 import yaml
+from referencing import Registry, Resource
 
 REDACTED = "[secret]"
 REDACTED_ANNOTATION = "offline-plan/redacted-secret-fields"
@@ -26,12 +32,12 @@ class ManifestCollisionError(Exception):
     """Two objects would be written to the same manifest file; the message names both resources."""
 
 
-def kubernetes_objects(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def kubernetes_objects(resources: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The Kubernetes API objects a plan registers (Helm releases excluded)."""
     return [body for _urn, body in kubernetes_objects_by_urn(resources)]
 
 
-def kubernetes_objects_by_urn(resources: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+def kubernetes_objects_by_urn(resources: Sequence[Mapping[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     """Each Kubernetes API object of a plan with the URN of the resource that declares it.
 
     An object the program left unnamed gets the name the engine gave it (`autoname`), as the
@@ -118,18 +124,64 @@ def write_manifests(
     return sorted(manifests, key=lambda manifest: manifest.path)
 
 
-def validate(manifests: list[Manifest], kubernetes_version: str) -> list[str]:
+class _Object(Protocol):
+    @property
+    def path(self) -> Path: ...
+    @property
+    def body(self) -> dict[str, Any]: ...
+
+
+@functools.cache
+def _schema_folder(kubernetes_version: str) -> str:
+    """kubernetes-validate's choice: the newest bundled schema not newer than the version asked for."""
+    wanted = kubernetes_validate.utils.major_minor(kubernetes_version.removeprefix("v"))
+    if wanted > kubernetes_validate.utils.latest_version():
+        raise kubernetes_validate.VersionNotSupportedError(version=wanted)
+    versions = kubernetes_validate.utils.all_versions()
+    chosen = [v for v in versions if kubernetes_validate.utils.major_minor(v) <= wanted][-1]
+    return f"kubernetes-json-schema/v{chosen}-local-strict"
+
+
+@functools.cache
+def _definitions(folder: str) -> Resource[Any]:
+    return Resource.from_contents(
+        kubernetes_validate.utils.schema_contents(f"{folder}/_definitions.json", folder)
+    )
+
+
+@functools.cache
+def _validator(kubernetes_version: str, api_version: str, kind: str) -> jsonschema.Draft202012Validator:
+    """kubernetes-validate's strict validator for one kind, built once (it re-reads its schema per call)."""
+    folder = _schema_folder(kubernetes_version)
+    group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = kubernetes_validate.utils.schema_contents(f"{folder}/{kind.lower()}-{group}.json", folder)
+    except FileNotFoundError:
+        raise kubernetes_validate.SchemaNotFoundError(
+            version=kubernetes_version, kind=kind, api_version=api_version
+        ) from None
+    registry: Registry[Any] = Resource.from_contents(schema) @ Registry()
+    registry = _definitions(folder) @ registry
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def validate(manifests: Sequence[_Object], kubernetes_version: str) -> list[str]:
     """Schema errors, one line each, naming the file; custom resources are checked for shape only."""
     problems = []
     for manifest in manifests:
         try:
-            kubernetes_validate.validate(manifest.body, kubernetes_version, strict=True)
+            body = manifest.body
+            error = jsonschema.exceptions.best_match(
+                _validator(kubernetes_version, str(body["apiVersion"]), str(body["kind"])).iter_errors(body)
+            )
+            if error is not None:
+                raise kubernetes_validate.ValidationError(error, version=kubernetes_version)
         except kubernetes_validate.SchemaNotFoundError:
             if not manifest.body.get("apiVersion") or not manifest.body.get("metadata", {}).get("name"):
                 problems.append(f"{manifest.path}: custom resource without apiVersion or metadata.name")
-        except kubernetes_validate.ValidationError as error:
-            location = ".".join(str(part) for part in error.path) or "(root)"
-            problems.append(f"{manifest.path}: {location}: {error.message}")
+        except kubernetes_validate.ValidationError as invalid:
+            location = ".".join(str(part) for part in invalid.path) or "(root)"
+            problems.append(f"{manifest.path}: {location}: {invalid.message}")
     return problems
 
 
@@ -141,7 +193,7 @@ class _PlainDumper(yaml.SafeDumper):
         return True
 
 
-def write_prometheus_rules(resources: list[dict[str, Any]], folder: Path) -> list[Path]:
+def write_prometheus_rules(resources: Sequence[Mapping[str, Any]], folder: Path) -> list[Path]:
     """Each recorded PrometheusRule's `spec` as a Prometheus rule file `<name>.yaml` (promtool-checkable).
 
     A PrometheusRule's spec is exactly a rule file (`groups: [...]`), so Prometheus, `promtool check

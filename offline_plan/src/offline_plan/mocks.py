@@ -28,6 +28,10 @@ def fake_password(name: str) -> str:
     return f"OfflinePlanFakeSecret-{short_hash('password', name)}"
 
 
+# Invokes answered by other parts of the plan (e.g. `kubernetes:helm:template` from the chart cache).
+INVOKE_HOOKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
 class PlanMocks(pulumi.runtime.Mocks):
     """Resource state and invoke results of a plausible AWS account, derived from names alone."""
 
@@ -48,6 +52,9 @@ class PlanMocks(pulumi.runtime.Mocks):
         """The account's answer to an invoke (`aws_answers`); anything else echoes its arguments and warns."""
         if args.token in {kube_yaml.DECODE, kube_yaml.KUSTOMIZE}:
             return kube_yaml.answer_invoke(args.token, args.args, self.warnings), []
+        hook = INVOKE_HOOKS.get(args.token)
+        if hook is not None:
+            return hook(dict(args.args)), []
         context = aws_answers.InvokeContext(
             region=self._region(args.provider), secrets=self.secret_values, vpcs=self._vpcs
         )
@@ -138,10 +145,18 @@ def _kubernetes_state(name: str, state: dict[str, Any]) -> dict[str, Any]:
         metadata.setdefault("namespace", "default")
     metadata.setdefault("name", f"{name}-{short_hash(name)[:8]}")
     state["metadata"] = metadata
-    if "chart" in state:  # helm.sh/v3 Release
+    if "chart" in state:  # helm.sh/v3 Release: the provider installs into "default" unless told otherwise
+        state.setdefault("namespace", "default")
         state.setdefault(
             "status",
-            {"name": state.get("name") or name, "namespace": state.get("namespace"), "status": "deployed"},
+            {
+                "name": state.get("name") or name,
+                "namespace": state["namespace"],
+                "chart": state["chart"],
+                "version": state.get("version") or "",
+                "revision": 1,
+                "status": "deployed",
+            },
         )
     return state
 

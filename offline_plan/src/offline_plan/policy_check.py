@@ -314,7 +314,7 @@ def _severity(policy: Policy) -> str:
 
 def evaluate(
     pack: LoadedPack,
-    resources: list[dict[str, Any]],
+    resources: Sequence[Mapping[str, Any]],
     policy_config: Mapping[str, Any] | None = None,
     stack_name: str = "stack",
     project_name: str = "project",

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any
 
-from offline_plan.runner import Plan
+from offline_plan.document import PlanDocument, ResourceRecord
 
 
-def tree_lines(plan: Plan) -> list[str]:
+def tree_lines(plan: PlanDocument) -> list[str]:
     """`+ type name` lines indented under their parents, like `pulumi preview`."""
-    children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    children: dict[str | None, list[ResourceRecord]] = defaultdict(list)
     for resource in plan.resources:
         children[resource["parent"]].append(resource)
     lines: list[str] = []
@@ -24,11 +23,11 @@ def tree_lines(plan: Plan) -> list[str]:
     return lines
 
 
-def type_counts(plan: Plan) -> list[tuple[str, int]]:
+def type_counts(plan: PlanDocument) -> list[tuple[str, int]]:
     return sorted(Counter(resource["type"] for resource in plan.resources).items())
 
 
-def summary(plan: Plan) -> str:
+def summary(plan: PlanDocument) -> str:
     mode = "preview" if plan.preview else "update (applied values)"
     lines = [
         f"Offline plan of {plan.project}/{plan.stack} ({mode})",

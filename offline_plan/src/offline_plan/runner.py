@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from google.protobuf import json_format, struct_pb2
@@ -43,6 +43,9 @@ from offline_plan.aws_answers import redact_values
 from offline_plan.mocks import PlanMocks, short_hash
 from offline_plan.settings import StackSettings
 
+if TYPE_CHECKING:
+    from offline_plan.document import PlanDocument
+
 REDACTED = "[secret]"
 UNKNOWN = "[unknown]"
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -55,11 +58,12 @@ _UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 @dataclass
-class Plan:
-    """What a program would register, in registration order (which varies with the order Outputs resolve).
+class Recording:
+    """What the monitor recorded, untyped, in registration order (which varies as Outputs resolve).
 
-    Writers of plan files sort what they take from `resources`; `invokes` and `warnings` are sorted here.
-    `invokes` holds one `{"token", "args"}` record per invoke the program made (secrets redacted).
+    The typed form is `offline_plan.document.PlanDocument` (`run_program` returns one); this plain
+    form exists because the worker runs under the program's own interpreter, which has the Pulumi SDK
+    but not pydantic. `invokes` holds one `{"token", "args"}` record per invoke (secrets redacted).
     """
 
     project: str
@@ -74,7 +78,7 @@ class Plan:
         return dict(vars(self))
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Plan:
+    def from_json(cls, data: dict[str, Any]) -> Recording:
         return cls(**data)
 
 
@@ -110,7 +114,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
     """A mock resource monitor that also keeps the engine's view of every registration."""
 
     def __init__(
-        self, mocks: PlanMocks, plan: Plan, config: dict[str, str], on_register: Callable[[int], None]
+        self, mocks: PlanMocks, plan: Recording, config: dict[str, str], on_register: Callable[[int], None]
     ):
         super().__init__(mocks)
         self._plan_mocks = mocks
@@ -403,12 +407,21 @@ def _program_context(settings: StackSettings) -> Iterator[None]:
 
 def run_program(
     settings: StackSettings, on_register: Callable[[int], None] = lambda _: None, *, preview: bool = True
-) -> Plan:
-    """Run the program of `settings` once under mocks and return what it registered.
+) -> PlanDocument:
+    """Run the program of `settings` once under mocks and return its typed plan.
 
     `preview=True` (the default) plans as `pulumi preview`; `preview=False` as `pulumi up`.
     """
-    plan = Plan(project=settings.project, stack=settings.stack, preview=preview)
+    from offline_plan.document import PlanDocument  # noqa: PLC0415 - pydantic: not in the worker's env
+
+    return PlanDocument.from_recording(record_program(settings, on_register, preview=preview).to_json())
+
+
+def record_program(
+    settings: StackSettings, on_register: Callable[[int], None] = lambda _: None, *, preview: bool = True
+) -> Recording:
+    """Run the program of `settings` once under mocks and return what the monitor recorded."""
+    plan = Recording(project=settings.project, stack=settings.stack, preview=preview)
     mocks = PlanMocks(settings.config)
     mocks.stack_outputs = settings.stack_outputs
     monitor = RecordingMonitor(mocks, plan, settings.config, on_register)

@@ -15,14 +15,14 @@ from typing import Any
 def main(argv: list[str]) -> int:
     settings_file, plan_file = Path(argv[0]), Path(argv[1])
     try:
-        from offline_plan.runner import ProgramError, run_program  # noqa: PLC0415
+        from offline_plan.runner import ProgramError, record_program  # noqa: PLC0415
         from offline_plan.settings import StackSettings  # noqa: PLC0415
     except ImportError as error:
         sys.stderr.write(f"the program's environment lacks {error.name or error}; install pulumi in it\n")
         return 2
     settings = StackSettings.from_json(json.loads(settings_file.read_text()))
     try:
-        result: dict[str, Any] = {"plan": run_program(settings).to_json()}
+        result: dict[str, Any] = {"plan": record_program(settings).to_json()}
     except ProgramError as error:
         result = {"error": str(error)}
     plan_file.write_text(json.dumps(result))

@@ -1,0 +1,573 @@
+"""Every Helm release of a plan, rendered offline with Helm's own Go SDK (`helm-python-sdk`).
+
+For each `kubernetes:helm.sh/v3:Release` the chart is taken from the chart cache at exactly the
+pinned version (verified by digest, see `charts.py`) and rendered with the release's values, name
+and namespace, as `helm install` would: the `crds/` of the chart and of every enabled subchart first,
+then the templates (hooks included; `helm test` hooks are not installed, so they are left out).
+Objects without a namespace get the release's namespace when their kind is namespaced.
+
+Values the plan recorded as secrets (`[secret]` leaves) render as `SECRET_PLACEHOLDER`; a release whose
+values are one secret as a whole renders with the chart's defaults, and the plan says so.
+
+Each rendered object becomes a record shaped like the program's own Kubernetes resources (type
+`kubernetes:<group>/<version>:<Kind>`, parent the release's URN, `renderedFrom` the release's URN),
+so manifests, schema validation and the policy pack treat them alike.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import helm_python
+import yaml
+
+from offline_plan.chart_values import check_values
+from offline_plan.charts import ChartArchive, ChartCache, PinProblem
+
+RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+REDACTED = "[secret]"
+# The plan's own secret marker, so readers of rendered objects (the Alertmanager file) see a secret leaf.
+SECRET_PLACEHOLDER = REDACTED
+REDACTED_ANNOTATION = "offline-plan/redacted-secret-fields"
+RENDERED_ANNOTATION = "offline-plan/rendered-from"
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "APIService",
+        "CSIDriver",
+        "CSINode",
+        "CertificateSigningRequest",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "FlowSchema",
+        "IngressClass",
+        "MutatingAdmissionPolicy",
+        "MutatingAdmissionPolicyBinding",
+        "MutatingWebhookConfiguration",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "PriorityClass",
+        "PriorityLevelConfiguration",
+        "RuntimeClass",
+        "StorageClass",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "ValidatingWebhookConfiguration",
+        "VolumeAttachment",
+    }
+)
+
+
+@dataclass
+class RenderedRelease:
+    """One release, rendered (or not, with `problems` saying why)."""
+
+    urn: str
+    name: str
+    namespace: str
+    chart: str
+    version: str
+    archive: ChartArchive | None = None
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    # The same objects before rendered Secrets were emptied, for in-memory readers (never written).
+    unredacted: list[dict[str, Any]] = field(default_factory=list)
+    load_seconds: float = 0.0
+    render_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what a reviewer should know, e.g. secret values
+    problems: list[str] = field(default_factory=list)  # it could not be rendered
+    # Keys the chart neither declares nor reads, and schema violations (`chart_values.check_values`).
+    values_problems: list[str] = field(default_factory=list)
+    pin_problem: PinProblem | None = None
+
+    @property
+    def rendered(self) -> bool:
+        return self.archive is not None and not self.problems
+
+
+def kubernetes_type(api_version: str, kind: str) -> str:
+    """The Pulumi Kubernetes provider's type token: `v1` is the `core` group."""
+    group_version = api_version if "/" in api_version else f"core/{api_version}"
+    return f"kubernetes:{group_version}:{kind}"
+
+
+def release_records(resources: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The plan's releases by URN (registration order varies with the order Outputs resolve)."""
+    releases = [resource for resource in resources if resource["type"] == RELEASE_TYPE]
+    return sorted(releases, key=lambda resource: str(resource["urn"]))
+
+
+def _placeholders(value: Any, path: str, secrets: list[str]) -> Any:
+    """`[secret]` leaves become the marked placeholder; their paths are collected."""
+    if value == REDACTED:
+        secrets.append(path or "(values)")
+        return SECRET_PLACEHOLDER
+    if isinstance(value, dict):
+        return {k: _placeholders(v, f"{path}.{k}" if path else str(k), secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholders(v, f"{path}[{i}]", secrets) for i, v in enumerate(value)]
+    return value
+
+
+def _without_nulls(value: Any) -> Any:
+    """Without `allowNullValues` the provider drops null values before Helm sees them."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def release_values(inputs: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The values a release hands Helm, and notes on what had to be replaced offline."""
+    values = inputs.get("values")
+    notes: list[str] = []
+    if values == REDACTED:
+        notes.append(
+            "its values are one secret as a whole, so the chart rendered with its own defaults; "
+            "mark only the credential leaves secret (Output.secret on those values) to render it for real"
+        )
+        return {}, notes
+    if not isinstance(values, dict):
+        return {}, notes
+    secrets: list[str] = []
+    values = _placeholders(values, "", secrets)
+    if secrets:
+        notes.append(f"secret values rendered as {SECRET_PLACEHOLDER!r}: {', '.join(sorted(secrets))}")
+    if not inputs.get("allowNullValues"):
+        values = _without_nulls(values)
+    return values, notes
+
+
+def _lookup(values: dict[str, Any], path: str) -> Any:
+    current: Any = values
+    for part in path.split("."):
+        if not isinstance(current, dict) or part not in current:
+            return None
+        current = current[part]
+    return current
+
+
+def _enabled_subcharts(chart: helm_python.Chart, merged: dict[str, Any]) -> set[str]:
+    """Subcharts whose `condition` (the first path of it that is set) is not false, as Helm decides."""
+    enabled = set()
+    for dependency in chart.metadata.get("dependencies") or []:
+        condition = str(dependency.get("condition") or "")
+        state = True
+        for path in filter(None, (part.strip() for part in condition.split(","))):
+            found = _lookup(merged, path)
+            if isinstance(found, bool):
+                state = found
+                break
+        if state:
+            enabled.add(str(dependency.get("alias") or dependency["name"]))
+    return enabled
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """YAML as Kubernetes reads it (go-yaml, 1.1 booleans), where a bare `=` is a string, not a tag."""
+
+
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
+def _documents(text: str, source: str) -> Iterator[dict[str, Any]]:
+    yield from _objects(yaml.load_all(text, Loader=_Loader), source)
+
+
+def _objects(documents: Iterable[Any], source: str) -> Iterator[dict[str, Any]]:
+    for document in documents:
+        if (
+            isinstance(document, dict)
+            and document.get("kind") == "List"
+            and document.get("apiVersion") == "v1"
+        ):
+            yield from _objects(document.get("items") or [], source)  # Helm applies a v1 List as its items
+        elif isinstance(document, dict) and document.get("kind") and document.get("apiVersion"):
+            yield document
+        elif document not in (None, {}):
+            raise ValueError(f"{source} rendered a YAML document that is not a Kubernetes object")
+
+
+def _crd_documents(chart: helm_python.Chart, merged: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """`crds/` of the chart and of its enabled subcharts (Helm installs those before the templates)."""
+    enabled = _enabled_subcharts(chart, merged)
+    root = chart.name
+    for crd in chart.crds:
+        parts = crd["filename"].split("/")
+        # <chart>/crds/x.yaml, or <chart>/charts/<subchart>/crds/x.yaml
+        if len(parts) > 3 and parts[1] == "charts" and parts[2] not in enabled:
+            continue
+        if parts[0] != root:
+            continue
+        for document in _documents(crd["data"], crd["filename"]):
+            yield crd["filename"], document
+
+
+def _is_test_hook(body: dict[str, Any]) -> bool:
+    hooks = str(((body.get("metadata") or {}).get("annotations") or {}).get("helm.sh/hook") or "")
+    return any(hook.strip() in {"test", "test-success"} for hook in hooks.split(","))
+
+
+def render(
+    release: Mapping[str, Any],
+    cache: ChartCache | None,
+    *,
+    cluster_scoped: frozenset[str] = CLUSTER_SCOPED_KINDS,
+    local: str | None = None,
+) -> RenderedRelease:
+    """Render one Release record of the plan; `problems`/`pin_problem` say why it was not rendered."""
+    inputs = release["inputs"]
+    chart_name = str(inputs.get("chart") or "")
+    namespace = str(inputs.get("namespace") or "default")
+    name = str(inputs.get("name") or release["name"])
+    result = RenderedRelease(
+        urn=release["urn"],
+        name=name,
+        namespace=namespace,
+        chart=chart_name,
+        version=str(inputs.get("version") or ""),
+    )
+    repository = (inputs.get("repositoryOpts") or {}).get("repo")
+    located: ChartArchive | PinProblem
+    if local is not None:  # a chart folder or archive of the program's own: nothing to verify
+        located = ChartArchive(chart_name, result.version, Path(local), "", source="local chart")
+    elif cache is None:
+        located = PinProblem(
+            chart_name, result.version, "no chart cache was given (--charts DIR), so it cannot be verified"
+        )
+    else:
+        located = cache.locate(chart_name, result.version, repository)
+    if isinstance(located, PinProblem):
+        result.pin_problem = located
+        return result
+    result.archive = located
+    values, result.notes = release_values(inputs)
+    started = time.perf_counter()
+    try:
+        with helm_python.Chart.load(located.path) as chart:
+            loaded = time.perf_counter()
+            result.values_problems = check_values(name, chart, values)
+            checked = time.perf_counter()
+            rendered = chart.render(values, name=name, namespace=namespace, is_install=True)
+            result.load_seconds, result.render_seconds = loaded - started, time.perf_counter() - checked
+            documents: list[tuple[str, dict[str, Any]]] = []
+            if not inputs.get("skipCrds"):
+                documents.extend(_crd_documents(chart, chart.merge_values(values)))
+    except helm_python.HelmError as error:
+        result.problems.append(f"Helm could not render chart {chart_name} {result.version}: {error}")
+        return result
+    try:
+        for source, text in sorted(rendered.items()):
+            base = source.rsplit("/", 1)[-1]
+            if base.startswith("_") or base == "NOTES.txt":
+                continue
+            documents.extend((source, document) for document in _documents(text, source))
+    except (yaml.YAMLError, ValueError) as error:
+        result.problems.append(f"chart {chart_name} {result.version} rendered invalid YAML: {error}")
+        return result
+    _add_objects(result, documents, cluster_scoped)
+    return result
+
+
+def _add_objects(
+    result: RenderedRelease, documents: list[tuple[str, dict[str, Any]]], cluster_scoped: frozenset[str]
+) -> None:
+    """The objects `helm install` would apply: namespaced in the release's namespace, no test hooks."""
+    skipped_tests = 0
+    for source, body in documents:
+        if _is_test_hook(body):
+            skipped_tests += 1
+            continue
+        metadata = dict(body.get("metadata") or {})
+        if body["kind"] not in cluster_scoped:
+            metadata.setdefault("namespace", result.namespace)
+        metadata["annotations"] = {**(metadata.get("annotations") or {}), RENDERED_ANNOTATION: source}
+        result.unredacted.append({**body, "metadata": metadata})
+        result.objects.append(_redact_secret(result.unredacted[-1]))
+    if skipped_tests:
+        result.notes.append(f"{skipped_tests} `helm test` hook object(s) left out (not installed)")
+
+
+def _redact_secret(body: dict[str, Any]) -> dict[str, Any]:
+    """A rendered Secret keeps its keys' names out of the plan too: its data become empty maps."""
+    if body.get("kind") != "Secret":
+        return body
+    redacted = [key for key in ("data", "stringData") if body.get(key)]
+    if not redacted:
+        return body
+    metadata = dict(body["metadata"])
+    metadata["annotations"] = {**metadata["annotations"], REDACTED_ANNOTATION: ",".join(redacted)}
+    return {**body, "metadata": metadata, **{key: {} for key in redacted}}
+
+
+def object_records(release: Mapping[str, Any], rendered: RenderedRelease) -> list[dict[str, Any]]:
+    """The rendered objects as plan records: children of the release, marked as rendered from it."""
+    prefix, _, _ = release["urn"].rpartition("::")
+    parent_type = prefix.split("::")[-1]
+    records = []
+    for body in rendered.objects:
+        metadata = body.get("metadata") or {}
+        object_name = f"{metadata.get('namespace') or '_cluster'}/{metadata.get('name', 'unnamed')}"
+        type_ = kubernetes_type(str(body["apiVersion"]), str(body["kind"]))
+        stack_project = "::".join(prefix.split("::")[:2])
+        records.append(
+            {
+                "urn": f"{stack_project}::{parent_type}${type_}::{rendered.name}:{object_name}",
+                "type": type_,
+                "name": f"{rendered.name}:{object_name}",
+                "id": "",
+                "custom": True,
+                "parent": release["urn"],
+                "provider": release.get("provider", ""),
+                "dependencies": [],
+                "propertyDependencies": {},
+                "inputs": _for_policies(body),
+                "options": {},
+                "renderedFrom": release["urn"],
+            }
+        )
+    return records
+
+
+SCHEMA_ELIDED = "[offline-plan: openAPIV3Schema elided; the CRD's manifest holds it]"
+
+
+def _for_policies(body: dict[str, Any]) -> dict[str, Any]:
+    """A CRD's schema (thousands of lines) is left out of the record the policy pack sees.
+
+    Custom resources are validated against it separately (`crds.py`); policies read CRD names,
+    scope and versions, and copying the whole schema into every policy's view costs seconds.
+    """
+    if body.get("kind") != "CustomResourceDefinition":
+        return body
+    spec = dict(body.get("spec") or {})
+    spec["versions"] = [
+        {**version, "schema": {"openAPIV3Schema": SCHEMA_ELIDED}} if "schema" in version else version
+        for version in spec.get("versions") or []
+    ]
+    return {**body, "spec": spec}
+
+
+def manifest_path(folder: Path, rendered: RenderedRelease, body: dict[str, Any]) -> Path:
+    """`<folder>/<release>/<namespace or _cluster>/<kind>-<name>.yaml`."""
+    metadata = body.get("metadata") or {}
+    namespace = metadata.get("namespace") or "_cluster"
+    return (
+        folder
+        / rendered.name
+        / namespace
+        / f"{str(body['kind']).lower()}-{metadata.get('name', 'unnamed')}.yaml"
+    )
+
+
+@dataclass
+class ReleasesPlan:
+    """Every release of a plan, rendered: records for the policy pack, manifests, and what went wrong."""
+
+    releases: list[RenderedRelease] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    manifests: list[Manifest] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def document(self, out: Path) -> dict[str, Any]:
+        """The plan's `charts` section: one entry per release, plus its rendered objects (no bodies)."""
+        by_release: dict[str, list[str]] = {}
+        for manifest in self.manifests:
+            by_release.setdefault(manifest.release, []).append(str(manifest.path.relative_to(out)))
+        return {
+            "releases": [
+                {
+                    "urn": release.urn,
+                    "release": release.name,
+                    "namespace": release.namespace,
+                    "chart": release.chart,
+                    "version": release.version,
+                    "rendered": release.rendered,
+                    "digest": release.archive.digest if release.archive else None,
+                    "source": release.archive.source if release.archive else None,
+                    "objects": len(release.objects),
+                    "kinds": dict(sorted(Counter(str(o["kind"]) for o in release.objects).items())),
+                    "notes": release.notes,
+                    "problems": [
+                        *release.problems,
+                        *release.values_problems,
+                        *([str(release.pin_problem)] if release.pin_problem else []),
+                    ],
+                    "manifests": sorted(by_release.get(release.urn, [])),
+                }
+                for release in self.releases
+            ],
+            "renderedResources": [
+                {"urn": r["urn"], "type": r["type"], "name": r["name"], "renderedFrom": r["renderedFrom"]}
+                for r in sorted(self.records, key=lambda record: record["urn"])
+            ],
+        }
+
+    def summary(self) -> str:
+        lines = ["Helm releases (rendered offline):"]
+        for release in self.releases:
+            if release.rendered:
+                lines.append(
+                    f"  {release.name:<24} {release.chart} {release.version}: {len(release.objects)} objects"
+                )
+            else:
+                reason = release.problems[0] if release.problems else str(release.pin_problem)
+                lines.append(f"  {release.name:<24} NOT RENDERED: {reason}")
+            lines += [f"      note: {note}" for note in release.notes]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A rendered object's manifest file (same fields as `manifests.Manifest`, plus its release)."""
+
+    path: Path
+    kind: str
+    name: str
+    namespace: str | None
+    body: dict[str, Any]
+    release: str
+
+
+def timings(releases: list[RenderedRelease]) -> str:
+    """Load and render time per chart, for the log (plan files stay byte-identical between runs)."""
+    parts = [
+        f"{release.name} {release.load_seconds:.2f}+{release.render_seconds:.2f}s"
+        for release in releases
+        if release.rendered
+    ]
+    return f"  rendered {len(parts)} Helm releases (load+render): {', '.join(parts)}\n" if parts else ""
+
+
+def plan_releases(
+    resources: Sequence[Mapping[str, Any]],
+    cache: ChartCache | None,
+    folder: Path,
+    *,
+    strict: bool,
+    taken: set[Path] | None = None,
+) -> ReleasesPlan:
+    """Render every release, write its objects under `folder/<release>/`; pins per `strict` (CI)."""
+    plan = ReleasesPlan()
+    taken = set(taken or ())
+    crd_kinds = {
+        str((r["inputs"].get("spec") or {}).get("names", {}).get("kind"))
+        for r in resources
+        if r["type"].endswith(":CustomResourceDefinition")
+        and (r["inputs"].get("spec") or {}).get("scope") == "Cluster"
+    }
+    for release in release_records(resources):
+        rendered = render(release, cache, cluster_scoped=CLUSTER_SCOPED_KINDS | crd_kinds)
+        plan.releases.append(rendered)
+        if rendered.pin_problem is not None:
+            message = (
+                f"Helm release {rendered.name} ({release['urn']}) was not rendered: {rendered.pin_problem}"
+            )
+            (plan.errors if strict else plan.warnings).append(
+                message + ("" if strict else " (an error when CI=true)")
+            )
+            continue
+        if rendered.problems:
+            plan.errors += [f"Helm release {rendered.name}: {problem}" for problem in rendered.problems]
+            continue
+        plan.errors += rendered.values_problems
+        plan.records += object_records(release, rendered)
+        for body in rendered.objects:
+            path = manifest_path(folder, rendered, body)
+            if path in taken:
+                plan.errors.append(
+                    f"Helm release {rendered.name}: two objects would both be written to {path}; "
+                    "their kind, namespace and name must differ"
+                )
+                continue
+            taken.add(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(yaml.dump(body, Dumper=_Dumper, sort_keys=False))
+            metadata = body.get("metadata") or {}
+            plan.manifests.append(
+                Manifest(
+                    path,
+                    str(body["kind"]),
+                    str(metadata.get("name")),
+                    metadata.get("namespace"),
+                    body,
+                    release["urn"],
+                )
+            )
+    plan.manifests.sort(key=lambda manifest: manifest.path)
+    return plan
+
+
+def privileged_namespaces(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Namespaces labelled `pod-security.kubernetes.io/enforce: privileged` (admit any pod)."""
+    names = set()
+    for record in records:
+        body = record.get("inputs") or {}
+        if record["type"] != "kubernetes:core/v1:Namespace" or not isinstance(body, dict):
+            continue
+        metadata = body.get("metadata") or {}
+        labels = metadata.get("labels") or {}
+        if isinstance(labels, dict) and labels.get("pod-security.kubernetes.io/enforce") == "privileged":
+            names.add(str(metadata.get("name")))
+    return sorted(names)
+
+
+TEMPLATE_INVOKE = "kubernetes:helm:template"
+
+
+class ChartTemplateError(Exception):
+    """`helm.v3.Chart` names a chart that cannot be rendered offline (the program fails, as under Pulumi)."""
+
+
+def template_invoke(
+    cache: ChartCache | None, *, strict: bool, warnings: list[str]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The answer to `kubernetes:helm:template`, the invoke `helm.v3.Chart` expands itself with.
+
+    The chart comes from the cache (digest-verified), or from `path` for a `LocalChartOpts`; its
+    objects return to the SDK, which registers each as a child of the Chart, as it does under Pulumi.
+    """
+
+    def answer(args: dict[str, Any]) -> dict[str, Any]:
+        opts = json.loads(args.get("jsonOpts") or "{}")
+        fetch = opts.get("fetch_opts") or {}
+        chart_name = str(opts.get("chart") or opts.get("path") or "")
+        if "/" in chart_name and not opts.get("path"):
+            chart_name = chart_name.rsplit("/", 1)[-1]  # "repo/chart": the repository's local alias
+        record = {
+            "urn": f"urn:pulumi:chart::chart::{TEMPLATE_INVOKE}::{opts.get('release_name')}",
+            "name": str(opts.get("release_name") or chart_name),
+            "inputs": {
+                "chart": chart_name,
+                "version": opts.get("version") or fetch.get("version"),
+                "namespace": opts.get("namespace"),
+                "name": opts.get("release_name"),
+                "values": opts.get("values") or {},
+                "allowNullValues": True,
+                "skipCrds": bool(opts.get("skip_crd_rendering")),
+                "repositoryOpts": {"repo": fetch.get("repo")} if fetch.get("repo") else {},
+            },
+        }
+        rendered = render(record, None if opts.get("path") else cache, local=opts.get("path"))
+        if rendered.pin_problem or rendered.problems:
+            problem = str(rendered.pin_problem) if rendered.pin_problem else "; ".join(rendered.problems)
+            message = f"helm.v3.Chart {record['name']} was not expanded: {problem}"
+            if strict or rendered.problems:
+                raise ChartTemplateError(message)
+            warnings.append(f"{message} (an error when CI=true)")
+            return {"result": []}
+        objects = rendered.objects
+        if not opts.get("include_test_hook_resources"):
+            objects = [body for body in objects if not _is_test_hook(body)]
+        return {"result": objects}
+
+    return answer
