@@ -1,18 +1,21 @@
-"""Read offline-plan documents and answer the questions every report section asks of them.
+"""Answer the questions every report section asks of an offline-plan document.
 
-A plan document is what `offline-plan` writes to `out/<stack>/resources.json`: a dict with `stack`,
-`resources` (each with urn, type, name, custom, parent, provider "<urn>::<id>", dependencies, inputs)
-and optionally `policyViolations`. The policy pack hands its stack policies `PolicyResource` objects
-instead; `records()` turns either shape into the plan's record dicts so cost and timing code is shared.
+The document is `offline_plan.document.PlanDocument`, the typed model `offline-plan` writes to
+`out/<stack>/resources.json`; `load` validates it (schema version included) and fails with the path and
+what to do. The policy pack hands its stack policies `PolicyResource` objects instead; `records()` turns
+those into the plan's record dicts so cost and timing code is shared.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from offline_plan.document import PlanDocument as Plan
+from offline_plan.document import PlanDocumentError as PlanError
+
+__all__ = ["Plan", "PlanError", "load"]
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 PROVIDER_PREFIX = "pulumi:providers:"
@@ -21,62 +24,9 @@ NO_COMPONENT = "(stack)"
 Record = dict[str, Any]
 
 
-class PlanError(ValueError):
-    """A plan file that cannot be read as an offline-plan document."""
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One stack's recorded resources, indexed for the report."""
-
-    stack: str
-    project: str
-    resources: list[Record]
-    policy_violations: list[Record] | None = None
-    source: str = ""
-    by_urn: dict[str, Record] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "by_urn", {resource["urn"]: resource for resource in self.resources})
-
-
 def load(path: Path) -> Plan:
-    """Read `resources.json`; a wrong file fails with the path and what was expected."""
-    try:
-        document = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise PlanError(f"{path}: no such file; run `offline-plan --stack <stack>` to write it") from None
-    except json.JSONDecodeError as error:
-        raise PlanError(f"{path}: not JSON ({error}); pass the resources.json offline-plan wrote") from None
-    return from_document(document, source=str(path))
-
-
-def from_document(document: Any, source: str = "<plan>") -> Plan:
-    if not isinstance(document, Mapping) or not isinstance(document.get("resources"), list):
-        raise PlanError(
-            f"{source}: not an offline-plan document (expected an object with a `resources` list); "
-            "pass the resources.json that offline-plan wrote"
-        )
-    resources = [dict(resource) for resource in document["resources"]]
-    for index, resource in enumerate(resources):
-        missing = [key for key in ("urn", "type") if not isinstance(resource.get(key), str)]
-        if missing:
-            raise PlanError(f"{source}: resources[{index}] has no {' or '.join(missing)}")
-        resource.setdefault("inputs", {})
-        resource.setdefault("dependencies", [])
-        resource.setdefault("parent", None)
-        resource.setdefault("provider", "")
-        resource.setdefault("custom", not is_component_type(resource["type"]))
-    violations = document.get("policyViolations")
-    if violations is not None and not isinstance(violations, list):
-        raise PlanError(f"{source}: `policyViolations` must be a list of violation objects")
-    return Plan(
-        stack=str(document.get("stack", "")),
-        project=str(document.get("project", "")),
-        resources=resources,
-        policy_violations=violations,
-        source=source,
-    )
+    """Read and validate `resources.json`; a wrong file fails with the path and what was expected."""
+    return Plan.read(path)
 
 
 def is_component_type(resource_type: str) -> bool:
@@ -170,14 +120,8 @@ def records(resources: Iterable[Any]) -> list[Record]:
     """
     result: dict[str, Record] = {}
     for item in resources:
-        if isinstance(item, Mapping):
-            record = dict(item)
-            record.setdefault("inputs", {})
-            record.setdefault("dependencies", [])
-            record.setdefault("parent", None)
-            record.setdefault("provider", "")
-            record.setdefault("custom", not is_component_type(str(record["type"])))
-            result[record["urn"]] = record
+        if isinstance(item, Mapping):  # a plan document's record: complete, validated by its reader
+            result[item["urn"]] = dict(item)
             continue
         provider = getattr(item, "provider", None)
         provider_reference = ""

@@ -49,7 +49,7 @@ def resources_by_component(plan: Plan) -> dict[str, Counter[str]]:
 def policy_summary(plan: Plan) -> str:
     if plan.policy_violations is None:
         return "not checked"
-    mandatory = sum(1 for v in plan.policy_violations if v.get("enforcementLevel") == "mandatory")
+    mandatory = sum(1 for v in plan.policy_violations if v.enforcement_level == "mandatory")
     if not plan.policy_violations:
         return "passed (no violations)"
     return f"{len(plan.policy_violations)} violation(s), {mandatory} mandatory"
@@ -64,7 +64,10 @@ def build_json(
         "resources": {
             name: dict(sorted(types.items())) for name, types in resources_by_component(plan).items()
         },
-        "policy": {"checked": plan.policy_violations is not None, "violations": plan.policy_violations or []},
+        "policy": {
+            "checked": plan.policy_violations is not None,
+            "violations": [v.model_dump(by_alias=True) for v in plan.policy_violations or []],
+        },
         "diff": diff.as_json() if diff is not None else None,
         "cost": estimate.as_json(),
         "duration": duration.as_json(),
@@ -112,10 +115,10 @@ def _policy(plan: Plan) -> list[str]:
         "|---|---|---|---|---|---|",
     ]
     for v in plan.policy_violations:
-        resource = urn_name(str(v.get("urn") or "")) or "(stack)"
+        resource = urn_name(v.urn or "") or "(stack)"
         lines.append(
-            f"| {_cell(v.get('severity'))} | {_cell(v.get('enforcementLevel'))} | {_cell(v.get('policy'))} "
-            f"| {_cell(resource)} | {_cell(v.get('message'), 200)} | {_cell(v.get('remediation'), 160)} |"
+            f"| {_cell(v.severity)} | {_cell(v.enforcement_level)} | {_cell(v.policy)} "
+            f"| {_cell(resource)} | {_cell(v.message, 200)} | {_cell(v.remediation, 160)} |"
         )
     return [*lines, ""]
 

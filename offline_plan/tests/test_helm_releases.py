@@ -20,7 +20,7 @@ from offline_plan.cli import EXIT_CHARTS, EXIT_INVALID_MANIFESTS, EXIT_POLICY_VI
 from offline_plan.helm import SECRET_PLACEHOLDER
 
 REPO = "https://charts.example.test"
-SECRET_VALUE = "hunter2-do-not-leak"  # noqa: S105 - the value the test proves never reaches a file
+SECRET_VALUE = "hunter2-do-not-leak"
 
 DEPLOYMENT = """\
 apiVersion: apps/v1

@@ -5,8 +5,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from offline_plan.document import PlanDocument
 from offline_plan.project import load_stack
-from offline_plan.runner import Plan, run_program
+from offline_plan.runner import run_program
 
 
 def write_program(
@@ -26,5 +27,5 @@ def write_program(
     return folder
 
 
-def plan_of(folder: Path, stack: str = "dev", *, preview: bool = True) -> Plan:
+def plan_of(folder: Path, stack: str = "dev", *, preview: bool = True) -> PlanDocument:
     return run_program(load_stack(folder, stack), preview=preview)

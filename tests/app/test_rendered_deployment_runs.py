@@ -35,14 +35,14 @@ from cryptography.x509.oid import NameOID
 from memory_api.core.config import Settings
 from moto.server import ThreadedMotoServer
 
+from offline_plan.document import PlanDocument
 from offline_plan.entrypoint import container_entrypoint
-from offline_plan.runner import Plan
 
 REDIS_TOKEN = "local-test-token-0123456789abcdef"
 BIN = Path(sys.executable).parent
 
 
-def deployment(plan: Plan) -> dict[str, Any]:
+def deployment(plan: PlanDocument) -> dict[str, Any]:
     return next(
         r["inputs"]
         for r in plan.resources
@@ -124,7 +124,7 @@ def secrets_manager() -> Iterator[str]:
 
 
 def test_the_rendered_deployment_starts_the_app_and_it_becomes_ready(
-    staging_plan: Plan,
+    staging_plan: PlanDocument,
     tls_files: tuple[Path, Path],
     tls_postgres: PostgresServer,
     tls_redis: int,

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from offline_plan.document import PlanDocument
 from offline_plan.mocks import fake_password
 from offline_plan.project import load_stack
-from offline_plan.runner import REDACTED, Plan, run_program
+from offline_plan.runner import REDACTED, run_program
 from tests.conftest import ROOT, by_urn, of_type
 
 DR_COMPONENT = "memory-platform:dr:DisasterRecovery"
@@ -33,16 +34,16 @@ DR_OUTPUT_KEYS = {
 DNS_OUTPUT_KEYS = {"hostedZoneId", "apiHostname", "primaryApiTarget", "drApiTarget"}
 
 
-def named(plan: Plan, resource_type: str, name: str) -> dict[str, Any]:
+def named(plan: PlanDocument, resource_type: str, name: str) -> dict[str, Any]:
     [resource] = [r for r in of_type(plan, resource_type) if r["name"] == name]
     return resource
 
 
-def in_primary(plan: Plan, resource_type: str) -> list[dict[str, Any]]:
+def in_primary(plan: PlanDocument, resource_type: str) -> list[dict[str, Any]]:
     return [r for r in of_type(plan, resource_type) if DR_COMPONENT not in r["urn"]]
 
 
-def depends_on_rotated_key(plan: Plan, resource: dict[str, Any], field: str) -> bool:
+def depends_on_rotated_key(plan: PlanDocument, resource: dict[str, Any], field: str) -> bool:
     resources = by_urn(plan)
     keys = [resources[urn] for urn in resource["propertyDependencies"].get(field, [])]
     return bool(keys) and all(
@@ -50,13 +51,13 @@ def depends_on_rotated_key(plan: Plan, resource: dict[str, Any], field: str) -> 
     )
 
 
-def eks_security_group_source(plan: Plan) -> str:
+def eks_security_group_source(plan: PlanDocument) -> str:
     [cluster] = of_type(plan, "aws:eks/cluster:Cluster")
     return cluster["urn"]
 
 
 @pytest.fixture(scope="module")
-def dns_plan() -> Plan:
+def dns_plan() -> PlanDocument:
     """Production with a hosted zone named in `dr.dns`."""
     settings = load_stack(ROOT, "production")
     dr = json.loads(settings.config["memory-platform:dr"])
@@ -70,7 +71,7 @@ def dns_plan() -> Plan:
     return run_program(dataclasses.replace(settings, config=config), preview=False)
 
 
-def test_aurora_storage_insights_and_secret_use_a_rotated_customer_key(stack_plan: Plan) -> None:
+def test_aurora_storage_insights_and_secret_use_a_rotated_customer_key(stack_plan: PlanDocument) -> None:
     [cluster] = in_primary(stack_plan, AURORA)
     inputs = cluster["inputs"]
     assert inputs["storageEncrypted"] is True
@@ -85,7 +86,7 @@ def test_aurora_storage_insights_and_secret_use_a_rotated_customer_key(stack_pla
         assert instance["inputs"]["monitoringRoleArn"].startswith("arn:aws:iam::")
 
 
-def test_staging_lets_rds_manage_the_master_password(staging_plan: Plan) -> None:
+def test_staging_lets_rds_manage_the_master_password(staging_plan: PlanDocument) -> None:
     [cluster] = of_type(staging_plan, AURORA)
     assert cluster["inputs"]["manageMasterUserPassword"] is True
     assert "masterPassword" not in cluster["inputs"]
@@ -93,7 +94,7 @@ def test_staging_lets_rds_manage_the_master_password(staging_plan: Plan) -> None
     assert staging_plan.outputs["database"]["secretArn"].startswith("arn:aws:secretsmanager:eu-west-1:")
 
 
-def test_backup_retention_and_deletion_protection_follow_the_stack(stack_plan: Plan) -> None:
+def test_backup_retention_and_deletion_protection_follow_the_stack(stack_plan: PlanDocument) -> None:
     [cluster] = in_primary(stack_plan, AURORA)
     inputs = cluster["inputs"]
     assert inputs["copyTagsToSnapshot"] is True
@@ -108,7 +109,7 @@ def test_backup_retention_and_deletion_protection_follow_the_stack(stack_plan: P
         assert inputs["skipFinalSnapshot"] is True
 
 
-def test_postgres_forces_tls_and_tracks_statements(stack_plan: Plan) -> None:
+def test_postgres_forces_tls_and_tracks_statements(stack_plan: PlanDocument) -> None:
     resources = by_urn(stack_plan)
     for cluster in of_type(stack_plan, AURORA):
         [group_urn] = cluster["propertyDependencies"]["dbClusterParameterGroupName"]
@@ -118,7 +119,9 @@ def test_postgres_forces_tls_and_tracks_statements(stack_plan: Plan) -> None:
         assert int(parameters["log_min_duration_statement"]) > 0
 
 
-def test_writer_and_readers_spread_across_zones(production_plan: Plan, staging_plan: Plan) -> None:
+def test_writer_and_readers_spread_across_zones(
+    production_plan: PlanDocument, staging_plan: PlanDocument
+) -> None:
     production = in_primary(production_plan, INSTANCE)
     assert len(production) == 3
     assert len({i["inputs"]["availabilityZone"] for i in production}) == 3
@@ -126,7 +129,7 @@ def test_writer_and_readers_spread_across_zones(production_plan: Plan, staging_p
     assert len(of_type(staging_plan, INSTANCE)) == 1
 
 
-def test_production_scales_readers_on_cpu(production_plan: Plan, staging_plan: Plan) -> None:
+def test_production_scales_readers_on_cpu(production_plan: PlanDocument, staging_plan: PlanDocument) -> None:
     [target] = of_type(production_plan, "aws:appautoscaling/target:Target")
     assert target["inputs"]["scalableDimension"] == "rds:cluster:ReadReplicaCount"
     assert (target["inputs"]["minCapacity"], target["inputs"]["maxCapacity"]) == (2, 5)
@@ -138,7 +141,7 @@ def test_production_scales_readers_on_cpu(production_plan: Plan, staging_plan: P
     assert of_type(staging_plan, "aws:appautoscaling/target:Target") == []
 
 
-def test_redis_requires_tls_and_encrypts_with_a_customer_key(stack_plan: Plan) -> None:
+def test_redis_requires_tls_and_encrypts_with_a_customer_key(stack_plan: PlanDocument) -> None:
     [group] = of_type(stack_plan, REDIS)
     inputs = group["inputs"]
     assert inputs["transitEncryptionEnabled"] is True
@@ -153,7 +156,7 @@ def test_redis_requires_tls_and_encrypts_with_a_customer_key(stack_plan: Plan) -
     assert secret["inputs"]["kmsKeyId"].startswith("arn:aws:kms:")
 
 
-def test_redis_topology_per_stack(production_plan: Plan, staging_plan: Plan) -> None:
+def test_redis_topology_per_stack(production_plan: PlanDocument, staging_plan: PlanDocument) -> None:
     [production] = of_type(production_plan, REDIS)
     assert production["inputs"]["multiAzEnabled"] is True
     assert production["inputs"]["automaticFailoverEnabled"] is True
@@ -172,7 +175,7 @@ def test_redis_topology_per_stack(production_plan: Plan, staging_plan: Plan) -> 
     assert staging["inputs"]["automaticFailoverEnabled"] is False
 
 
-def test_data_stores_admit_only_the_eks_cluster(stack_plan: Plan) -> None:
+def test_data_stores_admit_only_the_eks_cluster(stack_plan: PlanDocument) -> None:
     resources = by_urn(stack_plan)
     eks = eks_security_group_source(stack_plan)
     rules = of_type(stack_plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
@@ -192,7 +195,7 @@ def test_data_stores_admit_only_the_eks_cluster(stack_plan: Plan) -> None:
         assert resources[group]["type"] == "aws:ec2/securityGroup:SecurityGroup"
 
 
-def test_no_secret_value_appears_in_inputs_or_outputs(stack_plan: Plan) -> None:
+def test_no_secret_value_appears_in_inputs_or_outputs(stack_plan: PlanDocument) -> None:
     passwords = of_type(stack_plan, "random:index/randomPassword:RandomPassword")
     assert passwords, "the Redis AUTH token is generated"
     document = json.dumps({"resources": stack_plan.resources, "outputs": stack_plan.outputs})
@@ -205,7 +208,7 @@ def test_no_secret_value_appears_in_inputs_or_outputs(stack_plan: Plan) -> None:
 
 
 def test_stack_outputs_for_the_workloads_and_operator_tooling(
-    production_plan: Plan, staging_plan: Plan
+    production_plan: PlanDocument, staging_plan: PlanDocument
 ) -> None:
     for plan in (production_plan, staging_plan):
         assert set(plan.outputs["database"]) == {"writerEndpoint", "readerEndpoint", "port", "secretArn"}
@@ -219,7 +222,7 @@ def test_stack_outputs_for_the_workloads_and_operator_tooling(
     assert "disasterRecovery" not in staging_plan.outputs
 
 
-def test_staging_has_no_disaster_recovery(staging_plan: Plan) -> None:
+def test_staging_has_no_disaster_recovery(staging_plan: PlanDocument) -> None:
     for resource_type in (
         "aws:rds/globalCluster:GlobalCluster",
         "aws:backup/vault:Vault",
@@ -232,7 +235,7 @@ def test_staging_has_no_disaster_recovery(staging_plan: Plan) -> None:
     assert len(of_type(staging_plan, "aws:ec2/vpc:Vpc")) == 1
 
 
-def test_every_dr_resource_names_an_explicit_provider(production_plan: Plan) -> None:
+def test_every_dr_resource_names_an_explicit_provider(production_plan: PlanDocument) -> None:
     resources = by_urn(production_plan)
     regions = {}
     for provider in of_type(production_plan, "pulumi:providers:aws"):
@@ -266,7 +269,7 @@ def test_every_dr_resource_names_an_explicit_provider(production_plan: Plan) -> 
     ]
 
 
-def test_dr_vpc_has_no_nat_gateways(production_plan: Plan) -> None:
+def test_dr_vpc_has_no_nat_gateways(production_plan: PlanDocument) -> None:
     dr_nats = [
         r for r in of_type(production_plan, "aws:ec2/natGateway:NatGateway") if DR_COMPONENT in r["urn"]
     ]
@@ -275,7 +278,7 @@ def test_dr_vpc_has_no_nat_gateways(production_plan: Plan) -> None:
     assert dr_vpc["inputs"]["cidrBlock"] == "10.30.0.0/16"
 
 
-def test_secondary_joins_the_global_cluster_after_the_primary_writer(production_plan: Plan) -> None:
+def test_secondary_joins_the_global_cluster_after_the_primary_writer(production_plan: PlanDocument) -> None:
     [global_cluster] = of_type(production_plan, "aws:rds/globalCluster:GlobalCluster")
     primary = named(production_plan, AURORA, "memory-production-aurora")
     writer = named(production_plan, INSTANCE, "memory-production-aurora-writer")
@@ -290,7 +293,7 @@ def test_secondary_joins_the_global_cluster_after_the_primary_writer(production_
     assert reader["inputs"]["instanceClass"] == "db.r6g.xlarge"
 
 
-def test_backups_are_copied_to_the_dr_vault(production_plan: Plan) -> None:
+def test_backups_are_copied_to_the_dr_vault(production_plan: PlanDocument) -> None:
     resources = by_urn(production_plan)
     vaults = {v["name"]: v for v in of_type(production_plan, "aws:backup/vault:Vault")}
     for vault in vaults.values():
@@ -306,7 +309,7 @@ def test_backups_are_copied_to_the_dr_vault(production_plan: Plan) -> None:
     assert resources[target]["name"] == "memory-production-aurora"
 
 
-def test_backup_buckets_are_private_encrypted_and_replicated_with_rtc(production_plan: Plan) -> None:
+def test_backup_buckets_are_private_encrypted_and_replicated_with_rtc(production_plan: PlanDocument) -> None:
     resources = by_urn(production_plan)
     buckets = {
         b["urn"]: b for b in of_type(production_plan, "aws:s3/bucket:Bucket") if "-backups" in b["name"]
@@ -355,7 +358,9 @@ def test_backup_buckets_are_private_encrypted_and_replicated_with_rtc(production
     assert resources[source]["provider"] != resources[target]["provider"]
 
 
-def test_failover_dns_when_a_hosted_zone_is_named(dns_plan: Plan, production_plan: Plan) -> None:
+def test_failover_dns_when_a_hosted_zone_is_named(
+    dns_plan: PlanDocument, production_plan: PlanDocument
+) -> None:
     [check] = of_type(dns_plan, "aws:route53/healthCheck:HealthCheck")
     assert (check["inputs"]["type"], check["inputs"]["fqdn"]) == (
         "HTTPS",

@@ -8,18 +8,18 @@ import json
 from functools import cache
 from typing import Any
 
-from offline_plan.runner import Plan
+from offline_plan.document import PlanDocument
 from tests.conftest import by_urn, of_type
 
 REQUIRED_TAGS = {"owner", "cost-center", "environment"}
 DR_COMPONENT = "memory-platform:dr:DisasterRecovery"
 
 
-def inputs_of(plan: Plan, resource_type: str) -> list[dict[str, Any]]:
+def inputs_of(plan: PlanDocument, resource_type: str) -> list[dict[str, Any]]:
     return [resource["inputs"] for resource in of_type(plan, resource_type)]
 
 
-def primary_inputs_of(plan: Plan, resource_type: str) -> list[dict[str, Any]]:
+def primary_inputs_of(plan: PlanDocument, resource_type: str) -> list[dict[str, Any]]:
     """Like `inputs_of`, leaving out the DR region's standby network (see test_data_tier.py)."""
     return [r["inputs"] for r in of_type(plan, resource_type) if DR_COMPONENT not in r["urn"]]
 
@@ -33,7 +33,7 @@ def is_taggable(resource_type: str) -> bool:
     return "tags" in inspect.signature(getattr(module, class_name)._internal_init).parameters
 
 
-def test_production_spreads_nat_gateways_across_every_az(production_plan: Plan) -> None:
+def test_production_spreads_nat_gateways_across_every_az(production_plan: PlanDocument) -> None:
     nats = inputs_of(production_plan, "aws:ec2/natGateway:NatGateway")
     subnets = {r["urn"]: r for r in of_type(production_plan, "aws:ec2/subnet:Subnet")}
     assert len(nats) == 3
@@ -46,13 +46,13 @@ def test_production_spreads_nat_gateways_across_every_az(production_plan: Plan) 
     assert zones == {"us-east-1a", "us-east-1b", "us-east-1c"}
 
 
-def test_staging_has_a_single_nat(staging_plan: Plan) -> None:
+def test_staging_has_a_single_nat(staging_plan: PlanDocument) -> None:
     assert len(of_type(staging_plan, "aws:ec2/natGateway:NatGateway")) == 1
     routes = [r for r in inputs_of(staging_plan, "aws:ec2/route:Route") if "natGatewayId" in r]
     assert len(routes) == 2 and len({r["natGatewayId"] for r in routes}) == 1
 
 
-def test_subnet_tiers_per_zone(stack_plan: Plan) -> None:
+def test_subnet_tiers_per_zone(stack_plan: PlanDocument) -> None:
     zones = 3 if stack_plan.stack == "production" else 2
     tiers = [s["tags"]["tier"] for s in primary_inputs_of(stack_plan, "aws:ec2/subnet:Subnet")]
     assert sorted(tiers) == sorted(["public", "private", "isolated"] * zones)
@@ -65,7 +65,7 @@ def test_subnet_tiers_per_zone(stack_plan: Plan) -> None:
             assert subnet["tags"][role] == "1"
 
 
-def test_isolated_subnets_have_no_internet_route(stack_plan: Plan) -> None:
+def test_isolated_subnets_have_no_internet_route(stack_plan: PlanDocument) -> None:
     resources = by_urn(stack_plan)
     isolated_tables = {
         resources[dep]["urn"]
@@ -83,7 +83,7 @@ def test_isolated_subnets_have_no_internet_route(stack_plan: Plan) -> None:
     assert routes_into == []
 
 
-def test_flow_logs_are_on_and_encrypted(stack_plan: Plan) -> None:
+def test_flow_logs_are_on_and_encrypted(stack_plan: PlanDocument) -> None:
     [flow_log] = primary_inputs_of(stack_plan, "aws:ec2/flowLog:FlowLog")
     assert flow_log["trafficType"] == "ALL"
     groups = {g["name"]: g for g in primary_inputs_of(stack_plan, "aws:cloudwatch/logGroup:LogGroup")}
@@ -92,7 +92,7 @@ def test_flow_logs_are_on_and_encrypted(stack_plan: Plan) -> None:
     assert group["retentionInDays"] == (365 if stack_plan.stack == "production" else 30)
 
 
-def test_every_launch_template_requires_imdsv2_and_encrypts_its_root_volume(stack_plan: Plan) -> None:
+def test_every_launch_template_requires_imdsv2_and_encrypts_its_root_volume(stack_plan: PlanDocument) -> None:
     templates = inputs_of(stack_plan, "aws:ec2/launchTemplate:LaunchTemplate")
     assert len(templates) == 3
     for template in templates:
@@ -105,8 +105,10 @@ def test_every_launch_template_requires_imdsv2_and_encrypts_its_root_volume(stac
         assert volume["ebs"]["kmsKeyId"].startswith("arn:aws:kms:")
 
 
-def test_node_group_sizes_come_from_the_stack_file(production_plan: Plan, staging_plan: Plan) -> None:
-    def sizes(plan: Plan) -> dict[str, tuple[int, int, int, list[str]]]:
+def test_node_group_sizes_come_from_the_stack_file(
+    production_plan: PlanDocument, staging_plan: PlanDocument
+) -> None:
+    def sizes(plan: PlanDocument) -> dict[str, tuple[int, int, int, list[str]]]:
         return {
             g["nodeGroupName"]: (
                 g["scalingConfig"]["minSize"],
@@ -125,7 +127,7 @@ def test_node_group_sizes_come_from_the_stack_file(production_plan: Plan, stagin
     assert sizes(staging_plan)["application"] == (2, 2, 4, ["m5.large"])
 
 
-def test_only_the_database_pool_is_tainted(stack_plan: Plan) -> None:
+def test_only_the_database_pool_is_tainted(stack_plan: PlanDocument) -> None:
     groups = {g["nodeGroupName"]: g for g in inputs_of(stack_plan, "aws:eks/nodeGroup:NodeGroup")}
     assert groups["database"]["taints"] == [
         {"key": "dedicated", "value": "database", "effect": "NO_SCHEDULE"}
@@ -134,12 +136,12 @@ def test_only_the_database_pool_is_tainted(stack_plan: Plan) -> None:
     assert groups["database"]["labels"]["memory-platform.io/pool"] == "database"
 
 
-def test_desired_size_is_left_to_the_autoscaler(stack_plan: Plan) -> None:
+def test_desired_size_is_left_to_the_autoscaler(stack_plan: PlanDocument) -> None:
     for group in of_type(stack_plan, "aws:eks/nodeGroup:NodeGroup"):
         assert "scalingConfig.desiredSize" in group["options"]["ignoreChanges"]
 
 
-def test_secrets_are_encrypted_with_a_rotated_customer_key(stack_plan: Plan) -> None:
+def test_secrets_are_encrypted_with_a_rotated_customer_key(stack_plan: PlanDocument) -> None:
     [cluster] = of_type(stack_plan, "aws:eks/cluster:Cluster")
     [encryption] = (
         cluster["inputs"]["encryptionConfig"]
@@ -152,12 +154,12 @@ def test_secrets_are_encrypted_with_a_rotated_customer_key(stack_plan: Plan) -> 
     assert keys and all(key["inputs"]["enableKeyRotation"] is True for key in keys)
 
 
-def test_every_kms_key_rotates(stack_plan: Plan) -> None:
+def test_every_kms_key_rotates(stack_plan: PlanDocument) -> None:
     keys = inputs_of(stack_plan, "aws:kms/key:Key")
     assert keys and all(key["enableKeyRotation"] is True for key in keys)
 
 
-def test_api_endpoint_is_private_and_audit_logged(stack_plan: Plan) -> None:
+def test_api_endpoint_is_private_and_audit_logged(stack_plan: PlanDocument) -> None:
     [cluster] = inputs_of(stack_plan, "aws:eks/cluster:Cluster")
     assert cluster["vpcConfig"]["endpointPrivateAccess"] is True
     assert cluster["vpcConfig"]["endpointPublicAccess"] is False
@@ -168,7 +170,7 @@ def test_api_endpoint_is_private_and_audit_logged(stack_plan: Plan) -> None:
     }
 
 
-def test_addons_are_ordered_around_the_node_groups(stack_plan: Plan) -> None:
+def test_addons_are_ordered_around_the_node_groups(stack_plan: PlanDocument) -> None:
     addons = {a["inputs"]["addonName"]: a for a in of_type(stack_plan, "aws:eks/addon:Addon")}
     assert set(addons) == {"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"}
     groups = {g["urn"] for g in of_type(stack_plan, "aws:eks/nodeGroup:NodeGroup")}
@@ -178,7 +180,7 @@ def test_addons_are_ordered_around_the_node_groups(stack_plan: Plan) -> None:
         assert {addons["vpc-cni"]["urn"], addons["kube-proxy"]["urn"]} <= set(group["dependencies"])
 
 
-def test_irsa_roles_trust_exactly_one_service_account(stack_plan: Plan) -> None:
+def test_irsa_roles_trust_exactly_one_service_account(stack_plan: PlanDocument) -> None:
     irsa = [
         r
         for r in inputs_of(stack_plan, "aws:iam/role:Role")
@@ -193,7 +195,7 @@ def test_irsa_roles_trust_exactly_one_service_account(stack_plan: Plan) -> None:
         assert "*" not in subjects[0]
 
 
-def test_every_kubernetes_object_uses_the_clusters_provider(stack_plan: Plan) -> None:
+def test_every_kubernetes_object_uses_the_clusters_provider(stack_plan: PlanDocument) -> None:
     [provider] = [
         p for p in of_type(stack_plan, "pulumi:providers:kubernetes") if not p["options"].get("default")
     ]
@@ -207,14 +209,14 @@ def test_every_kubernetes_object_uses_the_clusters_provider(stack_plan: Plan) ->
     assert kubeconfig["users"][0]["user"]["exec"]["command"] == "aws"
 
 
-def test_default_storage_class_is_encrypted_gp3(stack_plan: Plan) -> None:
+def test_default_storage_class_is_encrypted_gp3(stack_plan: PlanDocument) -> None:
     [storage_class] = inputs_of(stack_plan, "kubernetes:storage.k8s.io/v1:StorageClass")
     assert storage_class["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
     assert storage_class["parameters"]["encrypted"] == "true" and storage_class["parameters"]["type"] == "gp3"
     assert storage_class["parameters"]["kmsKeyId"].startswith("arn:aws:kms:")
 
 
-def test_required_tags_are_on_every_taggable_aws_resource(stack_plan: Plan) -> None:
+def test_required_tags_are_on_every_taggable_aws_resource(stack_plan: PlanDocument) -> None:
     taggable = [r for r in stack_plan.resources if r["custom"] and is_taggable(r["type"])]
     assert len(taggable) > 30
     for resource in taggable:

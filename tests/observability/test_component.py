@@ -16,8 +16,9 @@ import yaml
 from infra.observability import charts
 from infra.observability.rules import render_rule_groups
 from offline_plan.cli import main as offline_plan
+from offline_plan.document import PlanDocument
 from offline_plan.project import SECRET_PLACEHOLDER, load_stack
-from offline_plan.runner import REDACTED, Plan
+from offline_plan.runner import REDACTED
 
 ROOT = Path(__file__).resolve().parents[2]
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -26,20 +27,20 @@ MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
 COMPONENT = "memory-platform:observability:Observability"
 
 
-def _of_type(plan: Plan, resource_type: str) -> list[dict[str, Any]]:
+def _of_type(plan: PlanDocument, resource_type: str) -> list[dict[str, Any]]:
     return [resource for resource in plan.resources if resource["type"] == resource_type]
 
 
-def _loki(plan: Plan, resource_type: str) -> list[dict[str, Any]]:
+def _loki(plan: PlanDocument, resource_type: str) -> list[dict[str, Any]]:
     """Resources of a type that belong to the Loki bucket (named after it)."""
     return [r for r in _of_type(plan, resource_type) if r["name"].endswith("-loki")]
 
 
-def _releases(plan: Plan) -> dict[str, dict[str, Any]]:
+def _releases(plan: PlanDocument) -> dict[str, dict[str, Any]]:
     return {release["inputs"]["name"]: release["inputs"] for release in _of_type(plan, RELEASE)}
 
 
-def _children(plan: Plan) -> list[dict[str, Any]]:
+def _children(plan: PlanDocument) -> list[dict[str, Any]]:
     """Every resource below the Observability component, however deep."""
     (component,) = _of_type(plan, COMPONENT)
     parents, found = {component["urn"]}, []
@@ -50,11 +51,11 @@ def _children(plan: Plan) -> list[dict[str, Any]]:
     return found
 
 
-def _stack_values(plan: Plan) -> dict[str, Any]:
+def _stack_values(plan: PlanDocument) -> dict[str, Any]:
     return _releases(plan)["kube-prometheus-stack"]["values"]  # type: ignore[no-any-return]
 
 
-def test_every_chart_is_a_helm_v3_release_at_its_pinned_version(stack_plan: Plan) -> None:
+def test_every_chart_is_a_helm_v3_release_at_its_pinned_version(stack_plan: PlanDocument) -> None:
     releases = {name: r for name, r in _releases(stack_plan).items() if r["namespace"] == "monitoring"}
     assert {release["chart"] for release in releases.values()} == {chart.name for chart in charts.CHARTS}
     for chart in charts.CHARTS:
@@ -65,7 +66,9 @@ def test_every_chart_is_a_helm_v3_release_at_its_pinned_version(stack_plan: Plan
         assert isinstance(release["values"], dict) and release["values"], f"{chart.name} has no values"
 
 
-def test_production_prometheus_keeps_30_days_on_gp3_with_two_spread_replicas(production_plan: Plan) -> None:
+def test_production_prometheus_keeps_30_days_on_gp3_with_two_spread_replicas(
+    production_plan: PlanDocument,
+) -> None:
     spec = _stack_values(production_plan)["prometheus"]["prometheusSpec"]
     assert spec["retention"] == "30d"
     assert spec["retentionSize"] == "180GB"
@@ -79,14 +82,14 @@ def test_production_prometheus_keeps_30_days_on_gp3_with_two_spread_replicas(pro
     assert alertmanager["podAntiAffinity"] == "hard"
 
 
-def test_staging_runs_single_replicas_without_anti_affinity(staging_plan: Plan) -> None:
+def test_staging_runs_single_replicas_without_anti_affinity(staging_plan: PlanDocument) -> None:
     values = _stack_values(staging_plan)
     spec = values["prometheus"]["prometheusSpec"]
     assert (spec["replicas"], spec["podAntiAffinity"], spec["retention"]) == (1, "", "7d")
     assert values["alertmanager"]["alertmanagerSpec"]["replicas"] == 1
 
 
-def test_prometheus_selects_the_rules_and_monitors_this_program_creates(stack_plan: Plan) -> None:
+def test_prometheus_selects_the_rules_and_monitors_this_program_creates(stack_plan: PlanDocument) -> None:
     """The chart's selector trap: with the switches on, only objects with the release label load."""
     spec = _stack_values(stack_plan)["prometheus"]["prometheusSpec"]
     assert spec["ruleSelectorNilUsesHelmValues"] is False
@@ -102,13 +105,13 @@ def test_prometheus_selects_the_rules_and_monitors_this_program_creates(stack_pl
         assert namespace_selector == {}, "an empty namespace selector selects every namespace"
 
 
-def test_the_prometheus_rule_carries_the_rendered_groups(stack_plan: Plan) -> None:
+def test_the_prometheus_rule_carries_the_rendered_groups(stack_plan: PlanDocument) -> None:
     (rule,) = _of_type(stack_plan, RULE)
     assert rule["inputs"]["apiVersion"] == "monitoring.coreos.com/v1"
     assert rule["inputs"]["spec"]["groups"] == render_rule_groups()
 
 
-def test_the_service_monitor_scrapes_the_memory_api_as_the_rules_expect(stack_plan: Plan) -> None:
+def test_the_service_monitor_scrapes_the_memory_api_as_the_rules_expect(stack_plan: PlanDocument) -> None:
     monitors = _of_type(stack_plan, MONITOR)
     (monitor,) = [m for m in monitors if m["inputs"]["metadata"]["namespace"] == "memory"]
     spec = monitor["inputs"]["spec"]
@@ -123,7 +126,7 @@ def test_the_service_monitor_scrapes_the_memory_api_as_the_rules_expect(stack_pl
     assert spec["endpoints"][0]["path"] == "/metrics"
 
 
-def test_every_service_monitor_waits_for_the_operator_that_installs_its_crd(stack_plan: Plan) -> None:
+def test_every_service_monitor_waits_for_the_operator_that_installs_its_crd(stack_plan: PlanDocument) -> None:
     (operator,) = [
         r for r in stack_plan.resources
         if r["type"] == "kubernetes:helm.sh/v3:Release" and r["inputs"]["chart"] == "kube-prometheus-stack"
@@ -135,7 +138,7 @@ def test_every_service_monitor_waits_for_the_operator_that_installs_its_crd(stac
 
 
 def test_loki_uses_a_bucket_through_irsa_in_production_and_a_volume_in_staging(
-    production_plan: Plan, staging_plan: Plan
+    production_plan: PlanDocument, staging_plan: PlanDocument
 ) -> None:
     production = _releases(production_plan)["loki"]["values"]
     (bucket,) = _loki(production_plan, "aws:s3/bucket:Bucket")
@@ -154,7 +157,7 @@ def test_loki_uses_a_bucket_through_irsa_in_production_and_a_volume_in_staging(
 
 
 def test_the_loki_role_trusts_only_the_loki_service_account_and_reaches_only_its_bucket(
-    production_plan: Plan,
+    production_plan: PlanDocument,
 ) -> None:
     (role,) = [r for r in _of_type(production_plan, "aws:iam/role:Role") if r["name"].endswith("-loki")]
     (statement,) = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
@@ -174,7 +177,7 @@ def test_the_loki_role_trusts_only_the_loki_service_account_and_reaches_only_its
     assert bucket["inputs"]["bucketPrefix"]
 
 
-def test_the_loki_bucket_is_encrypted_private_tls_only_and_expires(production_plan: Plan) -> None:
+def test_the_loki_bucket_is_encrypted_private_tls_only_and_expires(production_plan: PlanDocument) -> None:
     (sse,) = _loki(
         production_plan,
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
@@ -192,7 +195,7 @@ def test_the_loki_bucket_is_encrypted_private_tls_only_and_expires(production_pl
     assert expiry == [90 + 7], "objects outlive Loki's 90-day retention by a week at most"
 
 
-def test_every_kubernetes_resource_uses_the_cluster_provider(stack_plan: Plan) -> None:
+def test_every_kubernetes_resource_uses_the_cluster_provider(stack_plan: PlanDocument) -> None:
     (provider,) = _of_type(stack_plan, "pulumi:providers:kubernetes")
     cluster_provider = f"{provider['urn']}::{provider['id']}"
     kubernetes = [r for r in _children(stack_plan) if r["type"].startswith("kubernetes:")]
@@ -203,7 +206,7 @@ def test_every_kubernetes_resource_uses_the_cluster_provider(stack_plan: Plan) -
         assert namespace in {None, "monitoring", "monitoring-agents"}, resource["urn"]
 
 
-def test_namespaces_enforce_pod_security_and_deny_ingress_by_default(stack_plan: Plan) -> None:
+def test_namespaces_enforce_pod_security_and_deny_ingress_by_default(stack_plan: PlanDocument) -> None:
     namespaces = {
         ns["inputs"]["metadata"]["name"]: ns["inputs"]["metadata"]["labels"]
         for ns in _of_type(stack_plan, "kubernetes:core/v1:Namespace")
@@ -225,7 +228,7 @@ def test_namespaces_enforce_pod_security_and_deny_ingress_by_default(stack_plan:
     assert {port["port"] for port in otlp[0]["inputs"]["spec"]["ingress"][0]["ports"]} == {4317, 4318}
 
 
-def test_trace_sampling_keeps_errors_and_samples_the_memory_api_more(production_plan: Plan) -> None:
+def test_trace_sampling_keeps_errors_and_samples_the_memory_api_more(production_plan: PlanDocument) -> None:
     config = _releases(production_plan)["otel-collector"]["values"]["config"]
     policies = {p["name"]: p for p in config["processors"]["tail_sampling"]["policies"]}
     assert policies["errors"]["status_code"]["status_codes"] == ["ERROR"]
@@ -242,7 +245,7 @@ def test_trace_sampling_keeps_errors_and_samples_the_memory_api_more(production_
     assert receivers["grpc"]["endpoint"].endswith(":4317") and receivers["http"]["endpoint"].endswith(":4318")
 
 
-def test_logs_are_json_parsed_into_request_and_tenant_metadata(stack_plan: Plan) -> None:
+def test_logs_are_json_parsed_into_request_and_tenant_metadata(stack_plan: PlanDocument) -> None:
     pipeline = _releases(stack_plan)["alloy"]["values"]["alloy"]["configMap"]["content"]
     assert "stage.json" in pipeline
     assert 'request_id = "request_id"' in pipeline and 'tenant_id = "tenant_id"' in pipeline
@@ -250,7 +253,7 @@ def test_logs_are_json_parsed_into_request_and_tenant_metadata(stack_plan: Plan)
     assert "http://loki.monitoring.svc.cluster.local:3100/loki/api/v1/push" in pipeline
 
 
-def test_grafana_links_logs_and_traces_and_loads_the_dashboards(stack_plan: Plan) -> None:
+def test_grafana_links_logs_and_traces_and_loads_the_dashboards(stack_plan: PlanDocument) -> None:
     grafana = _stack_values(stack_plan)["grafana"]
     sources = {source["uid"]: source for source in grafana["additionalDataSources"]}
     trace_link = sources["loki"]["jsonData"]["derivedFields"][0]
@@ -266,7 +269,7 @@ def test_grafana_links_logs_and_traces_and_loads_the_dashboards(stack_plan: Plan
     assert len(titles) == 3
 
 
-def test_no_secret_value_reaches_any_recorded_input(stack_plan: Plan) -> None:
+def test_no_secret_value_reaches_any_recorded_input(stack_plan: PlanDocument) -> None:
     secrets = {
         s["inputs"]["metadata"]["name"]: s["inputs"]
         for s in _of_type(stack_plan, "kubernetes:core/v1:Secret")
@@ -285,7 +288,9 @@ def test_no_secret_value_reaches_any_recorded_input(stack_plan: Plan) -> None:
     assert password["inputs"]["length"] >= 24 and password["inputs"]["special"] is False
 
 
-def test_the_alertmanager_routing_is_plain_values_and_credentials_are_mounted_files(stack_plan: Plan) -> None:
+def test_the_alertmanager_routing_is_plain_values_and_credentials_are_mounted_files(
+    stack_plan: PlanDocument,
+) -> None:
     alertmanager = _stack_values(stack_plan)["alertmanager"]
     spec, config = alertmanager["alertmanagerSpec"], alertmanager["config"]
     assert "useExistingSecret" not in spec and "configSecret" not in spec

@@ -13,14 +13,14 @@ import helm_python
 import yaml
 
 from offline_plan.chart_values import check_values
-from offline_plan.runner import Plan
+from offline_plan.document import PlanDocument
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART_CACHE = ROOT.parent / "shared" / "charts"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
-def of_type(plan: Plan, resource_type: str) -> list[dict[str, Any]]:
+def of_type(plan: PlanDocument, resource_type: str) -> list[dict[str, Any]]:
     return [resource for resource in plan.resources if resource["type"] == resource_type]
 
 
@@ -33,7 +33,7 @@ def load_chart(inputs: dict[str, Any]) -> helm_python.Chart:
     return helm_python.Chart.load(archive)
 
 
-def test_every_helm_release_passes_its_charts_values_check(stack_plan: Plan) -> None:
+def test_every_helm_release_passes_its_charts_values_check(stack_plan: PlanDocument) -> None:
     releases = of_type(stack_plan, RELEASE)
     assert len(releases) >= 5
     problems = [
@@ -46,7 +46,7 @@ def test_every_helm_release_passes_its_charts_values_check(stack_plan: Plan) -> 
     assert problems == []
 
 
-def test_the_alloy_pod_runs_as_its_non_root_user(stack_plan: Plan) -> None:
+def test_the_alloy_pod_runs_as_its_non_root_user(stack_plan: PlanDocument) -> None:
     """kubelet refuses Alloy's image under runAsNonRoot unless the pod names a non-root user."""
     [release] = [r for r in of_type(stack_plan, RELEASE) if r["inputs"]["chart"] == "alloy"]
     inputs = release["inputs"]

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from offline_plan.document import SCHEMA_VERSION
+
 STACK = "urn:pulumi:production::memory-platform::pulumi:pulumi:Stack::memory-platform-production"
 PREFIX = "urn:pulumi:production::memory-platform::"
 
@@ -24,16 +26,25 @@ def resource(
         "urn": f"{PREFIX}{parent_types}{type_}::{name}",
         "type": type_,
         "name": name,
+        "id": f"{name}-id" if custom else "",
         "custom": custom,
         "parent": parent,
         "provider": provider,
         "dependencies": dependencies or [],
+        "propertyDependencies": {},
         "inputs": inputs or {},
+        "options": {},
     }
 
 
 def document(resources: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    return {"project": "memory-platform", "stack": "production", "resources": resources, **extra}
+    return {
+        "schemaVersion": SCHEMA_VERSION,
+        "project": "memory-platform",
+        "stack": "production",
+        "resources": resources,
+        **extra,
+    }
 
 
 @pytest.fixture

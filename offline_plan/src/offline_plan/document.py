@@ -12,10 +12,11 @@ like the engine's JSON), and the type checker still knows every key.
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Final, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from pydantic.alias_generators import to_camel
 from typing_extensions import TypedDict
 
@@ -136,6 +137,18 @@ class PlanDocument(_Model):
     policy_pack: str | None = None
     policy_violations: list[PolicyViolationRecord] | None = None
 
+    _source: str = PrivateAttr(default="<plan>")
+
+    @property
+    def source(self) -> str:
+        """Where the document was read from (a path), for messages."""
+        return self._source
+
+    @cached_property
+    def by_urn(self) -> dict[str, ResourceRecord]:
+        """Resources by URN, for readers (built once; a writer appending resources afterwards is not seen)."""
+        return {resource["urn"]: resource for resource in self.resources}
+
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2)
 
@@ -177,11 +190,13 @@ class PlanDocument(_Model):
                 "plan the stack again with this version of offline-plan"
             )
         try:
-            return cls.model_validate(data)
+            document = cls.model_validate(data)
         except ValidationError as error:
             first = error.errors()[0]
             location = ".".join(str(part) for part in first["loc"])
             raise PlanDocumentError(f"{source}: {location}: {first['msg']}") from None
+        document._source = source
+        return document
 
     @classmethod
     def read(cls, path: Path) -> PlanDocument:
