@@ -59,15 +59,20 @@ def test_the_program_runs_under_its_declared_environment(
     assert (out / "dev" / "summary.txt").is_file()
 
 
-def test_a_declared_environment_that_does_not_exist_says_how_to_create_it(
+def test_a_declared_environment_that_does_not_exist_plans_here_and_says_how_to_create_it(
     program: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """As `pulumi-language-python-exec` falls back to python on PATH; the program imports only the SDK."""
     folder = write_program(
-        program, PROGRAM, project="name: tiny\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n"
+        program,
+        "import pulumi\npulumi.export('planned', pulumi.runtime.is_dry_run())\n",
+        project="name: tiny\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n",
     )
-    assert main(["--stack", "dev", "--program", str(folder), "--out", str(tmp_path)]) == EXIT_PROGRAM_FAILED
+    assert main(["--stack", "dev", "--program", str(folder), "--out", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert f"names the environment {folder / 'venv'}, which does not exist" in err
+    assert f"python -m venv {folder / 'venv'}" in err
+    assert json.loads((tmp_path / "dev" / "resources.json").read_text())["outputs"] == {"planned": True}
 
 
 def test_the_programs_error_in_its_environment_is_reported_as_in_process(

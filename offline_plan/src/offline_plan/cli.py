@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import shutil
 import sys
 import time
@@ -40,7 +41,12 @@ from typing import Any, TextIO
 from offline_plan import alertmanager, crds, helm, mocks, policy_check, tool_checks
 from offline_plan.charts import ChartCache, ChartCacheError, strict_pins
 from offline_plan.document import ChartsSection, PlanDocument, PodSecuritySection, PolicyViolationRecord
-from offline_plan.environment import ProgramEnvironmentError, program_interpreter, run_in_environment
+from offline_plan.environment import (
+    ProgramEnvironmentError,
+    declared_environment,
+    program_interpreter,
+    run_in_environment,
+)
 from offline_plan.manifests import (
     Manifest,
     ManifestCollisionError,
@@ -189,11 +195,13 @@ def plan_program(
     try:
         settings = load_stack(args.program.resolve(), args.stack)
         settings = dataclasses.replace(settings, stack_outputs=read_stack_outputs(args.stack_outputs))
-        interpreter = program_interpreter(settings.project_dir)
+        interpreter, environment_note = declared_environment(settings.project_dir)
         cache = ChartCache(args.charts) if args.charts else None
     except (ProjectError, ProgramEnvironmentError, StackOutputsError, ChartCacheError) as error:
         err.write(f"error: {error}\n")
         return EXIT_PROGRAM_FAILED
+    if environment_note:
+        err.write(f"note: {environment_note}\n")
     if not settings.stack_file.is_file():
         err.write(
             f"note: {settings.stack_file} does not exist; planning stack {settings.stack} on the "
@@ -300,13 +308,32 @@ def outcome(
     return 0
 
 
+class Phases:
+    """Wall-clock seconds per phase, written to `timings.json` beside the plan (not into it, so plan files
+    stay byte-identical between runs); `benchmarks/plan_vs_imports.py` reads it for its breakdown."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def done(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self._last
+        self._last = now
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps({phase: round(s, 3) for phase, s in self.seconds.items()}, indent=2))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     err = sys.stderr
+    phases = Phases()
     planned = plan_program(args, err)
     if isinstance(planned, int):
         return planned
     settings, plan, cache = planned
+    phases.done("program")
     pairs = kubernetes_objects_by_urn(plan.resources)
     try:
         check_manifest_paths([body for _, body in pairs], [urn for urn, _ in pairs])
@@ -319,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     manifests = write_manifests([body for _, body in pairs], out / "manifests", [urn for urn, _ in pairs])
+    phases.done("manifests")
     releases = helm.plan_releases(
         plan.resources,
         cache,
@@ -328,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     plan.warnings.extend(releases.warnings)
     err.write(helm.timings(releases.releases))
+    phases.done("charts")
 
     policy: list[dict[str, Any]] | None = None
     policy_text = ""
@@ -337,9 +366,13 @@ def main(argv: list[str] | None = None) -> int:
         except (policy_check.PolicyPackLoadError, policy_check.PolicyConfigError) as error:
             err.write(f"error: {error}\n")
             return EXIT_PROGRAM_FAILED
+    phases.done("policies")
 
     problems = validate_all(out, manifests, releases, args.kubernetes_version or cluster_version(plan))
+    phases.done("validation")
     text = write_plan(out, plan, PlanParts(manifests, releases, problems, policy, policy_text, cache))
+    phases.done("files")
+    phases.write(out / "timings.json")
 
     if args.json:
         sys.stdout.write((out / "resources.json").read_text() + "\n")

@@ -37,6 +37,16 @@ def _venv_python(venv: Path) -> Path:
 
 def program_interpreter(project_dir: Path) -> Path | None:
     """The interpreter of the program's declared environment, or None to run in this process."""
+    return declared_environment(project_dir)[0]
+
+
+def declared_environment(project_dir: Path) -> tuple[Path | None, str | None]:
+    """The declared environment's interpreter (None: run here) and a note when it does not exist yet.
+
+    A declared environment that does not exist is no error: `pulumi-language-python-exec` falls back to
+    the `python` on PATH in that case, so the plan runs in this process, with a note saying how to create
+    the environment (and that the program's own dependencies are then not the ones planned with).
+    """
     project = read_project(project_dir)
     runtime = project.get("runtime")
     options = (runtime.get("options") or {}) if isinstance(runtime, dict) else {}
@@ -53,15 +63,19 @@ def program_interpreter(project_dir: Path) -> Path | None:
         venv = project_dir / str(virtualenv)
         fix = f"run `python -m venv {venv} && {venv}/bin/pip install -r requirements.txt`"
     elif toolchain == "pip":
-        return None
+        return None, None
     else:
         raise ProgramEnvironmentError(f"{where}: toolchain {toolchain!r} is not one of pip, uv, poetry")
     python = _venv_python(venv)
     if not python.exists():
-        raise ProgramEnvironmentError(f"{where} names the environment {venv}, which does not exist; {fix}")
+        return None, (
+            f"{where} names the environment {venv}, which does not exist; planning with this tool's own "
+            f"interpreter ({sys.executable}) instead, as the language host falls back to python on PATH. "
+            f"To plan with the program's own dependencies, {fix}"
+        )
     if venv.resolve() == Path(sys.prefix).resolve():
-        return None
-    return python
+        return None, None
+    return python, None
 
 
 def _poetry_env(project_dir: Path, where: str) -> Path:
