@@ -36,6 +36,7 @@ from memory_api.services.embedder import Embedder
 from memory_api.services.vector_store import VectorStore, VectorStoreError
 
 GENERATION_TTL_SECONDS = 7 * 24 * 3600
+CURSOR_MAX = 2**63 - 1  # the seq column is a bigint
 T = TypeVar("T")
 R = TypeVar("R")
 P = ParamSpec("P")
@@ -87,7 +88,7 @@ def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         version, _, seq = raw.partition(":")
-        if version != "v1" or not seq.isdigit():
+        if version != "v1" or not seq.isascii() or not seq.isdigit() or int(seq) > CURSOR_MAX:
             raise ValueError(cursor)
         return int(seq)
     except (ValueError, binascii.Error, UnicodeDecodeError) as error:
