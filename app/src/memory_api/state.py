@@ -76,7 +76,13 @@ def build_state(settings: Settings) -> AppState:
     else:
         cache = InProcessCache()
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_per_hour, gate)
-    relay = OutboxRelay(sessions, vector_store, embedder, settings.outbox_poll_seconds)
+    relay = OutboxRelay(
+        sessions,
+        vector_store,
+        embedder,
+        settings.outbox_poll_seconds,
+        max_attempts=settings.outbox_max_attempts,
+    )
     memories = MemoryService(
         engine=engine,
         sessions=sessions,

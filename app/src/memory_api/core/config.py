@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = Field(300, ge=1)
     auth_cache_ttl_seconds: float = Field(10.0, ge=0, description="How long a key lookup is reused.")
     outbox_poll_seconds: float = Field(1.0, gt=0)
+    outbox_max_attempts: int = Field(
+        5, ge=1, description="Tries before a row the vector store refuses is parked (dead letter)."
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_outside_development(self) -> Settings:

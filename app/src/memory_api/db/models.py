@@ -71,3 +71,7 @@ class VectorOutbox(Base):
     operation: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A row the vector store refused: why, when to try again, and when it was parked for good.
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    parked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
