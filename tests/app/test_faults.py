@@ -179,3 +179,66 @@ def test_qdrant_down_accepts_writes_refuses_search_and_indexes_everything_later(
             "/v1/search", json={"query": "blue bicycle", "top_k": 10}, headers=key
         ).json()["results"]
         assert sorted(r["id"] for r in results) == sorted(written)
+
+
+def test_a_hung_postgres_gives_fast_503s_readiness_reports_it_and_recovery_needs_nobody(
+    own_postgres: PostgresServer, tmp_path: Path
+) -> None:
+    settings = _cluster_settings(
+        own_postgres,
+        None,
+        tmp_path,
+        database_statement_timeout_seconds=0.5,
+        database_socket_timeout_seconds=1.0,
+        database_connect_timeout_seconds=1,
+        database_pool_timeout_seconds=1,
+        database_retry_after_seconds=1.0,
+        rate_limit_per_minute=100_000,
+    )
+    for api in start_api(settings):
+        headers = api.key("acme")
+        api.create(headers, "written before the stall")
+        assert api.client.get("/v1/memories", headers=headers).status_code == 200
+        safety = threading.Timer(12.0, own_postgres.resume)  # main hung for the whole stall
+        own_postgres.pause()
+        safety.start()
+        try:
+            outcomes: list[tuple[int, float, str | None]] = []
+
+            def call(index: int) -> None:
+                started = time.monotonic()
+                if index % 2:
+                    response = api.client.get("/v1/memories", headers=headers)
+                else:
+                    response = api.client.post("/v1/memories", json={"text": f"s{index}"}, headers=headers)
+                outcomes.append(
+                    (response.status_code, time.monotonic() - started, response.headers.get("Retry-After"))
+                )
+
+            workers = [threading.Thread(target=call, args=(i,)) for i in range(8)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            assert [status for status, _, _ in outcomes] == [503] * 8, outcomes
+            assert max(elapsed for _, elapsed, _ in outcomes) < 3.0, outcomes
+            assert all(retry_after for _, _, retry_after in outcomes)
+
+            # Once the breaker is open, the next request does not wait out a timeout.
+            started = time.monotonic()
+            fast = api.client.get("/v1/memories", headers=headers)
+            assert fast.status_code == 503
+            assert fast.json()["error"]["code"] == "database_unavailable"
+            assert time.monotonic() - started < 0.5
+
+            started = time.monotonic()
+            ready = api.client.get("/health/ready")
+            assert time.monotonic() - started < 3.0
+            assert ready.status_code == 503
+            assert "database" in ready.json()["failed"]
+        finally:
+            own_postgres.resume()
+            safety.cancel()
+        _wait_for(lambda api=api: api.client.get("/health/ready").status_code == 200, timeout=10)
+        assert api.client.get("/v1/memories", headers=headers).status_code == 200
+        assert api.client.post("/v1/memories", json={"text": "after"}, headers=headers).status_code == 201

@@ -18,6 +18,7 @@ from memory_api.core import metrics
 from memory_api.core.context import tenant_id_var
 from memory_api.core.errors import ApiError
 from memory_api.core.middleware import RESPONSE_HEADERS_STATE
+from memory_api.db.engine import breaker
 from memory_api.services.keys import Principal, find_principal, hash_key
 from memory_api.services.memories import MemoryService
 from memory_api.state import AppState
@@ -71,6 +72,7 @@ async def _authenticate(state: AppState, api_key: str | None) -> Principal:
     key_hash = hash_key(api_key)
     principal = state.cached_principal(key_hash)
     if principal is None:
+        breaker(state.engine).check()  # a stalled database: 503 now, not after the socket timeout
         principal = await run_in_threadpool(_lookup, state, api_key)
         if principal is None:
             raise ApiError(401, "unauthenticated", "The API key is unknown or revoked.")

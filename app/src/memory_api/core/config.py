@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(5, ge=0, le=100)
     database_pool_timeout_seconds: float = Field(5.0, gt=0)
     database_connect_timeout_seconds: int = Field(3, ge=1)
+    database_statement_timeout_seconds: float = Field(
+        2.0, gt=0, description="PostgreSQL statement_timeout: the server cancels longer statements."
+    )
+    database_socket_timeout_seconds: float = Field(
+        3.0, gt=0, description="Longest wait for any answer from PostgreSQL on an open connection."
+    )
+    database_retry_after_seconds: float = Field(
+        2.0, ge=0, description="After the database stopped answering, 503 at once for this long."
+    )
 
     redis_url: SecretStr | None = Field(None, description="redis:// or rediss:// URL; unset = in-process.")
     redis_auth_secret_arn: str | None = Field(None, description="Secrets Manager ARN of the AUTH token.")
@@ -70,6 +79,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_outside_development(self) -> Settings:
+        if self.database_socket_timeout_seconds <= self.database_statement_timeout_seconds:
+            raise ValueError(
+                "MEMORY_API_DATABASE_SOCKET_TIMEOUT_SECONDS must exceed "
+                "MEMORY_API_DATABASE_STATEMENT_TIMEOUT_SECONDS, so a slow statement is cancelled by "
+                "the server before the client drops the connection"
+            )
         if self.database_host and not self.database_secret_arn and not self.database_url:
             raise ValueError(
                 "MEMORY_API_DATABASE_HOST is set without MEMORY_API_DATABASE_SECRET_ARN: "

@@ -29,9 +29,12 @@ class ApiError(Exception):
 
 
 class DatabaseUnavailableError(ApiError):
-    def __init__(self) -> None:
+    def __init__(self, retry_after: int = 5) -> None:
         super().__init__(
-            503, "database_unavailable", "The database is unreachable; retry shortly.", {"Retry-After": "5"}
+            503,
+            "database_unavailable",
+            "The database is unreachable; retry shortly.",
+            {"Retry-After": str(retry_after)},
         )
 
 
@@ -92,6 +95,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_other(_: Request, error: DBAPIError) -> JSONResponse:
         if error.connection_invalidated:
             metrics.DATABASE_CONNECTION_ERRORS.inc()
-            return error_response(503, "database_unavailable", "The database is unreachable; retry shortly.")
+            unavailable = DatabaseUnavailableError()
+            return error_response(
+                unavailable.status, unavailable.code, unavailable.message, unavailable.headers
+            )
         log.error("database_error", error=type(error).__name__)
         return error_response(500, "internal_error", "Internal error; quote the request id when reporting.")

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from memory_api.core import metrics
 from memory_api.core.errors import ApiError, VectorStoreUnavailableError
+from memory_api.db.engine import breaker
 from memory_api.db.models import Memory, MemoryTag, VectorOutbox
 from memory_api.schemas import MemoryCreate, MemoryOut, SearchRequest
 from memory_api.services.cache import Cache
@@ -142,9 +143,20 @@ class MemoryService:
         # connections: beyond that, requests wait here (cheaply) instead of churning overflow
         # connections or contending for the GIL.
         self._thread_slots = anyio.CapacityLimiter(thread_slots)
+        self._breaker = breaker(engine)
 
-    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
-        return await anyio.to_thread.run_sync(partial(function, *args), limiter=self._thread_slots)
+    async def _in_thread(self, function: Callable[..., T], *args: Any, database: bool = True) -> T:
+        """Run blocking work on a thread slot; database work fails fast while the database breaker
+        is open (checked again on the thread, since waiting for a slot may outlast the check)."""
+        if not database:
+            return await anyio.to_thread.run_sync(partial(function, *args), limiter=self._thread_slots)
+        self._breaker.check()
+
+        def checked() -> T:
+            self._breaker.check()
+            return function(*args)
+
+        return await anyio.to_thread.run_sync(checked, limiter=self._thread_slots)
 
     @staticmethod
     def _cache_key(tenant_id: str, memory_id: str) -> str:
@@ -296,7 +308,9 @@ class MemoryService:
         (metrics.CACHE_HITS if cached is not None else metrics.CACHE_MISSES).labels("embedding").inc()
         vector = np.frombuffer(cached, dtype=np.float32).tolist() if cached is not None else None
         if self.embedder.blocking or self.vector_store.blocking:
-            hits, used_vector = await self._in_thread(self._embed_and_query, tenant_id, request, vector)
+            hits, used_vector = await self._in_thread(
+                self._embed_and_query, tenant_id, request, vector, database=False
+            )
         else:  # embedded Qdrant and the hashing embedder: a thread hop would cost more than the work
             hits, used_vector = self._embed_and_query(tenant_id, request, vector)
         if cached is None:

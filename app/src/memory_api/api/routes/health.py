@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from memory_api.api.deps import State
-from memory_api.db.engine import ping
+from memory_api.db.engine import breaker, ping
 from memory_api.services.outbox import OutboxCounts
 
 router = APIRouter(tags=["operations"])
@@ -61,7 +61,8 @@ async def ready(state: State) -> JSONResponse:
     """Checks the database, Redis and Qdrant; 503 when a required one (the database) fails."""
 
     async def database() -> None:
-        await run_in_threadpool(ping, state.engine)
+        await run_in_threadpool(ping, state.engine)  # bypasses the breaker, so recovery shows at once
+        breaker(state.engine).reset()
 
     async def vector_store() -> None:
         await run_in_threadpool(state.vector_store.ping)
