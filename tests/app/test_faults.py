@@ -22,7 +22,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from tests.app.app_servers import PostgresServer, RedisServer, free_port
-from tests.app.conftest import SettingsFactory, start_api
+from tests.app.conftest import Api, SettingsFactory, start_api
 
 
 def _wait_for(predicate: object, timeout: float = 15.0) -> None:
@@ -205,7 +205,12 @@ def test_a_hung_postgres_gives_fast_503s_readiness_reports_it_and_recovery_needs
         try:
             outcomes: list[tuple[int, float, str | None]] = []
 
-            def call(index: int) -> None:
+            def call(
+                index: int,
+                api: Api = api,
+                headers: dict[str, str] = headers,
+                outcomes: list[tuple[int, float, str | None]] = outcomes,
+            ) -> None:
                 started = time.monotonic()
                 if index % 2:
                     response = api.client.get("/v1/memories", headers=headers)
