@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     rate_limit_per_hour: int = Field(1000, ge=1)
     cache_ttl_seconds: int = Field(300, ge=1)
     auth_cache_ttl_seconds: float = Field(10.0, ge=0, description="How long a key lookup is reused.")
+    auth_failures_per_minute: int = Field(
+        30, ge=1, description="Unknown-key requests one client IP may send per minute (per replica)."
+    )
     outbox_poll_seconds: float = Field(1.0, gt=0)
     outbox_max_attempts: int = Field(
         5, ge=1, description="Tries before a row the vector store refuses is parked (dead letter)."

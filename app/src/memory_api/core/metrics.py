@@ -29,6 +29,9 @@ OUTBOX_ROW_FAILURES = Counter(
     "vector_outbox_row_failures_total", "Outbox rows the vector store refused for their content"
 )
 OUTBOX_ROWS_PARKED = Counter("vector_outbox_rows_parked_total", "Outbox rows moved to the dead letter")
+AUTH_FAILURES_REFUSED = Counter(
+    "auth_failures_refused_total", "Requests refused because their address sent too many unknown keys"
+)
 CACHE_HITS = Counter("cache_hits_total", "Cache hits", ["cache"])
 CACHE_MISSES = Counter("cache_misses_total", "Cache misses", ["cache"])
 
