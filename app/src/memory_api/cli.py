@@ -34,6 +34,8 @@ def _settings() -> Settings:
 def _serve(settings: Settings) -> int:
     import uvicorn  # noqa: PLC0415
 
+    from memory_api.core.server import bounded_protocol  # noqa: PLC0415
+
     uvicorn.run(
         "memory_api.main:create_app",
         factory=True,
@@ -43,6 +45,8 @@ def _serve(settings: Settings) -> int:
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        http=bounded_protocol(settings.max_request_header_bytes),
+        h11_max_incomplete_event_size=settings.max_request_header_bytes,  # if h11 were used
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
     return 0

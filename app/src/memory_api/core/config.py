@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="HTTP port for the API, health and metrics.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     shutdown_grace_seconds: int = Field(20, ge=1, description="How long SIGTERM waits for requests.")
+    max_request_header_bytes: int = Field(
+        32 * 1024, ge=1024, description="Request line plus headers; more is answered 431."
+    )
     cors_allow_origins: list[str] = Field(default_factory=list, description="Browser origins allowed.")
 
     database_url: SecretStr | None = Field(None, description="Full SQLAlchemy URL; wins over the parts.")

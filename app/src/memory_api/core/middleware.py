@@ -36,6 +36,12 @@ class BodyTooLargeError(Exception):
     pass
 
 
+# An oversized body is read and discarded up to this much before the 413 goes out: a client still
+# sending when the server answers and closes gets a connection reset instead of the 413. Beyond it
+# the 413 goes out at once, with ``Connection: close``.
+MAX_DRAIN_BYTES = 16 * 1024 * 1024
+
+
 class RequestContextMiddleware:
     def __init__(
         self, app: ASGIApp, tracer: trace.Tracer | None, max_body_bytes: int, *, log_requests: bool = True
@@ -55,7 +61,7 @@ class RequestContextMiddleware:
             self._series_cache[(method, endpoint, status)] = series  # bounded: routes x methods x statuses
         return series
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0915
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: PLR0912, PLR0915
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -71,7 +77,11 @@ class RequestContextMiddleware:
         response_started = [False]
         method = scope["method"]
 
+        too_large = [False]  # the body went over the limit: whatever the app answers, the client gets 413
+
         async def send_with_request_id(message: Message) -> None:
+            if too_large[0]:
+                return  # e.g. FastAPI's 400 "error parsing the body" after the receive below raised
             if message["type"] == "http.response.start":
                 response_started[0] = True
                 status_holder[0] = message["status"]
@@ -84,14 +94,36 @@ class RequestContextMiddleware:
             await send(message)
 
         received = [0]
+        drained_all = [True]
+
+        async def drain(more_body: bool) -> None:
+            """Read and discard the rest of the body, up to MAX_DRAIN_BYTES."""
+            while more_body and received[0] <= MAX_DRAIN_BYTES:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                received[0] += len(message.get("body", b""))
+                more_body = message.get("more_body", False)
+            drained_all[0] = not more_body
 
         async def limited_receive() -> Message:
             message = await receive()
             if message["type"] == "http.request":
                 received[0] += len(message.get("body", b""))
                 if received[0] > self.max_body_bytes:
+                    too_large[0] = True
+                    await drain(message.get("more_body", False))
                     raise BodyTooLargeError
             return message
+
+        async def send_413() -> None:
+            response = error_response(
+                413, "payload_too_large", f"Request body exceeds {self.max_body_bytes} bytes."
+            )
+            if not drained_all[0]:
+                response.headers["Connection"] = "close"
+            too_large[0] = False  # let our own answer through
+            await response(scope, receive, send_with_request_id)
 
         declared = headers.get("content-length", "")
         span_scope: AbstractContextManager[trace.Span | None] = (
@@ -104,14 +136,18 @@ class RequestContextMiddleware:
         with span_scope as span:
             try:
                 if declared.isdigit() and int(declared) > self.max_body_bytes:
+                    # (a client that waits for "100 Continue" has sent no body: nothing to drain)
+                    if int(declared) <= MAX_DRAIN_BYTES and headers.get("expect") != "100-continue":
+                        await drain(more_body=True)
+                    else:
+                        drained_all[0] = False
                     raise BodyTooLargeError
                 await self.app(scope, limited_receive, send_with_request_id)
+                if too_large[0] and not response_started[0]:
+                    raise BodyTooLargeError
             except BodyTooLargeError:
                 if not response_started[0]:
-                    response = error_response(
-                        413, "payload_too_large", f"Request body exceeds {self.max_body_bytes} bytes."
-                    )
-                    await response(scope, receive, send_with_request_id)
+                    await send_413()
             except Exception as error:
                 log.exception("unhandled_error", error=type(error).__name__)
                 if span is not None:
