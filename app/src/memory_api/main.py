@@ -85,5 +85,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tracer=get_tracer(tracer_provider),
         max_body_bytes=MAX_BODY_BYTES,
         log_requests=settings.log_level in ("DEBUG", "INFO"),
+        static_paths=frozenset(
+            path
+            for path in (
+                app.openapi_url,
+                app.docs_url,
+                app.redoc_url,
+                app.swagger_ui_oauth2_redirect_url,
+            )
+            if path
+        ),
     )
     return app

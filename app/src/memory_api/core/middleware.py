@@ -25,6 +25,22 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 UNMATCHED_ENDPOINT = "unmatched"
 QUIET_ENDPOINTS = frozenset({"/metrics", "/health/live", "/health/ready", "/health/startup"})
 RESPONSE_HEADERS_STATE = "response_headers"  # request.state key: extra headers for the response
+# On every response. The API serves JSON only, so its CSP allows nothing; the docs pages get one
+# that lets FastAPI's Swagger UI / ReDoc pages load their scripts and styles from jsDelivr.
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
+]
+API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+DOCS_CSP = (
+    b"content-security-policy",
+    b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    b"font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
+    b"https://cdn.redoc.ly; worker-src blob:; connect-src 'self'; frame-ancestors 'none'",
+)
 
 
 def new_request_id() -> str:
@@ -44,9 +60,18 @@ MAX_DRAIN_BYTES = 16 * 1024 * 1024
 
 class RequestContextMiddleware:
     def __init__(
-        self, app: ASGIApp, tracer: trace.Tracer | None, max_body_bytes: int, *, log_requests: bool = True
+        self,
+        app: ASGIApp,
+        tracer: trace.Tracer | None,
+        max_body_bytes: int,
+        *,
+        log_requests: bool = True,
+        static_paths: frozenset[str] = frozenset(),
     ) -> None:
         self.app, self.tracer, self.max_body_bytes = app, tracer, max_body_bytes
+        # Paths FastAPI serves itself (/openapi.json, /docs): the router leaves no route in the scope
+        self.static_paths = static_paths
+        self.docs_paths = frozenset(path for path in static_paths if not path.endswith(".json"))
         self.log_requests = log_requests  # False when the log level drops INFO lines anyway
         self._series_cache: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
@@ -88,6 +113,8 @@ class RequestContextMiddleware:
                 extra = scope.get("state", {}).get(RESPONSE_HEADERS_STATE, {})
                 message["headers"] = [
                     *message.get("headers", []),
+                    *SECURITY_HEADERS,
+                    DOCS_CSP if scope["path"] in self.docs_paths else API_CSP,
                     (b"x-request-id", request_id.encode()),
                     *((name.encode(), value.encode()) for name, value in extra.items()),
                 ]
@@ -160,7 +187,9 @@ class RequestContextMiddleware:
                 await response(scope, receive, send_with_request_id)
             finally:
                 route: Any = scope.get("route")
-                endpoint = getattr(route, "path", None) or UNMATCHED_ENDPOINT
+                endpoint = getattr(route, "path", None) or (
+                    scope["path"] if scope["path"] in self.static_paths else UNMATCHED_ENDPOINT
+                )
                 elapsed = time.perf_counter() - started
                 status = status_holder[0]
                 counter, histogram = self._series(method, endpoint, status)

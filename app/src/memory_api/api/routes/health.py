@@ -48,7 +48,12 @@ async def live() -> dict[str, str]:
     return {"status": "alive"}
 
 
-@router.get("/health/startup")
+NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {"description": "Not (yet) able to serve; the body says which check failed"}
+}
+
+
+@router.get("/health/startup", responses=NOT_READY)
 async def startup(state: State) -> JSONResponse:
     """Migrations ran and clients exist."""
     if not state.started:
@@ -56,7 +61,7 @@ async def startup(state: State) -> JSONResponse:
     return JSONResponse({"status": "started"})
 
 
-@router.get("/health/ready")
+@router.get("/health/ready", responses=NOT_READY)
 async def ready(state: State) -> JSONResponse:
     """Checks the database, Redis and Qdrant; 503 when a required one (the database) fails."""
 
