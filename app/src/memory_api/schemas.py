@@ -21,12 +21,15 @@ TAG_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 _TAG = re.compile(TAG_PATTERN)
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Filter integers: JSON's interoperable ("safe") range, exact as a double, so a client's JSON
+# library and the schema's bounds agree on every value (int64 bounds do not survive as doubles).
+SAFE_INT_MAX = 2**53 - 1
 
 Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN)]
-# Filter values: what both vector-store backends can compare (int64 integers).
+# Filter values: what both vector-store backends can compare.
 FilterValue = (
     Annotated[str, Field(strict=True)]
-    | Annotated[int, Field(strict=True, ge=INT64_MIN, le=INT64_MAX)]
+    | Annotated[int, Field(strict=True, ge=-SAFE_INT_MAX, le=SAFE_INT_MAX)]
     | Annotated[bool, Field(strict=True)]
 )
 

@@ -9,8 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from memory_api.api.deps import Authorized, tenant_key
+from memory_api.core.errors import ApiError
 from memory_api.schemas import (
     MAX_PAGE_SIZE,
     TAG_PATTERN,
@@ -57,6 +59,14 @@ class AuthFirstRoute(APIRoute):
                 if any(item.get("type") == "json_invalid" for item in error.errors()):
                     await tenant_key(request)  # raises 401/429; sets the RateLimit headers
                 raise
+            except StarletteHTTPException as error:
+                if error.status_code != 400:
+                    raise
+                # FastAPI's undocumented 400 "error parsing the body" (e.g. bytes that are not UTF-8)
+                await tenant_key(request)
+                raise ApiError(
+                    422, "invalid_request", "body: not valid JSON; send a UTF-8 encoded JSON object"
+                ) from error
 
         return authenticate_first
 
