@@ -247,3 +247,28 @@ def test_a_hung_postgres_gives_fast_503s_readiness_reports_it_and_recovery_needs
         _wait_for(lambda api=api: api.client.get("/health/ready").status_code == 200, timeout=10)
         assert api.client.get("/v1/memories", headers=headers).status_code == 200
         assert api.client.post("/v1/memories", json={"text": "after"}, headers=headers).status_code == 201
+
+
+def test_a_delete_during_a_redis_stall_reaches_other_replicas_even_if_the_deleting_one_restarts(
+    postgres_server: PostgresServer, own_redis: RedisServer, tmp_path: Path
+) -> None:
+    settings_a = _cluster_settings(postgres_server, own_redis, tmp_path / "a")
+    settings_b = settings_a.model_copy(update={"data_dir": tmp_path / "b" / "data"})
+    replica_a, replica_b = start_api(settings_a), start_api(settings_b)
+    api_a, api_b = next(replica_a), next(replica_b)
+    try:
+        headers = api_a.key("acme")
+        memory_id = api_a.create(headers, "read on both replicas, then deleted")
+        assert api_b.client.get(f"/v1/memories/{memory_id}", headers=headers).status_code == 200
+        assert own_redis.process is not None
+        os.kill(own_redis.process.pid, signal.SIGSTOP)
+        assert api_a.client.delete(f"/v1/memories/{memory_id}", headers=headers).status_code == 204
+        replica_a.close()  # A restarts before Redis returns: its in-process pending list is gone
+        os.kill(own_redis.process.pid, signal.SIGCONT)
+        _wait_for(
+            lambda: api_b.client.get(f"/v1/memories/{memory_id}", headers=headers).status_code == 404,
+            timeout=5,
+        )
+    finally:
+        replica_a.close()
+        replica_b.close()

@@ -26,6 +26,21 @@ from memory_api.state import AppState, build_state
 log = structlog.get_logger("memory_api")
 
 
+async def _replay_invalidations(state: AppState) -> None:
+    """Every poll interval, replay the durable cache-invalidation log (see MemoryService)."""
+    failing = False
+    while True:
+        await asyncio.sleep(state.settings.outbox_poll_seconds)
+        try:
+            while await state.memories.replay_invalidations():
+                pass
+            failing = False
+        except Exception as error:  # the database is down: the log waits for the next round
+            if not failing:
+                log.warning("cache_invalidation_replay_failed", error=type(error).__name__)
+            failing = True
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -36,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state: AppState = await run_in_threadpool(build_state, settings)
         app.state.memory_api = state
         relay_task = asyncio.create_task(state.relay.run(), name="outbox-relay")
+        replay_task = asyncio.create_task(_replay_invalidations(state), name="cache-invalidations")
         state.relay.wake()  # drain whatever an earlier run left in the outbox
         state.started = True
         gc.freeze()  # startup objects (models, clients) leave the collector's scans: shorter GC pauses
@@ -52,8 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             state.relay.stop()
+            replay_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await relay_task
+            with contextlib.suppress(asyncio.CancelledError):
+                await replay_task
             if state.redis_gate is not None:
                 await state.redis_gate.client.aclose()
             await run_in_threadpool(state.vector_store.close)

@@ -24,13 +24,13 @@ from typing import Any, ParamSpec, TypeVar
 
 import anyio
 import numpy as np
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from memory_api.core import metrics
 from memory_api.core.errors import ApiError, VectorStoreUnavailableError
 from memory_api.db.engine import breaker
-from memory_api.db.models import Memory, MemoryTag, VectorOutbox
+from memory_api.db.models import CacheInvalidation, Memory, MemoryTag, VectorOutbox
 from memory_api.schemas import MemoryCreate, MemoryOut, SearchRequest
 from memory_api.services.cache import Cache
 from memory_api.services.embedder import Embedder
@@ -253,6 +253,9 @@ class MemoryService:
                 return False
             session.delete(memory)
             session.add(
+                CacheInvalidation(tenant_id=tenant_id, memory_id=memory_id, created_at=datetime.now(UTC))
+            )
+            session.add(
                 VectorOutbox(
                     memory_id=memory_id,
                     tenant_id=tenant_id,
@@ -282,6 +285,32 @@ class MemoryService:
     async def invalidate_searches(self, tenant_ids: set[str]) -> None:
         for tenant_id in tenant_ids:
             await self.cache.delete(self._generation_key(tenant_id))
+
+    async def replay_invalidations(self, batch: int = 256) -> int:
+        """Apply the durable invalidation log to the cache; returns how many entries were dropped.
+
+        Rows leave the log only once the cache took the deletes, so whichever replica reaches Redis
+        first after an outage clears what any replica deleted during it.
+        """
+        rows = await self._in_thread(self._pending_invalidations, batch)
+        if not rows:
+            return 0
+        keys = [self._cache_key(tenant_id, memory_id) for _, tenant_id, memory_id in rows]
+        keys += sorted({self._generation_key(tenant_id) for _, tenant_id, _ in rows})
+        if not await self.cache.delete_now(keys):
+            return 0
+        await self._in_thread(self._forget_invalidations, [row_id for row_id, _, _ in rows])
+        return len(rows)
+
+    def _pending_invalidations(self, batch: int) -> list[tuple[int, str, str]]:
+        query = select(CacheInvalidation.id, CacheInvalidation.tenant_id, CacheInvalidation.memory_id)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(CacheInvalidation.id).limit(batch))
+            return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def _forget_invalidations(self, row_ids: list[int]) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(CacheInvalidation).where(CacheInvalidation.id.in_(row_ids)))
 
     @tracked("search")
     async def search_json(self, tenant_id: str, request: SearchRequest) -> bytes:
