@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -25,6 +26,7 @@ from memory_api.core.config import Settings
 from memory_api.core.server import bounded_protocol
 from memory_api.main import create_app
 from memory_api.services.keys import create_key
+from requests.structures import CaseInsensitiveDict
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
 from schemathesis.openapi.loaders import from_dict
@@ -38,9 +40,7 @@ MAX_EXAMPLES = 30  # per operation and backend: the module stays within a minute
 # The document as the app serves it (building it needs no started app). Schemathesis' fixture-based
 # loader relies on a pytest internal that pytest 9 removed, so the schema is loaded here and every
 # call goes to the fixture's server.
-schema = from_dict(
-    create_app(Settings(_env_file=None, data_dir=Path(tempfile.gettempdir()))).openapi()  # type: ignore[call-arg]
-)
+schema = from_dict(create_app(Settings(_env_file=None, data_dir=Path(tempfile.gettempdir()))).openapi())
 
 
 @dataclass
@@ -87,10 +87,14 @@ def served(make_settings: SettingsFactory) -> Iterator[Served]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_every_generated_request_gets_a_documented_answer(case: schemathesis.Case, served: Served) -> None:
+def test_every_generated_request_gets_a_documented_answer(
+    case: schemathesis.Case[Any], served: Served
+) -> None:
     header_info = case.meta.components.get(ParameterLocation.HEADER) if case.meta else None
     if header_info is None or header_info.mode is not GenerationMode.NEGATIVE:
-        case.headers = {**(case.headers or {}), "X-API-Key": served.key}
+        if case.headers is None:
+            case.headers = CaseInsensitiveDict()
+        case.headers["X-API-Key"] = served.key
     # else: the generator broke the headers on purpose (e.g. dropped the key): send them as they are
     case.call_and_validate(
         base_url=served.base_url, session=served.session, excluded_checks=[positive_data_acceptance]
