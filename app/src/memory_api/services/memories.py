@@ -18,13 +18,14 @@ import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial, wraps
 from typing import Any, ParamSpec, TypeVar
 
 import anyio
 import numpy as np
-from sqlalchemy import Engine, bindparam, delete, select
+from sqlalchemy import Engine, bindparam, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from memory_api.core import metrics
@@ -81,18 +82,41 @@ def search_results_json(hits: list[tuple[bytes, float]]) -> bytes:
     return b'{"results":[' + b",".join(items) + b"]}"
 
 
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"v1:{seq}".encode()).decode().rstrip("=")
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: after the memory ``memory_id`` (created at ``created_at``).
+
+    It names only what the caller saw on the page (the last item's id and created_at), not the
+    internal sequence number, which counts every tenant's writes. ``seq`` is set for ``v1``
+    cursors (issued before), accepted so pagination in progress survives an upgrade.
+    """
+
+    memory_id: str | None = None
+    created_at: datetime | None = None
+    seq: int | None = None
 
 
-def decode_cursor(cursor: str) -> int:
+def encode_cursor(memory_id: str, created_at: datetime) -> str:
+    document = json.dumps({"v": 2, "id": memory_id, "after": _aware(created_at).isoformat()})
+    return base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Cursor:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        version, _, seq = raw.partition(":")
-        if version != "v1" or not seq.isascii() or not seq.isdigit() or int(seq) > CURSOR_MAX:
+        if raw.startswith("v1:"):
+            seq = raw[3:]
+            if not seq.isascii() or not seq.isdigit() or int(seq) > CURSOR_MAX:
+                raise ValueError(cursor)
+            return Cursor(seq=int(seq))
+        document = json.loads(raw)
+        if not isinstance(document, dict) or document.get("v") != 2:
             raise ValueError(cursor)
-        return int(seq)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        return Cursor(
+            memory_id=str(uuid.UUID(str(document["id"]))),
+            created_at=_aware(datetime.fromisoformat(str(document["after"]))),
+        )
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as error:
         raise ApiError(
             422, "invalid_cursor", "cursor is not one this API returned; start again without it"
         ) from error
@@ -214,24 +238,40 @@ class MemoryService:
     async def list_page(
         self, tenant_id: str, limit: int, cursor: str | None, tag: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        before = decode_cursor(cursor) if cursor else None
-        return await self._in_thread(self._select_page, tenant_id, limit, before, tag)
+        after = decode_cursor(cursor) if cursor else None
+        return await self._in_thread(self._select_page, tenant_id, limit, after, tag)
+
+    def _cursor_seq(self, session: Session, tenant_id: str, cursor: Cursor) -> int:
+        """The sequence number the next page starts below."""
+        if cursor.seq is not None:
+            return cursor.seq
+        seq = session.scalar(
+            select(Memory.seq).where(Memory.tenant_id == tenant_id, Memory.id == cursor.memory_id)
+        )
+        if seq is not None:
+            return int(seq)
+        # The cursor's memory was deleted since: continue below the newest one not newer than it.
+        older = session.scalar(
+            select(func.max(Memory.seq)).where(
+                Memory.tenant_id == tenant_id, Memory.created_at <= cursor.created_at
+            )
+        )
+        return int(older) + 1 if older is not None else 0
 
     def _select_page(
-        self, tenant_id: str, limit: int, before: int | None, tag: str | None
+        self, tenant_id: str, limit: int, after: Cursor | None, tag: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
         query = select(Memory).where(Memory.tenant_id == tenant_id)
         if tag:
             query = query.join(MemoryTag, MemoryTag.memory_seq == Memory.seq).where(
                 MemoryTag.tenant_id == tenant_id, MemoryTag.tag == tag
             )
-        if before is not None:
-            query = query.where(Memory.seq < before)
-        query = query.order_by(Memory.seq.desc()).limit(limit + 1)
         with self.sessions() as session:
-            rows = list(session.scalars(query))
+            if after is not None:
+                query = query.where(Memory.seq < self._cursor_seq(session, tenant_id, after))
+            rows = list(session.scalars(query.order_by(Memory.seq.desc()).limit(limit + 1)))
         page = rows[:limit]
-        next_cursor = encode_cursor(page[-1].seq) if len(rows) > limit else None
+        next_cursor = encode_cursor(page[-1].id, page[-1].created_at) if len(rows) > limit else None
         return [memory_to_dict(m) for m in page], next_cursor
 
     @tracked("delete")

@@ -92,7 +92,7 @@ async def get_memory(memory_id: uuid.UUID, caller: Authorized) -> Any:
 async def list_memories(
     caller: Authorized,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(max_length=256)] = None,
     tag: Annotated[str | None, Query(pattern=TAG_PATTERN)] = None,
 ) -> Any:
     """Newest first. Pass the returned `next_cursor` to get the next page."""
