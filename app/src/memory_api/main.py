@@ -26,11 +26,17 @@ from memory_api.state import AppState, build_state
 log = structlog.get_logger("memory_api")
 
 
-async def _replay_invalidations(state: AppState) -> None:
-    """Every poll interval, replay the durable cache-invalidation log (see MemoryService)."""
+async def _replay_invalidations(state: AppState, stop: asyncio.Event) -> None:
+    """Every poll interval, replay the durable cache-invalidation log (see MemoryService).
+
+    Stopped through ``stop``, never cancelled: a Redis command cancelled halfway can leave the
+    client's connection pool unable to close."""
     failing = False
-    while True:
-        await asyncio.sleep(state.settings.outbox_poll_seconds)
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=state.settings.outbox_poll_seconds)
+        if stop.is_set():
+            return
         try:
             while await state.memories.replay_invalidations():
                 pass
@@ -51,7 +57,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state: AppState = await run_in_threadpool(build_state, settings)
         app.state.memory_api = state
         relay_task = asyncio.create_task(state.relay.run(), name="outbox-relay")
-        replay_task = asyncio.create_task(_replay_invalidations(state), name="cache-invalidations")
+        stop_replay = asyncio.Event()
+        replay_task = asyncio.create_task(
+            _replay_invalidations(state, stop_replay), name="cache-invalidations"
+        )
         state.relay.wake()  # drain whatever an earlier run left in the outbox
         state.started = True
         gc.freeze()  # startup objects (models, clients) leave the collector's scans: shorter GC pauses
@@ -68,11 +77,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             state.relay.stop()
-            replay_task.cancel()
+            stop_replay.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await relay_task
-            with contextlib.suppress(asyncio.CancelledError):
-                await replay_task
+            await replay_task
             if state.redis_gate is not None:
                 await state.redis_gate.client.aclose()
             await run_in_threadpool(state.vector_store.close)
