@@ -8,6 +8,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -99,6 +100,30 @@ class PostgresServer:
             check=False,
             capture_output=True,
         )
+
+    def _processes(self) -> list[int]:
+        """The postmaster and its children (backends, checkpointer, ...)."""
+        postmaster = int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        children = []
+        for status in glob.glob("/proc/[0-9]*/status"):
+            try:
+                fields = dict(
+                    line.split(":\t", 1) for line in Path(status).read_text().splitlines() if ":\t" in line
+                )
+            except OSError:
+                continue
+            if fields.get("PPid", "").strip() == str(postmaster):
+                children.append(int(fields["Pid"].strip()))
+        return [postmaster, *children]
+
+    def pause(self) -> None:
+        """Hang the server without closing anything (``kill -STOP``): sockets stay open, nothing answers."""
+        for pid in self._processes():
+            os.kill(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        for pid in self._processes():
+            os.kill(pid, signal.SIGCONT)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,7 +77,7 @@ class Api:
             time.sleep(0.02)
 
 
-def start_api(settings: Settings) -> Iterator[Api]:
+def start_api(settings: Settings) -> Generator[Api, None, None]:
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield Api(client, client.app.state.memory_api)  # type: ignore[attr-defined]
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from datetime import datetime
+
 from memory_api.db.models import Memory
 from sqlalchemy import delete
 
@@ -178,3 +182,26 @@ def test_search_reads_hits_from_the_cache_or_the_database_and_skips_deleted_rows
     assert api.client.get(f"/v1/memories/{kept}", headers=headers).json() == {
         key: value for key, value in results[0].items() if key != "score"
     }
+
+
+def test_cursors_reveal_nothing_about_other_tenants_and_survive_a_deleted_anchor(api: Api) -> None:
+    mine, theirs = api.key("acme"), api.key("other")
+    ids = [api.create(mine, "first")]
+    for i in range(15):  # another tenant's writes between ours
+        api.create(theirs, f"their {i}")
+    ids += [api.create(mine, text) for text in ("second", "third", "fourth")]
+    page = api.client.get("/v1/memories", params={"limit": 2}, headers=mine).json()
+    last = page["items"][-1]
+    raw = base64.urlsafe_b64decode(page["next_cursor"] + "=" * (-len(page["next_cursor"]) % 4))
+    # Only what the caller saw: the version, the last item's id and its created_at.
+    decoded = json.loads(raw)
+    assert set(decoded) == {"v", "id", "after"}
+    assert (decoded["v"], decoded["id"]) == (2, last["id"])
+    seen_at = datetime.fromisoformat(last["created_at"].replace("Z", "+00:00"))
+    assert datetime.fromisoformat(decoded["after"]) == seen_at
+
+    api.client.delete(f"/v1/memories/{last['id']}", headers=mine)  # the cursor's anchor goes away
+    rest = api.client.get(
+        "/v1/memories", params={"limit": 10, "cursor": page["next_cursor"]}, headers=mine
+    ).json()
+    assert [item["id"] for item in rest["items"]] == ids[:2][::-1]

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 from memory_api.core.config import Settings
-from memory_api.db.models import Memory
+from memory_api.db.models import Memory, VectorOutbox
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from tests.app.app_servers import PostgresServer, RedisServer, free_port
-from tests.app.conftest import SettingsFactory, start_api
+from tests.app.conftest import Api, SettingsFactory, start_api
 
 
 def _wait_for(predicate: object, timeout: float = 15.0) -> None:
@@ -167,6 +167,10 @@ def test_qdrant_down_accepts_writes_refuses_search_and_indexes_everything_later(
         assert ready.status_code == 200
         assert ready.json()["failed"] == ["vector_store"]
         assert api.state.relay.pending() == len(texts)
+        time.sleep(1.0)  # several relay rounds against the dead server
+        with api.state.sessions() as session:  # an outage is not the rows' fault: nothing counted
+            assert set(session.scalars(select(VectorOutbox.attempts))) == {0}
+        assert api.state.relay.counts().parked == 0
         key = headers
     # Qdrant "returns" (embedded Qdrant Edge on the same database): the outbox fills it.
     for api in start_api(settings.model_copy(update={"qdrant_url": None})):
@@ -175,3 +179,96 @@ def test_qdrant_down_accepts_writes_refuses_search_and_indexes_everything_later(
             "/v1/search", json={"query": "blue bicycle", "top_k": 10}, headers=key
         ).json()["results"]
         assert sorted(r["id"] for r in results) == sorted(written)
+
+
+def test_a_hung_postgres_gives_fast_503s_readiness_reports_it_and_recovery_needs_nobody(
+    own_postgres: PostgresServer, tmp_path: Path
+) -> None:
+    settings = _cluster_settings(
+        own_postgres,
+        None,
+        tmp_path,
+        database_statement_timeout_seconds=0.5,
+        database_socket_timeout_seconds=1.0,
+        database_connect_timeout_seconds=1,
+        database_pool_timeout_seconds=1,
+        database_retry_after_seconds=1.0,
+        rate_limit_per_minute=100_000,
+    )
+    for api in start_api(settings):
+        headers = api.key("acme")
+        api.create(headers, "written before the stall")
+        assert api.client.get("/v1/memories", headers=headers).status_code == 200
+        safety = threading.Timer(12.0, own_postgres.resume)  # main hung for the whole stall
+        own_postgres.pause()
+        safety.start()
+        try:
+            outcomes: list[tuple[int, float, str | None]] = []
+
+            def call(
+                index: int,
+                api: Api = api,
+                headers: dict[str, str] = headers,
+                outcomes: list[tuple[int, float, str | None]] = outcomes,
+            ) -> None:
+                started = time.monotonic()
+                if index % 2:
+                    response = api.client.get("/v1/memories", headers=headers)
+                else:
+                    response = api.client.post("/v1/memories", json={"text": f"s{index}"}, headers=headers)
+                outcomes.append(
+                    (response.status_code, time.monotonic() - started, response.headers.get("Retry-After"))
+                )
+
+            workers = [threading.Thread(target=call, args=(i,)) for i in range(8)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            assert [status for status, _, _ in outcomes] == [503] * 8, outcomes
+            assert max(elapsed for _, elapsed, _ in outcomes) < 3.0, outcomes
+            assert all(retry_after for _, _, retry_after in outcomes)
+
+            # Once the breaker is open, the next request does not wait out a timeout.
+            started = time.monotonic()
+            fast = api.client.get("/v1/memories", headers=headers)
+            assert fast.status_code == 503
+            assert fast.json()["error"]["code"] == "database_unavailable"
+            assert time.monotonic() - started < 0.5
+
+            started = time.monotonic()
+            ready = api.client.get("/health/ready")
+            assert time.monotonic() - started < 3.0
+            assert ready.status_code == 503
+            assert "database" in ready.json()["failed"]
+        finally:
+            own_postgres.resume()
+            safety.cancel()
+        _wait_for(lambda api=api: api.client.get("/health/ready").status_code == 200, timeout=10)
+        assert api.client.get("/v1/memories", headers=headers).status_code == 200
+        assert api.client.post("/v1/memories", json={"text": "after"}, headers=headers).status_code == 201
+
+
+def test_a_delete_during_a_redis_stall_reaches_other_replicas_even_if_the_deleting_one_restarts(
+    postgres_server: PostgresServer, own_redis: RedisServer, tmp_path: Path
+) -> None:
+    settings_a = _cluster_settings(postgres_server, own_redis, tmp_path / "a")
+    settings_b = settings_a.model_copy(update={"data_dir": tmp_path / "b" / "data"})
+    replica_a, replica_b = start_api(settings_a), start_api(settings_b)
+    api_a, api_b = next(replica_a), next(replica_b)
+    try:
+        headers = api_a.key("acme")
+        memory_id = api_a.create(headers, "read on both replicas, then deleted")
+        assert api_b.client.get(f"/v1/memories/{memory_id}", headers=headers).status_code == 200
+        assert own_redis.process is not None
+        os.kill(own_redis.process.pid, signal.SIGSTOP)
+        assert api_a.client.delete(f"/v1/memories/{memory_id}", headers=headers).status_code == 204
+        replica_a.close()  # A restarts before Redis returns: its in-process pending list is gone
+        os.kill(own_redis.process.pid, signal.SIGCONT)
+        _wait_for(
+            lambda: api_b.client.get(f"/v1/memories/{memory_id}", headers=headers).status_code == 404,
+            timeout=5,
+        )
+    finally:
+        replica_a.close()
+        replica_b.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from tests.app.conftest import Api
@@ -64,3 +65,55 @@ def test_oversized_body_is_refused_with_413(api: Api) -> None:
     response = api.client.post("/v1/memories", content=b'{"text": "' + b"a" * 70_000 + b'"}', headers=headers)
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
+
+
+# Inputs that once gave 5xx (or, on SQLite, a 201 whose vector the store then rejected).
+HOSTILE: list[tuple[str, str, bytes, str]] = [
+    ("POST", "/v1/memories", b'{"text": "ok", "metadata": {"f": 1e400}}', "finite"),
+    ("POST", "/v1/memories", b'{"text": "ok", "metadata": {"f": NaN}}', "finite"),
+    ("POST", "/v1/memories", b'{"text": "ok", "metadata": {"f": -Infinity}}', "finite"),
+    ("POST", "/v1/memories", b'{"text": "ok", "metadata": {"deep": [{"f": NaN}]}}', "finite"),
+    ("POST", "/v1/memories", b'{"text": "nul \\u0000 inside"}', "NUL"),
+    ("POST", "/v1/memories", b'{"text": "ok", "metadata": {"k": "nul \\u0000"}}', "NUL"),
+    ("POST", "/v1/memories", b'{"text": "ok", "metadata": {"k\\u0000": 1}}', "NUL"),
+    ("POST", "/v1/memories", b'{"text": "ok", "metadata": {"n": 99999999999999999999}}', "64-bit"),
+    ("POST", "/v1/search", b'{"query": "q", "metadata": {"n": 9223372036854775808}}', "metadata"),
+    ("POST", "/v1/search", b'{"query": "q", "score_threshold": false}', "score_threshold"),
+    ("POST", "/v1/search", b'{"query": "q", "top_k": true}', "top_k"),
+    ("POST", "/v1/search", b'{"query": "q", "score_threshold": NaN}', "score_threshold"),
+]
+
+
+def test_hostile_values_get_the_same_422_on_every_backend(api: Api) -> None:
+    headers = {**api.key("acme"), "Content-Type": "application/json"}
+    problems = []
+    for method, path, body, mentions in HOSTILE:
+        response = api.client.request(method, path, headers=headers, content=body)
+        if response.status_code != 422 or mentions.lower() not in response.text.lower():
+            problems.append(f"{body!r}: {response.status_code} {response.text[:200]}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_cursor_beyond_64_bits_is_a_422_not_a_500(api: Api) -> None:
+    headers = api.key("acme")
+    for seq in (str(2**63), "9" * 40, "\u0661\u0662"):  # too big; Arabic-Indic digits
+        cursor = base64.urlsafe_b64encode(f"v1:{seq}".encode()).decode().rstrip("=")
+        response = api.client.get("/v1/memories", params={"cursor": cursor}, headers=headers)
+        assert response.status_code == 422, (seq, response.text)
+        assert response.json()["error"]["code"] == "invalid_cursor"
+
+
+def test_filter_keys_with_dots_and_colons_filter_instead_of_failing(api: Api) -> None:
+    headers = api.key("acme")
+    keys = [".", "..", ":", "owner.", "a.b", "x:y"]
+    wanted = api.create(headers, "the red kite", metadata=dict.fromkeys(keys, "yes"))
+    api.create(headers, "the red kite too", metadata={"a": {"b": "yes"}})  # nested, not "a.b"
+    api.wait_indexed()
+    for key in keys:
+        response = api.client.post(
+            "/v1/search", json={"query": "red kite", "metadata": {key: "yes"}}, headers=headers
+        )
+        assert response.status_code == 200, (key, response.text)
+        assert [hit["id"] for hit in response.json()["results"]] == [wanted], key
+    big = api.client.post("/v1/search", json={"query": "red kite", "metadata": {"n": 2**64}}, headers=headers)
+    assert big.status_code == 422, big.text

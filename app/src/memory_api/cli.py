@@ -6,6 +6,9 @@ memory-api keys revoke KEY_ID
 memory-api keys list [--tenant t1]
 memory-api migrate
 memory-api reindex                     # rebuild the Qdrant collection from the database
+memory-api outbox list [--parked]      # pending vector writes; parked = refused by the vector store
+memory-api outbox retry (--all | ID...)
+memory-api outbox discard ID...
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ def _settings() -> Settings:
 def _serve(settings: Settings) -> int:
     import uvicorn  # noqa: PLC0415
 
+    from memory_api.core.server import bounded_protocol  # noqa: PLC0415
+
     uvicorn.run(
         "memory_api.main:create_app",
         factory=True,
@@ -40,6 +45,8 @@ def _serve(settings: Settings) -> int:
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        http=bounded_protocol(settings.max_request_header_bytes),
+        h11_max_incomplete_event_size=settings.max_request_header_bytes,  # if h11 were used
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
     return 0
@@ -105,6 +112,45 @@ def _reindex(settings: Settings) -> int:
     return 0
 
 
+def _outbox(settings: Settings, args: argparse.Namespace) -> int:
+    from memory_api.db.engine import build_database  # noqa: PLC0415
+    from memory_api.services import outbox  # noqa: PLC0415
+
+    engine, sessions = build_database(settings)
+    try:
+        if args.outbox_command == "list":
+            for row in outbox.list_rows(sessions, parked_only=args.parked):
+                print(
+                    json.dumps(
+                        {
+                            "id": row.id,
+                            "memory_id": row.memory_id,
+                            "tenant_id": row.tenant_id,
+                            "operation": row.operation,
+                            "attempts": row.attempts,
+                            "parked": row.parked_at is not None,
+                            "last_error": row.last_error,
+                        }
+                    )
+                )
+            return 0
+        if args.outbox_command == "retry":
+            if not args.all and not args.ids:
+                print(
+                    "memory-api: give outbox row ids (from `outbox list --parked`) or --all", file=sys.stderr
+                )
+                return 2
+            count = outbox.retry_rows(sessions, None if args.all else args.ids)
+            print(json.dumps({"retried": count}))
+            print("A running API picks them up at its next poll.", file=sys.stderr)
+            return 0 if count or args.all else 1
+        count = outbox.discard_rows(sessions, args.ids)
+        print(json.dumps({"discarded": count}))
+        return 0 if count else 1
+    finally:
+        engine.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="memory-api", description="Memory API service and admin tool.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -123,6 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("key_id")
     listing = key_commands.add_parser("list", help="List keys (never their secrets)")
     listing.add_argument("--tenant", default=None)
+    outbox_parser = commands.add_parser("outbox", help="Inspect and retry vector writes the store refused")
+    outbox_commands = outbox_parser.add_subparsers(dest="outbox_command", required=True)
+    outbox_list = outbox_commands.add_parser("list", help="Outbox rows as JSON lines (no memory text)")
+    outbox_list.add_argument("--parked", action="store_true", help="Only parked (dead-letter) rows")
+    outbox_retry = outbox_commands.add_parser("retry", help="Queue parked rows again with fresh attempts")
+    outbox_retry.add_argument("ids", nargs="*", type=int, help="Outbox row ids")
+    outbox_retry.add_argument("--all", action="store_true", help="Every parked row")
+    outbox_discard = outbox_commands.add_parser("discard", help="Drop parked rows (the memories stay)")
+    outbox_discard.add_argument("ids", nargs="+", type=int, help="Outbox row ids")
     return parser
 
 
@@ -138,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _keys(settings, args)
     if args.command == "reindex":
         return _reindex(settings)
+    if args.command == "outbox":
+        return _outbox(settings, args)
     from memory_api.db.engine import build_database  # noqa: PLC0415
 
     engine, _ = build_database(settings)

@@ -26,6 +26,27 @@ from memory_api.state import AppState, build_state
 log = structlog.get_logger("memory_api")
 
 
+async def _replay_invalidations(state: AppState, stop: asyncio.Event) -> None:
+    """Every poll interval, replay the durable cache-invalidation log (see MemoryService).
+
+    Stopped through ``stop``, never cancelled: a Redis command cancelled halfway can leave the
+    client's connection pool unable to close."""
+    failing = False
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=state.settings.outbox_poll_seconds)
+        if stop.is_set():
+            return
+        try:
+            while await state.memories.replay_invalidations():
+                pass
+            failing = False
+        except Exception as error:  # the database is down: the log waits for the next round
+            if not failing:
+                log.warning("cache_invalidation_replay_failed", error=type(error).__name__)
+            failing = True
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -36,6 +57,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state: AppState = await run_in_threadpool(build_state, settings)
         app.state.memory_api = state
         relay_task = asyncio.create_task(state.relay.run(), name="outbox-relay")
+        stop_replay = asyncio.Event()
+        replay_task = asyncio.create_task(
+            _replay_invalidations(state, stop_replay), name="cache-invalidations"
+        )
         state.relay.wake()  # drain whatever an earlier run left in the outbox
         state.started = True
         gc.freeze()  # startup objects (models, clients) leave the collector's scans: shorter GC pauses
@@ -52,8 +77,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             state.relay.stop()
+            stop_replay.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await relay_task
+            await replay_task
             if state.redis_gate is not None:
                 await state.redis_gate.client.aclose()
             await run_in_threadpool(state.vector_store.close)
@@ -85,5 +112,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tracer=get_tracer(tracer_provider),
         max_body_bytes=MAX_BODY_BYTES,
         log_requests=settings.log_level in ("DEBUG", "INFO"),
+        static_paths=frozenset(
+            path
+            for path in (
+                app.openapi_url,
+                app.docs_url,
+                app.redoc_url,
+                app.swagger_ui_oauth2_redirect_url,
+            )
+            if path
+        ),
     )
     return app

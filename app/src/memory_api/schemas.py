@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import datetime
 from typing import Annotated, Any
@@ -19,8 +20,18 @@ MAX_BODY_BYTES = 64 * 1024
 TAG_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 _TAG = re.compile(TAG_PATTERN)
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Filter integers: JSON's interoperable ("safe") range, exact as a double, so a client's JSON
+# library and the schema's bounds agree on every value (int64 bounds do not survive as doubles).
+SAFE_INT_MAX = 2**53 - 1
+
 Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN)]
-FilterValue = str | int | bool
+# Filter values: what both vector-store backends can compare.
+FilterValue = (
+    Annotated[str, Field(strict=True)]
+    | Annotated[int, Field(strict=True, ge=-SAFE_INT_MAX, le=SAFE_INT_MAX)]
+    | Annotated[bool, Field(strict=True)]
+)
 
 
 def _depth(value: Any) -> int:
@@ -31,7 +42,27 @@ def _depth(value: Any) -> int:
     return 0
 
 
+def _storable(value: Any, where: str) -> None:
+    """Refuse what one of the stores would reject later: non-finite numbers (PostgreSQL's JSON and the
+    vector store refuse them), NUL characters (PostgreSQL text cannot hold them) and integers beyond
+    int64 (the vector store's payload and filter type)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where} is {value}; only finite numbers are allowed")
+    if isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError(f"{where} is an integer outside the 64-bit range; send it as a string")
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(f"{where} contains a NUL character (\\u0000); remove it")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key, f"{where} key {key[:32]!r}")
+            _storable(item, f"{where}.{key[:32]}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _storable(item, f"{where}[{index}]")
+
+
 def check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    _storable(metadata, "metadata")
     if _depth(metadata) > MAX_METADATA_DEPTH:
         raise ValueError(f"metadata nests deeper than {MAX_METADATA_DEPTH} levels; flatten it")
     size = len(json.dumps(metadata, separators=(",", ":")).encode())
@@ -58,6 +89,7 @@ class MemoryCreate(_Strict):
     def _not_blank(cls, text: str) -> str:
         if not text.strip():
             raise ValueError("text must contain non-whitespace characters")
+        _storable(text, "text")
         return text
 
     @field_validator("metadata")
@@ -91,12 +123,17 @@ class MemoryPage(BaseModel):
 
 class SearchRequest(_Strict):
     query: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
-    top_k: int = Field(10, ge=1, le=MAX_TOP_K)
+    top_k: int = Field(10, ge=1, le=MAX_TOP_K, strict=True)
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS, description="All must match.")
     metadata: dict[str, FilterValue] = Field(
-        default_factory=dict, max_length=MAX_TAGS, description="Top-level metadata keys that must be equal."
+        default_factory=dict,
+        max_length=MAX_TAGS,
+        description="Top-level metadata keys that must be equal.",
+        json_schema_extra={"propertyNames": {"pattern": TAG_PATTERN}},
     )
-    score_threshold: float | None = Field(None, ge=-1.0, le=1.0, description="Drop results below this.")
+    score_threshold: float | None = Field(
+        None, ge=-1.0, le=1.0, strict=True, description="Drop results below this."
+    )
 
     @field_validator("query")
     @classmethod

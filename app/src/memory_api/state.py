@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import structlog
+from cachetools import TTLCache
 from redis.asyncio import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +23,7 @@ from memory_api.services.redis_gate import RedisGate
 from memory_api.services.vector_store import VectorStore, VectorStoreError
 
 log = structlog.get_logger("memory_api.state")
+AUTH_CACHE_SIZE = 10_000
 
 
 @dataclass
@@ -38,18 +39,26 @@ class AppState:
     memories: MemoryService
     redis_gate: RedisGate | None
     started: bool = False
-    auth_cache: dict[str, tuple[float, Principal]] = field(default_factory=dict)
+    # Key lookups, both ways, reused for AUTH_CACHE_TTL_SECONDS: known keys (so a revocation takes
+    # effect within the TTL) and unknown ones (so a flood of bogus keys costs no database lookups).
+    # Bounded: the least recently used entries go first. Used on the event loop only.
+    auth_cache: TTLCache[str, Principal] = field(init=False)
+    unknown_keys: TTLCache[str, bool] = field(init=False)
+    # Failed authentications per client IP over a sliding minute (per replica).
+    auth_failures: TTLCache[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        ttl = self.settings.auth_cache_ttl_seconds
+        self.auth_cache = TTLCache(maxsize=AUTH_CACHE_SIZE, ttl=ttl)
+        self.unknown_keys = TTLCache(maxsize=AUTH_CACHE_SIZE, ttl=ttl)
+        self.auth_failures = TTLCache(maxsize=AUTH_CACHE_SIZE, ttl=60)
 
     def cached_principal(self, key_hash: str) -> Principal | None:
-        entry = self.auth_cache.get(key_hash)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
+        return self.auth_cache.get(key_hash)
 
     def remember_principal(self, key_hash: str, principal: Principal) -> None:
-        if len(self.auth_cache) > 10_000:
-            self.auth_cache.clear()
-        self.auth_cache[key_hash] = (time.monotonic() + self.settings.auth_cache_ttl_seconds, principal)
+        if self.settings.auth_cache_ttl_seconds > 0:
+            self.auth_cache[key_hash] = principal
 
 
 def build_state(settings: Settings) -> AppState:
@@ -76,7 +85,13 @@ def build_state(settings: Settings) -> AppState:
     else:
         cache = InProcessCache()
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_per_hour, gate)
-    relay = OutboxRelay(sessions, vector_store, embedder, settings.outbox_poll_seconds)
+    relay = OutboxRelay(
+        sessions,
+        vector_store,
+        embedder,
+        settings.outbox_poll_seconds,
+        max_attempts=settings.outbox_max_attempts,
+    )
     memories = MemoryService(
         engine=engine,
         sessions=sessions,

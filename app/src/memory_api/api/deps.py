@@ -18,6 +18,7 @@ from memory_api.core import metrics
 from memory_api.core.context import tenant_id_var
 from memory_api.core.errors import ApiError
 from memory_api.core.middleware import RESPONSE_HEADERS_STATE
+from memory_api.db.engine import breaker
 from memory_api.services.keys import Principal, find_principal, hash_key
 from memory_api.services.memories import MemoryService
 from memory_api.state import AppState
@@ -46,7 +47,8 @@ class TenantKey(APIKeyHeader):
 
     async def __call__(self, request: HTTPConnection) -> Caller:  # type: ignore[override]
         state: AppState = request.app.state.memory_api
-        principal = await _authenticate(state, request.headers.get(self.model.name))
+        client_ip = request.client.host if request.client else ""
+        principal = await _authenticate(state, request.headers.get(self.model.name), client_ip)
         request.state.tenant_id = principal.tenant_id
         tenant_id_var.set(principal.tenant_id)
         decision = await state.limiter.check(principal.key_id)
@@ -65,16 +67,49 @@ class TenantKey(APIKeyHeader):
         return Caller(principal.tenant_id, state.memories)
 
 
-async def _authenticate(state: AppState, api_key: str | None) -> Principal:
+MAX_KEY_CHARS = 256  # issued keys have 47
+
+
+class UnknownKeyError(ApiError):
+    def __init__(self) -> None:
+        super().__init__(401, "unauthenticated", "The API key is unknown or revoked.")
+
+
+async def _authenticate(state: AppState, api_key: str | None, client_ip: str) -> Principal:
+    """The key's principal: from the in-process cache, else the database.
+
+    Unknown keys are cached too (bounded, same TTL), so repeating one costs no lookup; and an
+    address that sent ``AUTH_FAILURES_PER_MINUTE`` unknown keys gets 429 for keys not in the cache
+    (a cached, valid key behind the same address is still served).
+    """
     if not api_key:
         raise ApiError(401, "unauthenticated", "Send your API key in the X-API-Key header.")
+    if len(api_key) > MAX_KEY_CHARS:
+        state.auth_failures[client_ip] = state.auth_failures.get(client_ip, 0) + 1
+        raise UnknownKeyError
     key_hash = hash_key(api_key)
     principal = state.cached_principal(key_hash)
-    if principal is None:
+    if principal is not None:
+        return principal
+    failures = state.auth_failures.get(client_ip, 0)
+    if failures >= state.settings.auth_failures_per_minute:
+        metrics.AUTH_FAILURES_REFUSED.inc()
+        raise ApiError(
+            429,
+            "too_many_failed_authentications",
+            f"{failures} requests with an unknown API key came from this address in the last minute; "
+            "check the key and retry after 60 s.",
+            {"Retry-After": "60"},
+        )
+    if key_hash not in state.unknown_keys:
+        breaker(state.engine).check()  # a stalled database: 503 now, not after the socket timeout
         principal = await run_in_threadpool(_lookup, state, api_key)
-        if principal is None:
-            raise ApiError(401, "unauthenticated", "The API key is unknown or revoked.")
-        state.remember_principal(key_hash, principal)
+    if principal is None:
+        state.auth_failures[client_ip] = failures + 1
+        if state.settings.auth_cache_ttl_seconds > 0:
+            state.unknown_keys[key_hash] = True
+        raise UnknownKeyError
+    state.remember_principal(key_hash, principal)
     return principal
 
 

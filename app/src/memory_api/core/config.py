@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="HTTP port for the API, health and metrics.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     shutdown_grace_seconds: int = Field(20, ge=1, description="How long SIGTERM waits for requests.")
+    max_request_header_bytes: int = Field(
+        32 * 1024, ge=1024, description="Request line plus headers; more is answered 431."
+    )
     cors_allow_origins: list[str] = Field(default_factory=list, description="Browser origins allowed.")
 
     database_url: SecretStr | None = Field(None, description="Full SQLAlchemy URL; wins over the parts.")
@@ -42,6 +45,15 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(5, ge=0, le=100)
     database_pool_timeout_seconds: float = Field(5.0, gt=0)
     database_connect_timeout_seconds: int = Field(3, ge=1)
+    database_statement_timeout_seconds: float = Field(
+        2.0, gt=0, description="PostgreSQL statement_timeout: the server cancels longer statements."
+    )
+    database_socket_timeout_seconds: float = Field(
+        3.0, gt=0, description="Longest wait for any answer from PostgreSQL on an open connection."
+    )
+    database_retry_after_seconds: float = Field(
+        2.0, ge=0, description="After the database stopped answering, 503 at once for this long."
+    )
 
     redis_url: SecretStr | None = Field(None, description="redis:// or rediss:// URL; unset = in-process.")
     redis_auth_secret_arn: str | None = Field(None, description="Secrets Manager ARN of the AUTH token.")
@@ -63,10 +75,22 @@ class Settings(BaseSettings):
     rate_limit_per_hour: int = Field(1000, ge=1)
     cache_ttl_seconds: int = Field(300, ge=1)
     auth_cache_ttl_seconds: float = Field(10.0, ge=0, description="How long a key lookup is reused.")
+    auth_failures_per_minute: int = Field(
+        30, ge=1, description="Unknown-key requests one client IP may send per minute (per replica)."
+    )
     outbox_poll_seconds: float = Field(1.0, gt=0)
+    outbox_max_attempts: int = Field(
+        5, ge=1, description="Tries before a row the vector store refuses is parked (dead letter)."
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_outside_development(self) -> Settings:
+        if self.database_socket_timeout_seconds <= self.database_statement_timeout_seconds:
+            raise ValueError(
+                "MEMORY_API_DATABASE_SOCKET_TIMEOUT_SECONDS must exceed "
+                "MEMORY_API_DATABASE_STATEMENT_TIMEOUT_SECONDS, so a slow statement is cancelled by "
+                "the server before the client drops the connection"
+            )
         if self.database_host and not self.database_secret_arn and not self.database_url:
             raise ValueError(
                 "MEMORY_API_DATABASE_HOST is set without MEMORY_API_DATABASE_SECRET_ARN: "

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from memory_api.core import metrics
 from memory_api.core.context import request_id_var
@@ -29,9 +30,12 @@ class ApiError(Exception):
 
 
 class DatabaseUnavailableError(ApiError):
-    def __init__(self) -> None:
+    def __init__(self, retry_after: int = 5) -> None:
         super().__init__(
-            503, "database_unavailable", "The database is unreachable; retry shortly.", {"Retry-After": "5"}
+            503,
+            "database_unavailable",
+            "The database is unreachable; retry shortly.",
+            {"Retry-After": str(retry_after)},
         )
 
 
@@ -64,6 +68,22 @@ def _describe_validation(error: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods some route serves at this path (FastAPI's routes are one per method)."""
+    allowed = []
+    for method in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"):
+        probe = {
+            "type": "http",
+            "path": request.scope.get("path", ""),
+            "root_path": request.scope.get("root_path", ""),
+            "method": method,
+            "headers": [],
+        }
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
@@ -74,10 +94,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "invalid_request", _describe_validation(error))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        headers = dict(error.headers or {})
+        if error.status_code == 405:  # every method the path has (the router names only one route's)
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         return error_response(
-            error.status_code, codes.get(error.status_code, "http_error"), str(error.detail), None
+            error.status_code, codes.get(error.status_code, "http_error"), str(error.detail), headers
         )
 
     @app.exception_handler(OperationalError)
@@ -92,6 +115,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_other(_: Request, error: DBAPIError) -> JSONResponse:
         if error.connection_invalidated:
             metrics.DATABASE_CONNECTION_ERRORS.inc()
-            return error_response(503, "database_unavailable", "The database is unreachable; retry shortly.")
+            unavailable = DatabaseUnavailableError()
+            return error_response(
+                unavailable.status, unavailable.code, unavailable.message, unavailable.headers
+            )
         log.error("database_error", error=type(error).__name__)
         return error_response(500, "internal_error", "Internal error; quote the request id when reporting.")

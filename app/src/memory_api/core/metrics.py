@@ -23,6 +23,15 @@ DATABASE_CONNECTION_ERRORS = Counter("database_connection_errors_total", "Databa
 DATABASE_CONNECTIONS_ACTIVE = Gauge("database_connections_active", "Checked-out pool connections")
 DATABASE_CONNECTIONS_MAX = Gauge("database_connections_max", "Pool size plus max overflow")
 RATE_LIMIT_EXCEEDED = Counter("rate_limit_exceeded_total", "Requests refused by the rate limit", ["window"])
+OUTBOX_PENDING = Gauge("vector_outbox_pending", "Outbox rows waiting to be indexed (retries included)")
+OUTBOX_PARKED = Gauge("vector_outbox_parked", "Outbox rows the vector store refused too often (dead letter)")
+OUTBOX_ROW_FAILURES = Counter(
+    "vector_outbox_row_failures_total", "Outbox rows the vector store refused for their content"
+)
+OUTBOX_ROWS_PARKED = Counter("vector_outbox_rows_parked_total", "Outbox rows moved to the dead letter")
+AUTH_FAILURES_REFUSED = Counter(
+    "auth_failures_refused_total", "Requests refused because their address sent too many unknown keys"
+)
 CACHE_HITS = Counter("cache_hits_total", "Cache hits", ["cache"])
 CACHE_MISSES = Counter("cache_misses_total", "Cache misses", ["cache"])
 

@@ -71,3 +71,20 @@ class VectorOutbox(Base):
     operation: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A row the vector store refused: why, when to try again, and when it was parked for good.
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    parked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CacheInvalidation(Base):
+    """Cache entries to drop, committed with the delete: any replica replays them into Redis once it
+    answers, so a delete made while Redis was unreachable cannot leave a stale entry behind (not even
+    when the replica that deleted restarts before Redis returns)."""
+
+    __tablename__ = "cache_invalidations"
+
+    id: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    memory_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

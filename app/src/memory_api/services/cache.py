@@ -20,6 +20,8 @@ class Cache(Protocol):
     async def get_many(self, keys: list[str]) -> list[bytes | None]: ...
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
     async def delete(self, key: str) -> None: ...
+    async def delete_now(self, keys: list[str]) -> bool:
+        """Delete the keys; False if the cache could not be reached (nothing is remembered then)."""
 
 
 class InProcessCache:
@@ -51,6 +53,11 @@ class InProcessCache:
 
     async def delete(self, key: str) -> None:
         self._entries.pop(key, None)
+
+    async def delete_now(self, keys: list[str]) -> bool:
+        for key in keys:
+            self._entries.pop(key, None)
+        return True
 
 
 class RedisCache:
@@ -90,6 +97,16 @@ class RedisCache:
             await self.gate.run(lambda client: client.delete(self.prefix + key))
         except RedisUnavailableError:
             self._pending_invalidations.add(key)
+
+    async def delete_now(self, keys: list[str]) -> bool:
+        if not keys:
+            return True
+        try:
+            await self.gate.run(lambda client: client.delete(*(self.prefix + k for k in keys)))
+        except RedisUnavailableError:
+            return False
+        self._pending_invalidations -= set(keys)
+        return True
 
     async def _replay_invalidations(self) -> None:
         pending, self._pending_invalidations = self._pending_invalidations, set()

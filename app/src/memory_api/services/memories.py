@@ -18,24 +18,27 @@ import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial, wraps
 from typing import Any, ParamSpec, TypeVar
 
 import anyio
 import numpy as np
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from memory_api.core import metrics
 from memory_api.core.errors import ApiError, VectorStoreUnavailableError
-from memory_api.db.models import Memory, MemoryTag, VectorOutbox
+from memory_api.db.engine import breaker
+from memory_api.db.models import CacheInvalidation, Memory, MemoryTag, VectorOutbox
 from memory_api.schemas import MemoryCreate, MemoryOut, SearchRequest
 from memory_api.services.cache import Cache
 from memory_api.services.embedder import Embedder
 from memory_api.services.vector_store import VectorStore, VectorStoreError
 
 GENERATION_TTL_SECONDS = 7 * 24 * 3600
+CURSOR_MAX = 2**63 - 1  # the seq column is a bigint
 T = TypeVar("T")
 R = TypeVar("R")
 P = ParamSpec("P")
@@ -79,18 +82,41 @@ def search_results_json(hits: list[tuple[bytes, float]]) -> bytes:
     return b'{"results":[' + b",".join(items) + b"]}"
 
 
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"v1:{seq}".encode()).decode().rstrip("=")
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: after the memory ``memory_id`` (created at ``created_at``).
+
+    It names only what the caller saw on the page (the last item's id and created_at), not the
+    internal sequence number, which counts every tenant's writes. ``seq`` is set for ``v1``
+    cursors (issued before), accepted so pagination in progress survives an upgrade.
+    """
+
+    memory_id: str | None = None
+    created_at: datetime | None = None
+    seq: int | None = None
 
 
-def decode_cursor(cursor: str) -> int:
+def encode_cursor(memory_id: str, created_at: datetime) -> str:
+    document = json.dumps({"v": 2, "id": memory_id, "after": _aware(created_at).isoformat()})
+    return base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Cursor:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        version, _, seq = raw.partition(":")
-        if version != "v1" or not seq.isdigit():
+        if raw.startswith("v1:"):
+            seq = raw[3:]
+            if not seq.isascii() or not seq.isdigit() or int(seq) > CURSOR_MAX:
+                raise ValueError(cursor)
+            return Cursor(seq=int(seq))
+        document = json.loads(raw)
+        if not isinstance(document, dict) or document.get("v") != 2:
             raise ValueError(cursor)
-        return int(seq)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        return Cursor(
+            memory_id=str(uuid.UUID(str(document["id"]))),
+            created_at=_aware(datetime.fromisoformat(str(document["after"]))),
+        )
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as error:
         raise ApiError(
             422, "invalid_cursor", "cursor is not one this API returned; start again without it"
         ) from error
@@ -141,9 +167,20 @@ class MemoryService:
         # connections: beyond that, requests wait here (cheaply) instead of churning overflow
         # connections or contending for the GIL.
         self._thread_slots = anyio.CapacityLimiter(thread_slots)
+        self._breaker = breaker(engine)
 
-    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
-        return await anyio.to_thread.run_sync(partial(function, *args), limiter=self._thread_slots)
+    async def _in_thread(self, function: Callable[..., T], *args: Any, database: bool = True) -> T:
+        """Run blocking work on a thread slot; database work fails fast while the database breaker
+        is open (checked again on the thread, since waiting for a slot may outlast the check)."""
+        if not database:
+            return await anyio.to_thread.run_sync(partial(function, *args), limiter=self._thread_slots)
+        self._breaker.check()
+
+        def checked() -> T:
+            self._breaker.check()
+            return function(*args)
+
+        return await anyio.to_thread.run_sync(checked, limiter=self._thread_slots)
 
     @staticmethod
     def _cache_key(tenant_id: str, memory_id: str) -> str:
@@ -201,24 +238,40 @@ class MemoryService:
     async def list_page(
         self, tenant_id: str, limit: int, cursor: str | None, tag: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        before = decode_cursor(cursor) if cursor else None
-        return await self._in_thread(self._select_page, tenant_id, limit, before, tag)
+        after = decode_cursor(cursor) if cursor else None
+        return await self._in_thread(self._select_page, tenant_id, limit, after, tag)
+
+    def _cursor_seq(self, session: Session, tenant_id: str, cursor: Cursor) -> int:
+        """The sequence number the next page starts below."""
+        if cursor.seq is not None:
+            return cursor.seq
+        seq = session.scalar(
+            select(Memory.seq).where(Memory.tenant_id == tenant_id, Memory.id == cursor.memory_id)
+        )
+        if seq is not None:
+            return int(seq)
+        # The cursor's memory was deleted since: continue below the newest one not newer than it.
+        older = session.scalar(
+            select(func.max(Memory.seq)).where(
+                Memory.tenant_id == tenant_id, Memory.created_at <= cursor.created_at
+            )
+        )
+        return int(older) + 1 if older is not None else 0
 
     def _select_page(
-        self, tenant_id: str, limit: int, before: int | None, tag: str | None
+        self, tenant_id: str, limit: int, after: Cursor | None, tag: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
         query = select(Memory).where(Memory.tenant_id == tenant_id)
         if tag:
             query = query.join(MemoryTag, MemoryTag.memory_seq == Memory.seq).where(
                 MemoryTag.tenant_id == tenant_id, MemoryTag.tag == tag
             )
-        if before is not None:
-            query = query.where(Memory.seq < before)
-        query = query.order_by(Memory.seq.desc()).limit(limit + 1)
         with self.sessions() as session:
-            rows = list(session.scalars(query))
+            if after is not None:
+                query = query.where(Memory.seq < self._cursor_seq(session, tenant_id, after))
+            rows = list(session.scalars(query.order_by(Memory.seq.desc()).limit(limit + 1)))
         page = rows[:limit]
-        next_cursor = encode_cursor(page[-1].seq) if len(rows) > limit else None
+        next_cursor = encode_cursor(page[-1].id, page[-1].created_at) if len(rows) > limit else None
         return [memory_to_dict(m) for m in page], next_cursor
 
     @tracked("delete")
@@ -239,6 +292,9 @@ class MemoryService:
             if memory is None:
                 return False
             session.delete(memory)
+            session.add(
+                CacheInvalidation(tenant_id=tenant_id, memory_id=memory_id, created_at=datetime.now(UTC))
+            )
             session.add(
                 VectorOutbox(
                     memory_id=memory_id,
@@ -270,6 +326,32 @@ class MemoryService:
         for tenant_id in tenant_ids:
             await self.cache.delete(self._generation_key(tenant_id))
 
+    async def replay_invalidations(self, batch: int = 256) -> int:
+        """Apply the durable invalidation log to the cache; returns how many entries were dropped.
+
+        Rows leave the log only once the cache took the deletes, so whichever replica reaches Redis
+        first after an outage clears what any replica deleted during it.
+        """
+        rows = await self._in_thread(self._pending_invalidations, batch)
+        if not rows:
+            return 0
+        keys = [self._cache_key(tenant_id, memory_id) for _, tenant_id, memory_id in rows]
+        keys += sorted({self._generation_key(tenant_id) for _, tenant_id, _ in rows})
+        if not await self.cache.delete_now(keys):
+            return 0
+        await self._in_thread(self._forget_invalidations, [row_id for row_id, _, _ in rows])
+        return len(rows)
+
+    def _pending_invalidations(self, batch: int) -> list[tuple[int, str, str]]:
+        query = select(CacheInvalidation.id, CacheInvalidation.tenant_id, CacheInvalidation.memory_id)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(CacheInvalidation.id).limit(batch))
+            return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def _forget_invalidations(self, row_ids: list[int]) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(CacheInvalidation).where(CacheInvalidation.id.in_(row_ids)))
+
     @tracked("search")
     async def search_json(self, tenant_id: str, request: SearchRequest) -> bytes:
         """The ranked results as the JSON document ``POST /v1/search`` serves."""
@@ -295,7 +377,9 @@ class MemoryService:
         (metrics.CACHE_HITS if cached is not None else metrics.CACHE_MISSES).labels("embedding").inc()
         vector = np.frombuffer(cached, dtype=np.float32).tolist() if cached is not None else None
         if self.embedder.blocking or self.vector_store.blocking:
-            hits, used_vector = await self._in_thread(self._embed_and_query, tenant_id, request, vector)
+            hits, used_vector = await self._in_thread(
+                self._embed_and_query, tenant_id, request, vector, database=False
+            )
         else:  # embedded Qdrant and the hashing embedder: a thread hop would cost more than the work
             hits, used_vector = self._embed_and_query(tenant_id, request, vector)
         if cached is None:

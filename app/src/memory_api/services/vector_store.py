@@ -120,7 +120,8 @@ class VectorStore:
     ) -> list[tuple[str, float]]:
         must: list[Match] = [("tenant_id", tenant_id)]
         must += [("tags", tag) for tag in tags]
-        must += [(f"metadata.{key}", value) for key, value in metadata.items()]
+        # Quoted, so keys with '.', ':' or '-' name one top-level key, not a nested path.
+        must += [(f'metadata."{key}"', value) for key, value in metadata.items()]
         return self._call("search", lambda: self.backend.search(vector, must, top_k, score_threshold))
 
     def ping(self) -> None:

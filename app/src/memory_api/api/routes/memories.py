@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from memory_api.api.deps import Authorized
+from memory_api.api.deps import Authorized, tenant_key
+from memory_api.core.errors import ApiError
 from memory_api.schemas import (
     MAX_PAGE_SIZE,
     TAG_PATTERN,
@@ -24,6 +29,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": text}
     for code, text in {
         401: "Missing, unknown or revoked API key",
+        413: "Request body over 64 KiB",
         422: "Invalid input",
         429: "Rate limit exceeded (see Retry-After)",
         503: "A dependency is unavailable",
@@ -38,7 +44,34 @@ class JSONBytes(Response):
     media_type = "application/json"
 
 
-router = APIRouter(prefix="/v1", tags=["memories"], responses=ERRORS)
+class AuthFirstRoute(APIRoute):
+    """FastAPI parses the JSON body before it runs dependencies, so a malformed body was answered 422
+    without authenticating or counting the request. Here such a request is authenticated and counted
+    first: an unknown key gets 401, an exhausted limit 429, and every answer carries RateLimit-*."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def authenticate_first(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as error:
+                if any(item.get("type") == "json_invalid" for item in error.errors()):
+                    await tenant_key(request)  # raises 401/429; sets the RateLimit headers
+                raise
+            except StarletteHTTPException as error:
+                if error.status_code != 400:
+                    raise
+                # FastAPI's undocumented 400 "error parsing the body" (e.g. bytes that are not UTF-8)
+                await tenant_key(request)
+                raise ApiError(
+                    422, "invalid_request", "body: not valid JSON; send a UTF-8 encoded JSON object"
+                ) from error
+
+        return authenticate_first
+
+
+router = APIRouter(prefix="/v1", tags=["memories"], responses=ERRORS, route_class=AuthFirstRoute)
 
 
 @router.post("/memories", status_code=status.HTTP_201_CREATED, response_model=MemoryCreated)
@@ -59,7 +92,7 @@ async def get_memory(memory_id: uuid.UUID, caller: Authorized) -> Any:
 async def list_memories(
     caller: Authorized,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(max_length=256)] = None,
     tag: Annotated[str | None, Query(pattern=TAG_PATTERN)] = None,
 ) -> Any:
     """Newest first. Pass the returned `next_cursor` to get the next page."""
