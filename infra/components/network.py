@@ -1,6 +1,6 @@
 """`Network`: the VPC every other component lives in.
 
-Creates, per availability zone, a public subnet (load balancers, NAT gateways), a private subnet
+Creates, per availability zone (chosen by zone ID, skipping the zones EKS does not support), a public subnet (load balancers, NAT gateways), a private subnet
 (EKS nodes and pods; large, because the VPC CNI gives every pod a VPC address) and an isolated
 subnet with no route to the internet (Aurora, ElastiCache). NAT is one gateway per AZ (an AZ
 outage does not cut the others off), a single gateway for cheaper non-production stacks, or none
@@ -26,6 +26,12 @@ from infra.components._base import (
 )
 from infra.config import NatStrategy, NetworkConfig
 from infra.tagging import aws_tags
+
+
+# Zones Amazon EKS refuses for a cluster's subnets (EKS user guide, "VPC and subnet requirements":
+# CreateCluster fails with UnsupportedAvailabilityZoneException). Zone names map to IDs differently in
+# every account, so zones are chosen by ID, never by name.
+EKS_UNSUPPORTED_ZONE_IDS = ("cac1-az3", "use1-az3", "usw1-az2")
 
 
 class NetworkArgs(ComponentArgs):
@@ -61,11 +67,15 @@ class Network(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         zones = aws.get_availability_zones(
             state="available",
+            exclude_zone_ids=list(EKS_UNSUPPORTED_ZONE_IDS),
             filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
             opts=pulumi.InvokeOptions(parent=self),
         ).names[: config.az_count]
         if len(zones) < config.az_count:
-            raise ValueError(f"network.azCount is {config.az_count} but the region has only {len(zones)} AZs")
+            raise ValueError(
+                f"network.azCount is {config.az_count} but the region has only {len(zones)} AZs "
+                "that Amazon EKS supports; lower network.azCount"
+            )
         plan = subnet_plan(config.vpc_cidr, config.az_count)
 
         vpc = aws.ec2.Vpc(

@@ -8,6 +8,7 @@ import json
 from functools import cache
 from typing import Any
 
+from offline_plan.aws_answers import EKS_UNSUPPORTED_ZONE_IDS, zone_named
 from offline_plan.document import PlanDocument
 from tests.conftest import by_urn, of_type
 
@@ -63,6 +64,26 @@ def test_subnet_tiers_per_zone(stack_plan: PlanDocument) -> None:
         )
         if role:
             assert subnet["tags"][role] == "1"
+
+
+def test_no_subnet_lands_in_a_zone_eks_refuses(stack_plan: PlanDocument) -> None:
+    """Zone names map to zone IDs per account; the plan's account maps us-east-1c to use1-az3, which
+    CreateCluster refuses. Every subnet of both regions (primary and DR) must sit in a zone EKS supports."""
+    regions = {
+        r["urn"]: r["inputs"].get("region")
+        for r in stack_plan.resources
+        if r["type"] == "pulumi:providers:aws"
+    }
+    default_region = next(region for urn, region in regions.items() if "::default" in urn)
+    checked = 0
+    for subnet in of_type(stack_plan, "aws:ec2/subnet:Subnet"):
+        region = regions.get(subnet["provider"].rsplit("::", 1)[0]) or default_region
+        zone = zone_named(region, subnet["inputs"]["availabilityZone"])
+        assert zone is not None, subnet["urn"]
+        assert zone.zone_id not in EKS_UNSUPPORTED_ZONE_IDS, f"{subnet['name']} is in {zone.zone_id}"
+        checked += 1
+    assert checked >= 6
+    assert not [w for w in stack_plan.warnings if "EKS" in w and "zone" in w]
 
 
 def test_isolated_subnets_have_no_internet_route(stack_plan: PlanDocument) -> None:
