@@ -21,7 +21,7 @@ setup: ## Install uv and the locked Python dependencies into .venv
 system-packages: ## Install the Debian servers the tests run for real (PostgreSQL, Redis, promtool, amtool, Graphviz)
 	$(SUDO) bash scripts/system-packages.sh
 
-test: setup system-packages ## Run every test (lint, types, unit, mock, real-server and end-to-end)
+test: setup system-packages lint ## Run every test (lint, types, unit, mock, real-server and end-to-end)
 	$(UV) run --no-sync pytest
 
 lint: setup ## Ruff and mypy
