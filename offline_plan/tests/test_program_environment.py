@@ -75,6 +75,19 @@ def test_a_declared_environment_that_does_not_exist_plans_here_and_says_how_to_c
     assert json.loads((tmp_path / "dev" / "resources.json").read_text())["outputs"] == {"planned": True}
 
 
+def test_a_poetry_project_without_its_environment_plans_here_and_says_how_to_create_it(
+    program: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-poetry-here"))
+    folder = write_program(
+        program,
+        "import pulumi\npulumi.export('planned', True)\n",
+        project="name: tiny\nruntime:\n  name: python\n  options:\n    toolchain: poetry\n",
+    )
+    assert main(["--stack", "dev", "--program", str(folder), "--out", str(tmp_path / "out")]) == 0
+    assert "run `poetry install`" in capsys.readouterr().err
+
+
 def test_the_programs_error_in_its_environment_is_reported_as_in_process(
     program: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

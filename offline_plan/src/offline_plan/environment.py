@@ -57,8 +57,8 @@ def declared_environment(project_dir: Path) -> tuple[Path | None, str | None]:
         venv = project_dir / str(virtualenv or ".venv")
         fix = f"run `uv sync` in {project_dir}"
     elif toolchain == "poetry":
-        venv = _poetry_env(project_dir, where)
-        fix = f"run `poetry install` in {project_dir}"
+        venv = _poetry_env(project_dir)
+        fix = f"run `poetry install` in {project_dir} (with Poetry on PATH, or virtualenvs.in-project = true)"
     elif toolchain == "pip" and virtualenv:
         venv = project_dir / str(virtualenv)
         fix = f"run `python -m venv {venv} && {venv}/bin/pip install -r requirements.txt`"
@@ -78,7 +78,7 @@ def declared_environment(project_dir: Path) -> tuple[Path | None, str | None]:
     return python, None
 
 
-def _poetry_env(project_dir: Path, where: str) -> Path:
+def _poetry_env(project_dir: Path) -> Path:
     poetry = shutil.which("poetry")
     if poetry:
         found = subprocess.run(  # noqa: S603 - Poetry, found on PATH, asked where its environment is
@@ -86,12 +86,8 @@ def _poetry_env(project_dir: Path, where: str) -> Path:
         )
         if found.returncode == 0 and found.stdout.strip():
             return Path(found.stdout.strip())
-    if (project_dir / ".venv").is_dir():
-        return project_dir / ".venv"
-    raise ProgramEnvironmentError(
-        f"{where}: toolchain poetry, but no Poetry environment was found for {project_dir}; "
-        "run `poetry install` there (with Poetry on PATH, or virtualenvs.in-project = true)"
-    )
+    # Poetry's in-project environment; when it does not exist the caller plans here with a note.
+    return project_dir / ".venv"
 
 
 def run_in_environment(
