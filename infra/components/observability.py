@@ -49,6 +49,8 @@ from infra.observability.alertmanager import (
     render_alertmanager_config,
 )
 from infra.observability.chart_values import (
+    ALLOY_CLUSTER_ROLE_RULES,
+    ALLOY_SERVICE_ACCOUNT,
     DASHBOARD_LABEL,
     JAEGER_QUERY_PORT,
     LOKI_PORT,
@@ -130,6 +132,7 @@ class Observability(pulumi.ComponentResource):
                     cluster_label=args.cluster_label,
                     storage_class=args.cluster.storage_class_name,
                     agents_namespace=AGENTS_NAMESPACE,
+                    namespace=NAMESPACE,
                     alertmanager_config=self._alertmanager_config(),
                     alertmanager_secrets=(ALERTMANAGER_CREDENTIALS.secret_name,),
                     grafana_admin_secret=GRAFANA_ADMIN_SECRET,
@@ -155,6 +158,7 @@ class Observability(pulumi.ComponentResource):
             alloy_values(AlloyInputs(loki_push_url=f"{_service_url('loki', LOKI_PORT)}/loki/api/v1/push")),
             depends_on=[*namespaces, loki],
         )
+        self._alloy_access(monitoring)
         jaeger = self._release("jaeger", charts.JAEGER, jaeger_values(JaegerInputs()), depends_on=namespaces)
         sampling = TraceSampling(
             base_percent=config.trace_sampling_percent,
@@ -202,6 +206,30 @@ class Observability(pulumi.ComponentResource):
         }
         return k8s.core.v1.Namespace(
             f"{self._name}-{namespace}", metadata={"name": namespace, "labels": labels}, opts=self._k8s()
+        )
+
+    def _alloy_access(self, monitoring: k8s.core.v1.Namespace) -> None:
+        """Alloy's ClusterRole: only what its pipeline reads (the chart's own also reads every Secret)."""
+        metadata: k8s.meta.v1.ObjectMetaArgsDict = {
+            "name": ALLOY_SERVICE_ACCOUNT,
+            "labels": k8s_labels(COMPONENT, "alloy"),
+        }
+        role = k8s.rbac.v1.ClusterRole(
+            f"{self._name}-alloy",
+            metadata=metadata,
+            rules=cast(Any, [dict(rule) for rule in ALLOY_CLUSTER_ROLE_RULES]),
+            opts=self._k8s(),
+        )
+        k8s.rbac.v1.ClusterRoleBinding(
+            f"{self._name}-alloy",
+            metadata=metadata,
+            role_ref={
+                "api_group": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": ALLOY_SERVICE_ACCOUNT,
+            },
+            subjects=[{"kind": "ServiceAccount", "name": ALLOY_SERVICE_ACCOUNT, "namespace": NAMESPACE}],
+            opts=self._k8s([role, monitoring]),
         )
 
     def _network_policy(

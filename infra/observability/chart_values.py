@@ -97,6 +97,9 @@ class KubePrometheusStackInputs(_Frozen):
     cluster_label: str = Field(description="Value of the `cluster` external label on every series.")
     storage_class: str
     agents_namespace: str = Field(description="Namespace of node-exporter (needs host access).")
+    namespace: str = Field(
+        description="Release namespace; Grafana's sidecars find dashboard and datasource ConfigMaps there."
+    )
     alertmanager_config: dict[str, Any] = Field(
         description="The Alertmanager document (`render_alertmanager_config`); credentials as secret Outputs."
     )
@@ -248,13 +251,31 @@ def kube_prometheus_stack_values(inputs: KubePrometheusStackInputs) -> dict[str,
             "securityContext": restricted_pod_security(472),
             "containerSecurityContext": restricted_container_security(),
             "defaultDashboardsTimezone": "utc",
+            # Dashboards and datasources are ConfigMaps in the release's namespace (this program's and the
+            # chart's own), so the sidecars watch ConfigMaps there only (the chart's default is ALL), and
+            # Grafana gets a namespaced Role instead of a ClusterRole reading every Secret in the cluster.
+            "rbac": {"namespaced": True},
             "sidecar": {
-                "dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1"},
-                "datasources": {"enabled": True, "defaultDatasourceEnabled": True},
+                "dashboards": {
+                    "enabled": True,
+                    "label": DASHBOARD_LABEL,
+                    "labelValue": "1",
+                    "searchNamespace": inputs.namespace,
+                    "resource": "configmap",
+                },
+                "datasources": {
+                    "enabled": True,
+                    "defaultDatasourceEnabled": True,
+                    "searchNamespace": inputs.namespace,
+                    "resource": "configmap",
+                },
             },
             "additionalDataSources": datasources,
         },
         "kube-state-metrics": {
+            # No rule or dashboard reads kube_secret_*; without the collector it needs no cluster-wide
+            # list/watch on Secrets.
+            "collectorsExclude": ["secrets"],
             "resources": inputs.kube_state_metrics_resources.render(),
             "securityContext": restricted_pod_security(),
             "containerSecurityContext": restricted_container_security(),
@@ -346,6 +367,11 @@ def loki_values(inputs: LokiInputs) -> dict[str, Any]:
         "resultsCache": {"enabled": False},
         "lokiCanary": {"enabled": False},
         "test": {"enabled": False},
+        # The rules sidecar loads ruler rules from labelled ConfigMaps and Secrets anywhere in the cluster;
+        # the platform alerts from Prometheus and gives Loki no rules, so neither the sidecar nor its
+        # ClusterRole (get/list/watch on every Secret) is installed.
+        "sidecar": {"rules": {"enabled": False}},
+        "rbac": {"namespaced": True},
     }
 
 
@@ -414,10 +440,22 @@ loki.write "loki" {{
 """
 
 
+# What `alloy_pipeline` reads from the Kubernetes API: discovery.kubernetes (role "pod") lists and watches
+# pods, loki.source.kubernetes tails pods/log. The chart's own ClusterRole cannot be narrowed by values and
+# also grants every Secret and ConfigMap (for remote.kubernetes.*, which the pipeline does not use), so the
+# component binds this one instead and the chart creates none (`rbac.create: false`).
+ALLOY_CLUSTER_ROLE_RULES: tuple[dict[str, Any], ...] = (
+    {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]},
+)
+ALLOY_SERVICE_ACCOUNT = "alloy"
+
+
 def alloy_values(inputs: AlloyInputs) -> dict[str, Any]:
     """Alloy as a clustered Deployment: it reads logs through the API, so it needs no host mounts."""
     return {
         "fullnameOverride": "alloy",
+        "rbac": {"create": False},
+        "serviceAccount": {"create": True, "name": ALLOY_SERVICE_ACCOUNT},
         # The chart reads the pod's security context from `global`, not `controller`. Alloy's image
         # runs as root by default, so without a runAsUser kubelet refuses it under runAsNonRoot.
         "global": {"podSecurityContext": restricted_pod_security(473)},

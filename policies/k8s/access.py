@@ -4,7 +4,7 @@ TLS. Judged on every RBAC, networking and Service object the plan records (typed
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import Severity
@@ -45,14 +45,38 @@ DATA_PORTS = {
 OPEN_CIDRS = {"0.0.0.0/0", "::/0"}
 
 
+REVIEWED_CLUSTER_ROLES = "reviewedClusterRoles"
+
+
+def _reviewed(subject: Subject) -> Mapping[str, Any]:
+    """The config entry that reviewed this ClusterRole (by metadata.name), or {} if none did.
+
+    An entry grants nothing without a reason: the list is a record of decisions, not a switch."""
+    if subject.resource_type != CLUSTER_ROLE:
+        return {}
+    name = subject.get("metadata", "name")
+    for entry in as_list(subject.config.get(REVIEWED_CLUSTER_ROLES, [])):
+        if isinstance(entry, Mapping) and entry.get("name") == name and str(entry.get("reason", "")).strip():
+            return entry
+    return {}
+
+
 def _rbac_wildcards(subject: Subject) -> Iterator[str]:
+    reviewed = _reviewed(subject)
+    wildcard_groups = set(as_list(reviewed.get("wildcardVerbsOnApiGroups", [])))
     for index, rule in enumerate(as_list(subject.get("rules"))):
+        groups = set(as_list(dig(rule, "apiGroups")))
         for field in ("verbs", "resources", "apiGroups"):
-            if "*" in as_list(dig(rule, field)):
-                yield f"grants '*' in rules[{index}].{field}"
+            if "*" not in as_list(dig(rule, field)):
+                continue
+            # A reviewed controller may use every verb on the API groups it manages; never '*' resources or
+            # groups, which would also grant whatever a future CRD adds.
+            if field == "verbs" and groups and "*" not in groups and groups <= wildcard_groups:
+                continue
+            yield f"grants '*' in rules[{index}].{field}"
         if subject.resource_type == CLUSTER_ROLE and "secrets" in as_list(dig(rule, "resources")):
             verbs = {"get", "list", "watch", "*"} & set(as_list(dig(rule, "verbs")))
-            if verbs and not as_list(dig(rule, "resourceNames")):
+            if verbs and not as_list(dig(rule, "resourceNames")) and reviewed.get("readsSecrets") is not True:
                 yield f"can read every Secret in the cluster (rules[{index}] allows {', '.join(sorted(verbs))})"
 
 
@@ -60,9 +84,40 @@ rbac_no_wildcards = resource_policy(
     name="kubernetes-rbac-role-no-wildcards",
     description="Roles and ClusterRoles name their verbs, resources and API groups and do not read all Secrets.",
     severity=Severity.HIGH,
-    remediation="List the exact verbs, resources and apiGroups; read Secrets only by resourceNames in a namespace.",
+    remediation=(
+        "List the exact verbs, resources and apiGroups; read Secrets only by resourceNames in a namespace. "
+        "A controller whose job needs more is listed, with a reason, in the policy's reviewedClusterRoles."
+    ),
     resource_types=ROLES,
     check=_rbac_wildcards,
+    config={
+        REVIEWED_CLUSTER_ROLES: {
+            "type": "array",
+            "default": [],
+            "items": {
+                "type": "object",
+                "required": ["name", "reason"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "description": "metadata.name of the ClusterRole."},
+                    "reason": {
+                        "type": "string",
+                        "pattern": "\\S",
+                        "description": "Why its job needs the grant.",
+                    },
+                    "wildcardVerbsOnApiGroups": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "API groups on which rules may grant every verb.",
+                    },
+                    "readsSecrets": {
+                        "type": "boolean",
+                        "description": "May get/list/watch Secrets cluster-wide.",
+                    },
+                },
+            },
+        }
+    },
 )
 
 

@@ -116,3 +116,72 @@ def test_the_only_pod_security_exemption_is_the_namespace_the_plan_labels_privil
     config = json.loads((ROOT / "policies" / "config" / f"{planned['stack']}.json").read_text())
     for name in POD_SECURITY_POLICIES:
         assert config[name][pods.PRIVILEGED_NAMESPACES] == privileged, name
+
+
+def _manifests(out: Path, kind: str) -> list[dict[str, Any]]:
+    found = [yaml.safe_load(path.read_text()) for path in sorted((out / "manifests").rglob("*.yaml"))]
+    return [doc for doc in found if doc and doc.get("kind") == kind]
+
+
+def test_only_reviewed_cluster_roles_read_every_secret(planned: dict[str, Any]) -> None:
+    """Grafana's and Loki's sidecars, kube-state-metrics and Alloy read no Secret cluster-wide; the
+    Prometheus operator does, and is on the reviewed list with a reason."""
+    config = json.loads((ROOT / "policies" / "config" / f"{planned['stack']}.json").read_text())
+    reviewed = {
+        entry["name"]
+        for entry in config["kubernetes-rbac-role-no-wildcards"]["reviewedClusterRoles"]
+        if entry.get("readsSecrets") and entry["reason"].strip()
+    }
+    readers = {
+        role["metadata"]["name"]
+        for role in _manifests(planned["out"], "ClusterRole")
+        for rule in role.get("rules") or []
+        if "secrets" in rule.get("resources", []) and {"get", "list", "watch", "*"} & set(rule["verbs"])
+    }
+    assert readers == reviewed == {"kube-prometheus-stack-operator"}
+
+
+def test_grafana_sidecars_watch_configmaps_where_the_dashboards_are(planned: dict[str, Any]) -> None:
+    """With a namespaced Role, the sidecars must look only in Grafana's namespace, and find everything there."""
+    dashboards = [
+        cm
+        for cm in _manifests(planned["out"], "ConfigMap")
+        if cm["metadata"].get("labels", {}).get("grafana_dashboard") == "1"
+    ]
+    assert len(dashboards) >= 3
+    (deployment,) = [
+        d
+        for d in _manifests(planned["out"], "Deployment")
+        if d["metadata"]["name"] == "kube-prometheus-stack-grafana"
+    ]
+    sidecars = [
+        c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"].startswith("grafana-sc-")
+    ]
+    assert {c["name"] for c in sidecars} >= {"grafana-sc-dashboard", "grafana-sc-datasources"}
+    for container in sidecars:
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["RESOURCE"] == "configmap", container["name"]
+        assert {cm["metadata"]["namespace"] for cm in dashboards} == {env["NAMESPACE"]}
+    (role,) = [
+        r
+        for r in _manifests(planned["out"], "Role")
+        if r["metadata"]["name"] == "kube-prometheus-stack-grafana"
+    ]
+    assert role["metadata"]["namespace"] == deployment["metadata"]["namespace"]
+
+
+def test_alloy_is_bound_to_a_role_that_reads_only_pods_and_their_logs(planned: dict[str, Any]) -> None:
+    (binding,) = [
+        b
+        for b in _manifests(planned["out"], "ClusterRoleBinding")
+        if any(s["name"] == "alloy" and s["kind"] == "ServiceAccount" for s in b["subjects"])
+    ]
+    (deployment,) = [d for d in _manifests(planned["out"], "Deployment") if d["metadata"]["name"] == "alloy"]
+    assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == "alloy"
+    (role,) = [
+        r
+        for r in _manifests(planned["out"], "ClusterRole")
+        if r["metadata"]["name"] == binding["roleRef"]["name"]
+    ]
+    granted = {resource for rule in role["rules"] for resource in rule["resources"]}
+    assert granted == {"pods", "pods/log"}
