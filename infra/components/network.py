@@ -1,8 +1,8 @@
 """`Network`: the VPC every other component lives in.
 
-Creates, per availability zone (chosen by zone ID, skipping the zones EKS does not support), a public subnet (load balancers, NAT gateways), a private subnet
-(EKS nodes and pods; large, because the VPC CNI gives every pod a VPC address) and an isolated
-subnet with no route to the internet (Aurora, ElastiCache). NAT is one gateway per AZ (an AZ
+Creates, per availability zone (chosen by zone ID, skipping the zones EKS does not support), a
+public subnet (load balancers, NAT gateways), a private subnet (EKS nodes and pods; large, because
+the VPC CNI gives every pod a VPC address) and an isolated subnet with no route to the internet (Aurora, ElastiCache). NAT is one gateway per AZ (an AZ
 outage does not cut the others off), a single gateway for cheaper non-production stacks, or none
 for a standby VPC that holds only databases (the DR region; private subnets then have no
 default route until NAT is switched on at failover). An S3
@@ -26,7 +26,6 @@ from infra.components._base import (
 )
 from infra.config import NatStrategy, NetworkConfig
 from infra.tagging import aws_tags
-
 
 # Zones Amazon EKS refuses for a cluster's subnets (EKS user guide, "VPC and subnet requirements":
 # CreateCluster fails with UnsupportedAvailabilityZoneException). Zone names map to IDs differently in
