@@ -1,13 +1,13 @@
 """`Network`: the VPC every other component lives in.
 
-Creates, per availability zone (chosen by zone ID, skipping the zones EKS does not support), a
-public subnet (load balancers, NAT gateways), a private subnet (EKS nodes and pods; large, because
-the VPC CNI gives every pod a VPC address) and an isolated subnet with no route to the internet (Aurora, ElastiCache). NAT is one gateway per AZ (an AZ
-outage does not cut the others off), a single gateway for cheaper non-production stacks, or none
-for a standby VPC that holds only databases (the DR region; private subnets then have no
-default route until NAT is switched on at failover). An S3
-gateway endpoint keeps image-layer and backup traffic off the NAT gateways, the default security
-group is emptied, and VPC flow logs go to a CloudWatch log group encrypted with its own key.
+Creates, per availability zone (chosen by zone ID, skipping the zones EKS does not support), a public
+subnet (load balancers, NAT gateways), a private subnet (EKS nodes and pods; large, because the VPC CNI
+gives every pod a VPC address) and an isolated subnet with no route to the internet (Aurora,
+ElastiCache). NAT is one gateway per AZ (an AZ outage does not cut the others off), a single gateway for
+cheaper non-production stacks, or none for a standby VPC that holds only databases (the DR region;
+private subnets then have no default route until NAT is switched on at failover). An S3 gateway endpoint
+keeps image-layer and backup traffic off the NAT gateways, the default security group is emptied, and
+VPC flow logs go to a CloudWatch log group encrypted with its own key.
 """
 
 from __future__ import annotations
