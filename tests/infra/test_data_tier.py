@@ -166,7 +166,7 @@ def test_redis_topology_per_stack(production_plan: PlanDocument, staging_plan: P
     assert sorted(production["inputs"]["preferredCacheClusterAzs"]) == [
         "us-east-1a",
         "us-east-1b",
-        "us-east-1c",
+        "us-east-1d",
     ]
     assert production_plan.outputs["cache"]["endpoint"].startswith("master.")
     [staging] = of_type(staging_plan, REDIS)
