@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from offline_plan import alertmanager, crds, helm, mocks, policy_check, tool_checks
+from offline_plan import alertmanager, crds, helm, helm_v4, mocks, policy_check, remote, tool_checks
 from offline_plan.charts import ChartCache, ChartCacheError, strict_pins
 from offline_plan.document import ChartsSection, PlanDocument, PodSecuritySection, PolicyViolationRecord
 from offline_plan.environment import (
@@ -177,14 +177,19 @@ def run(settings: StackSettings, cache: ChartCache | None, progress: Progress) -
     if interpreter:
         return run_in_environment(interpreter, settings, progress)
     warnings: list[str] = []
+    chart_errors: list[str] = []
     mocks.INVOKE_HOOKS[helm.TEMPLATE_INVOKE] = helm.template_invoke(
         cache, strict=strict_pins(), warnings=warnings
     )
+    v4_chart = helm_v4.chart_expander(cache, strict=strict_pins(), errors=chart_errors)
     try:
-        plan = run_program(settings, on_register=progress)
+        with remote.expanding({helm_v4.CHART_TYPE: v4_chart}):
+            plan = run_program(settings, on_register=progress)
     finally:
         mocks.INVOKE_HOOKS.pop(helm.TEMPLATE_INVOKE, None)
     plan.warnings.extend(warnings)
+    if chart_errors:  # `main` adds them to the releases' errors: exit 6, listed under `charts.errors`
+        plan.charts = ChartsSection(errors=chart_errors)
     return plan
 
 
@@ -355,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         taken={manifest.path for manifest in manifests},
     )
     plan.warnings.extend(releases.warnings)
+    releases.errors[:0] = plan.charts.errors if plan.charts else []  # helm.v4.Chart's, from `run`
     err.write(helm.timings(releases.releases))
     phases.done("charts")
 

@@ -259,13 +259,34 @@ def expand_remote(type_: str, name: str, inputs: dict[str, Any], default_namespa
             objects.extend(parse_documents(str(item), f"{owner} yaml"))
         objects.extend(copy.deepcopy(obj) for obj in inputs.get("objs") or [])
     prefix = str(inputs["resourcePrefix"]) if inputs.get("resourcePrefix") is not None else name
-    expansion.objects = _register(
-        _normalize(flatten(objects), default_namespace, owner, expansion.warnings),
+    expansion.objects = declare(
+        objects,
+        default_namespace,
         prefix,
-        bool(inputs.get("skipAwait")),
-        owner,
+        skip_await=bool(inputs.get("skipAwait")),
+        owner=owner,
+        warnings=expansion.warnings,
     )
     return expansion
+
+
+def declare(
+    objects: list[dict[str, Any]],
+    default_namespace: str,
+    prefix: str,
+    *,
+    skip_await: bool,
+    owner: str,
+    warnings: list[str],
+) -> list[DeclaredObject]:
+    """Normalize and name objects as the provider's yaml/v2 `Normalize` and `Register` do.
+
+    Shared by the v2 components here and `helm.sh/v4:Chart` (`helm_v4`), which registers its
+    rendered objects through the same code in the provider.
+    """
+    return _register(
+        _normalize(flatten(objects), default_namespace, owner, warnings), prefix, skip_await, owner
+    )
 
 
 def _read_source(source: str, *, glob_ok: bool, expansion: Expansion) -> list[dict[str, Any]]:
@@ -667,15 +688,22 @@ def expand_component(
     assert expansion is not None
     for message in expansion.warnings:
         monitor.warn(message)
+    return register_declared(monitor, urn, provider, expansion.objects, all_secret=secret)
+
+
+def register_declared(
+    monitor: ChildRegistry, urn: str, provider: str, objects: list[DeclaredObject], *, all_secret: bool
+) -> dict[str, Any]:
+    """Register declared objects as children of the component `urn`; its `resources` output."""
     urns: dict[str, str] = {}
     references = []
-    for declared in expansion.objects:
+    for declared in objects:
         child_urn, child_id = monitor.register_child(
             urn,
             declared.type,
             declared.name,
             declared.body,
-            recorded=_recorded(declared.body, all_secret=secret),
+            recorded=_recorded(declared.body, all_secret=all_secret),
             provider=provider,
             dependencies=[urns[name] for name in declared.depends_on if name in urns],
         )

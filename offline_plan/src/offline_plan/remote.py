@@ -5,14 +5,16 @@ the like are constructed by their plugin's `Construct`, which registers their ch
 offline, so by default such a component is recorded on its own with a warning, and its outputs are
 left unknown (never its inputs echoed back, which would invent values the plugin never returned).
 
-An expander for one type token can plan what the plugin would have built: add it to `EXPANDERS`.
+An expander for one type token can plan what the plugin would have built: add it to `EXPANDERS`, or
+for one run with `expanding` (the CLI adds `helm_v4`'s, which needs the chart cache, that way).
 It gets the monitor and the request, may record children with `monitor.record_registration`, and
 returns the component's outputs (a dict of plain values) and its warnings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from google.protobuf import json_format, struct_pb2
@@ -43,6 +45,18 @@ def _kubernetes_yaml(monitor: Any, request: Any, urn: str) -> tuple[dict[str, An
 
 
 EXPANDERS: dict[str, Expander] = dict.fromkeys(kube_yaml.REMOTE_TYPES, _kubernetes_yaml)
+
+
+@contextmanager
+def expanding(extra: Mapping[str, Expander]) -> Iterator[None]:
+    """More expanders for one run (e.g. `helm_v4`'s, which needs the chart cache), removed after it."""
+    saved = dict(EXPANDERS)
+    EXPANDERS.update(extra)
+    try:
+        yield
+    finally:
+        EXPANDERS.clear()
+        EXPANDERS.update(saved)
 
 
 def unplanned(_monitor: Any, request: Any, urn: str) -> tuple[dict[str, Any], list[str]]:
