@@ -271,6 +271,21 @@ def test_a_pin_the_cache_does_not_hold_fails_in_ci(tmp_path: Path, monkeypatch: 
     assert any("web 1.0.1" in error for error in document["charts"]["errors"])
 
 
+def test_without_a_chart_cache_releases_are_left_unrendered_with_a_warning_in_ci_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI strictness verifies pins against the cache it was given; no `--charts` asks for no rendering."""
+    monkeypatch.setenv("CI", "true")
+    code, document = plan(make_program(tmp_path, version="1.0.0"), tmp_path / "out", None)
+
+    assert code == 0
+    assert document["charts"]["releases"][0]["rendered"] is False
+    assert document["charts"]["errors"] == []
+    (warning,) = [w for w in document["warnings"] if "not rendered" in w]
+    assert "--charts" in warning
+    assert "CI=true" not in warning
+
+
 def test_an_archive_that_does_not_match_its_index_digest_is_not_used(tmp_path: Path) -> None:
     repo = make_chart(tmp_path, templates={"deployment.yaml": DEPLOYMENT})
     archive = repo / "web-1.0.0.tgz"

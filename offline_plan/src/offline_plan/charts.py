@@ -49,9 +49,11 @@ class PinProblem:
         return f"chart {self.chart} {self.version or '(no version)'}: {self.reason}"
 
 
-def strict_pins() -> bool:
-    """Unverifiable pins are errors in CI (`CI=true`, as GitHub Actions and most runners set it)."""
-    return os.environ.get("CI", "").strip().lower() == "true"
+def strict_pins(cache: ChartCache | None) -> bool:
+    """Pins a given cache cannot verify are errors in CI (`CI=true`, as GitHub Actions and most runners
+    set it). Without a cache (no `--charts`) nothing was asked to be verified: releases are left
+    unrendered with a warning, in CI too."""
+    return cache is not None and os.environ.get("CI", "").strip().lower() == "true"
 
 
 def _same_repository(left: str, right: str) -> bool:

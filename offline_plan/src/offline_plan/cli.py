@@ -179,9 +179,9 @@ def run(settings: StackSettings, cache: ChartCache | None, progress: Progress) -
     warnings: list[str] = []
     chart_errors: list[str] = []
     mocks.INVOKE_HOOKS[helm.TEMPLATE_INVOKE] = helm.template_invoke(
-        cache, strict=strict_pins(), warnings=warnings
+        cache, strict=strict_pins(cache), warnings=warnings
     )
-    v4_chart = helm_v4.chart_expander(cache, strict=strict_pins(), errors=chart_errors)
+    v4_chart = helm_v4.chart_expander(cache, strict=strict_pins(cache), errors=chart_errors)
     try:
         with remote.expanding({helm_v4.CHART_TYPE: v4_chart}):
             plan = run_program(settings, on_register=progress)
@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         plan.resources,
         cache,
         out / "manifests",
-        strict=strict_pins(),
+        strict=strict_pins(cache),
         taken={manifest.path for manifest in manifests},
     )
     plan.warnings.extend(releases.warnings)

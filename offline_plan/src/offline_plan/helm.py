@@ -473,7 +473,7 @@ def plan_releases(
                 f"Helm release {rendered.name} ({release['urn']}) was not rendered: {rendered.pin_problem}"
             )
             (plan.errors if strict else plan.warnings).append(
-                message + ("" if strict else " (an error when CI=true)")
+                message + ("" if strict or cache is None else " (an error when CI=true)")
             )
             continue
         if rendered.problems:
