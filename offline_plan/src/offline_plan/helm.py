@@ -27,6 +27,7 @@ from typing import Any
 import helm_python
 import yaml
 
+from offline_plan import kube_yaml
 from offline_plan.chart_values import check_values
 from offline_plan.charts import ChartArchive, ChartCache, PinProblem
 
@@ -36,33 +37,8 @@ REDACTED = "[secret]"
 SECRET_PLACEHOLDER = REDACTED
 REDACTED_ANNOTATION = "offline-plan/redacted-secret-fields"
 RENDERED_ANNOTATION = "offline-plan/rendered-from"
-CLUSTER_SCOPED_KINDS = frozenset(
-    {
-        "APIService",
-        "CSIDriver",
-        "CSINode",
-        "CertificateSigningRequest",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "CustomResourceDefinition",
-        "FlowSchema",
-        "IngressClass",
-        "MutatingAdmissionPolicy",
-        "MutatingAdmissionPolicyBinding",
-        "MutatingWebhookConfiguration",
-        "Namespace",
-        "Node",
-        "PersistentVolume",
-        "PriorityClass",
-        "PriorityLevelConfiguration",
-        "RuntimeClass",
-        "StorageClass",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
-        "ValidatingWebhookConfiguration",
-        "VolumeAttachment",
-    }
-)
+# Kinds the API server keeps outside namespaces: one list, shared with the YAML expansion.
+CLUSTER_SCOPED_KINDS = kube_yaml.CLUSTER_SCOPED
 
 
 @dataclass
