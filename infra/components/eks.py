@@ -7,9 +7,7 @@ Defaults and why:
 - Access is granted by EKS access entries (authentication mode API), never the aws-auth ConfigMap:
   the identity running `pulumi up` and the configured admin roles get cluster-admin; the cluster
   creator gets nothing implicit.
-- One managed node group per pool, each with its own launch template: IMDSv2 required with a hop
-  limit of 1 (pods cannot reach node credentials), an encrypted gp3 root volume, pool labels and
-  taints. Desired size is set once; the cluster autoscaler owns it afterwards.
+- One managed node group per pool (`eks_nodes`), each with its own launch template.
 - Add-ons are EKS-managed at AWS's default version for the cluster version. vpc-cni and kube-proxy
   come before the node groups (nodes cannot become Ready without a CNI); coredns and the EBS CSI
   driver after them (their pods need nodes, or the add-on hangs in CREATING). vpc-cni and the EBS
@@ -28,23 +26,14 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from infra.components._base import (
-    ComponentArgs,
-    assume_role_policy,
-    encryption_key,
-    logs_key_statement,
-    policy_json,
-)
+from infra.components._base import ComponentArgs, encryption_key, logs_key_statement, policy_json
+from infra.components.eks_nodes import POOL_LABEL, node_group, node_role, node_volume_key
 from infra.config import ClusterConfig, NodePool
 from infra.tagging import aws_tags
 
-POOL_LABEL = "memory-platform.io/pool"
+__all__ = ["DEFAULT_STORAGE_CLASS", "POOL_LABEL", "EksCluster", "EksClusterArgs"]
+
 DEFAULT_STORAGE_CLASS = "gp3-encrypted"
-_EKS_TAINT_EFFECTS = {
-    "NoSchedule": "NO_SCHEDULE",
-    "PreferNoSchedule": "PREFER_NO_SCHEDULE",
-    "NoExecute": "NO_EXECUTE",
-}
 
 
 class EksClusterArgs(ComponentArgs):
@@ -188,10 +177,23 @@ class EksCluster(pulumi.ComponentResource):
             self._addon(name, cluster, "vpc-cni", config.version, self._vpc_cni_role(name)),
             self._addon(name, cluster, "kube-proxy", config.version),
         ]
-        ebs_key = self._ebs_key(name)
-        node_role = self._node_role(name)
+        ebs_key = node_volume_key(
+            self, name, partition=self._partition, account_id=self._account_id, tags=tags
+        )
+        role = node_role(self, name, partition=self._partition, tags=tags)
         self.node_groups = {
-            pool.name: self._node_group(name, cluster, pool, node_role, ebs_key, args, network_addons)
+            pool.name: node_group(
+                self,
+                name,
+                cluster,
+                pool,
+                node_role=role,
+                ebs_key=ebs_key,
+                cluster_name=args.cluster_name,
+                subnet_ids=args.private_subnet_ids,
+                tags=tags,
+                depends_on=network_addons,
+            )
             for pool in args.node_pools
         }
         after_nodes = list(self.node_groups.values())
@@ -363,130 +365,6 @@ class EksCluster(pulumi.ComponentResource):
             service_account="ebs-csi-controller-sa",
             policy=kms,
             managed_policies=["service-role/AmazonEBSCSIDriverPolicy"],
-        )
-
-    def _ebs_key(self, name: str) -> aws.kms.Key:
-        autoscaling = (
-            f"arn:{self._partition}:iam::{self._account_id}:role/aws-service-role/"
-            "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
-        )
-        statements: list[dict[str, Any]] = [
-            {
-                "Sid": "AutoScalingUsesKeyForNodeVolumes",
-                "Effect": "Allow",
-                "Principal": {"AWS": autoscaling},
-                "Action": [
-                    "kms:Encrypt",
-                    "kms:Decrypt",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:DescribeKey",
-                ],
-                "Resource": "*",
-            },
-            {
-                "Sid": "AutoScalingGrantsForAttachedVolumes",
-                "Effect": "Allow",
-                "Principal": {"AWS": autoscaling},
-                "Action": "kms:CreateGrant",
-                "Resource": "*",
-                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            },
-        ]
-        return encryption_key(
-            f"{name}-ebs",
-            description=f"Encrypts {name} node and persistent volumes",
-            tags=self._tags,
-            parent=self,
-            service_statements=statements,
-        )
-
-    def _node_role(self, name: str) -> aws.iam.Role:
-        role = aws.iam.Role(
-            f"{name}-nodes",
-            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
-            tags=aws_tags(self._tags, f"{name}-nodes"),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        for managed in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"):
-            aws.iam.RolePolicyAttachment(
-                f"{name}-nodes-{managed}",
-                role=role.name,
-                policy_arn=self._managed_policy(managed),
-                opts=pulumi.ResourceOptions(parent=role),
-            )
-        return role
-
-    def _node_group(
-        self,
-        name: str,
-        cluster: aws.eks.Cluster,
-        pool: NodePool,
-        node_role: aws.iam.Role,
-        ebs_key: aws.kms.Key,
-        args: EksClusterArgs,
-        depends_on: Sequence[pulumi.Resource],
-    ) -> aws.eks.NodeGroup:
-        pool_name = pool.name.replace("_", "-")
-        resource_name = f"{name}-{pool_name}"
-        node_tags = aws_tags(self._tags, resource_name, pool=pool.name)
-        template = aws.ec2.LaunchTemplate(
-            resource_name,
-            description=f"Nodes of the {pool.name} pool of {args.cluster_name}",
-            update_default_version=True,
-            metadata_options={
-                "http_endpoint": "enabled",
-                "http_tokens": "required",
-                "http_put_response_hop_limit": 1,
-                "instance_metadata_tags": "disabled",
-            },
-            block_device_mappings=[
-                {
-                    "device_name": "/dev/xvda",
-                    "ebs": {
-                        "volume_size": pool.disk_size_gib,
-                        "volume_type": "gp3",
-                        "encrypted": "true",
-                        "kms_key_id": ebs_key.arn,
-                        "delete_on_termination": "true",
-                    },
-                }
-            ],
-            monitoring={"enabled": True},
-            tag_specifications=[
-                {"resource_type": "instance", "tags": node_tags},
-                {"resource_type": "volume", "tags": node_tags},
-            ],
-            tags=node_tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return aws.eks.NodeGroup(
-            resource_name,
-            cluster_name=cluster.name,
-            node_group_name=pool_name,
-            node_role_arn=node_role.arn,
-            subnet_ids=list(args.private_subnet_ids),
-            ami_type="AL2023_x86_64_STANDARD",
-            instance_types=[pool.instance_type],
-            capacity_type=pool.capacity_type,
-            scaling_config={
-                "min_size": pool.min_nodes,
-                "max_size": pool.max_nodes,
-                "desired_size": pool.initial_nodes,
-            },
-            update_config={"max_unavailable": pool.max_unavailable},
-            launch_template={"id": template.id, "version": template.latest_version.apply(str)},
-            labels={**pool.labels, POOL_LABEL: pool.name},
-            taints=[
-                {"key": taint.key, "value": taint.value or None, "effect": _EKS_TAINT_EFFECTS[taint.effect]}
-                for taint in pool.taints
-            ],
-            tags=node_tags,
-            opts=pulumi.ResourceOptions(
-                parent=cluster,
-                depends_on=[*depends_on, node_role],
-                ignore_changes=["scalingConfig.desiredSize"],
-            ),
         )
 
 

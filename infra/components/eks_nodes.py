@@ -1,0 +1,169 @@
+"""The node pools of `EksCluster`: one EKS managed node group per pool, with its own launch template.
+
+Defaults and why:
+- IMDSv2 is required with a hop limit of 1, so pods cannot reach the node's credentials.
+- The root volume is gp3, encrypted with the cluster's EBS key (which Auto Scaling may use, or
+  nodes could not launch with an encrypted volume).
+- Nodes carry the pool label (`POOL_LABEL`) and the pool's taints; workloads select pools by it.
+- Desired size is set once; the cluster autoscaler owns it afterwards (`ignore_changes`).
+- The node role holds only the worker and ECR pull policies: the CNI and EBS CSI permissions
+  live on their own IRSA roles.
+
+The resources keep the names and parents they had inside `EksCluster` (launch templates and the
+node role under the component, node groups under the EKS cluster), so no URN changed in the split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.components._base import assume_role_policy, encryption_key
+from infra.config import NodePool
+from infra.tagging import aws_tags
+
+POOL_LABEL = "memory-platform.io/pool"
+_EKS_TAINT_EFFECTS = {
+    "NoSchedule": "NO_SCHEDULE",
+    "PreferNoSchedule": "PREFER_NO_SCHEDULE",
+    "NoExecute": "NO_EXECUTE",
+}
+_NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
+
+
+def node_volume_key(
+    parent: pulumi.Resource, name: str, *, partition: str, account_id: str, tags: dict[str, str]
+) -> aws.kms.Key:
+    """The KMS key of node root volumes and persistent volumes; Auto Scaling may use it for nodes."""
+    autoscaling = (
+        f"arn:{partition}:iam::{account_id}:role/aws-service-role/"
+        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    )
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AutoScalingUsesKeyForNodeVolumes",
+            "Effect": "Allow",
+            "Principal": {"AWS": autoscaling},
+            "Action": [
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:DescribeKey",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "AutoScalingGrantsForAttachedVolumes",
+            "Effect": "Allow",
+            "Principal": {"AWS": autoscaling},
+            "Action": "kms:CreateGrant",
+            "Resource": "*",
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+    ]
+    return encryption_key(
+        f"{name}-ebs",
+        description=f"Encrypts {name} node and persistent volumes",
+        tags=tags,
+        parent=parent,
+        service_statements=statements,
+    )
+
+
+def node_role(parent: pulumi.Resource, name: str, *, partition: str, tags: dict[str, str]) -> aws.iam.Role:
+    """The IAM role every node of every pool runs as."""
+    role = aws.iam.Role(
+        f"{name}-nodes",
+        assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+        tags=aws_tags(tags, f"{name}-nodes"),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    for managed in _NODE_POLICIES:
+        aws.iam.RolePolicyAttachment(
+            f"{name}-nodes-{managed}",
+            role=role.name,
+            policy_arn=f"arn:{partition}:iam::aws:policy/{managed}",
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+    return role
+
+
+def node_group(
+    parent: pulumi.Resource,
+    name: str,
+    cluster: aws.eks.Cluster,
+    pool: NodePool,
+    *,
+    node_role: aws.iam.Role,
+    ebs_key: aws.kms.Key,
+    cluster_name: str,
+    subnet_ids: Sequence[pulumi.Output[str]],
+    tags: dict[str, str],
+    depends_on: Sequence[pulumi.Resource],
+) -> aws.eks.NodeGroup:
+    """One pool: its launch template (under `parent`) and its managed node group (under `cluster`)."""
+    pool_name = pool.name.replace("_", "-")
+    resource_name = f"{name}-{pool_name}"
+    node_tags = aws_tags(tags, resource_name, pool=pool.name)
+    template = aws.ec2.LaunchTemplate(
+        resource_name,
+        description=f"Nodes of the {pool.name} pool of {cluster_name}",
+        update_default_version=True,
+        metadata_options={
+            "http_endpoint": "enabled",
+            "http_tokens": "required",
+            "http_put_response_hop_limit": 1,
+            "instance_metadata_tags": "disabled",
+        },
+        block_device_mappings=[
+            {
+                "device_name": "/dev/xvda",
+                "ebs": {
+                    "volume_size": pool.disk_size_gib,
+                    "volume_type": "gp3",
+                    "encrypted": "true",
+                    "kms_key_id": ebs_key.arn,
+                    "delete_on_termination": "true",
+                },
+            }
+        ],
+        monitoring={"enabled": True},
+        tag_specifications=[
+            {"resource_type": "instance", "tags": node_tags},
+            {"resource_type": "volume", "tags": node_tags},
+        ],
+        tags=node_tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return aws.eks.NodeGroup(
+        resource_name,
+        cluster_name=cluster.name,
+        node_group_name=pool_name,
+        node_role_arn=node_role.arn,
+        subnet_ids=list(subnet_ids),
+        ami_type="AL2023_x86_64_STANDARD",
+        instance_types=[pool.instance_type],
+        capacity_type=pool.capacity_type,
+        scaling_config={
+            "min_size": pool.min_nodes,
+            "max_size": pool.max_nodes,
+            "desired_size": pool.initial_nodes,
+        },
+        update_config={"max_unavailable": pool.max_unavailable},
+        launch_template={"id": template.id, "version": template.latest_version.apply(str)},
+        labels={**pool.labels, POOL_LABEL: pool.name},
+        taints=[
+            {"key": taint.key, "value": taint.value or None, "effect": _EKS_TAINT_EFFECTS[taint.effect]}
+            for taint in pool.taints
+        ],
+        tags=node_tags,
+        opts=pulumi.ResourceOptions(
+            parent=cluster,
+            depends_on=[*depends_on, node_role],
+            ignore_changes=["scalingConfig.desiredSize"],
+        ),
+    )
