@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.components.eks import POOL_LABEL
-from infra.config import NodePool
+from infra.components.eks_nodes import NodePool
 
 PROMETHEUS_NAMESPACE = "monitoring"
 PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}

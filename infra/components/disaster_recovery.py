@@ -38,8 +38,9 @@ from infra.components._base import (
     policy_json,
 )
 from infra.components._buckets import private_bucket
+from infra.components.aurora import DatabaseConfig
+from infra.components.disaster_recovery_config import DisasterRecoveryConfig
 from infra.components.network import Network, NetworkArgs
-from infra.config import DatabaseConfig, DisasterRecoveryConfig
 from infra.tagging import aws_tags
 
 REPLICATION_TIME_MINUTES = 15

@@ -16,14 +16,88 @@ node role under the component, node groups under the EKS cluster), so no URN cha
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal, Self
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import Field, model_validator
 
 from infra.components._base import assume_role_policy, encryption_key
-from infra.config import NodePool
+from infra.config_types import ConfigModel, InstanceType
 from infra.tagging import aws_tags
+
+
+class TaintEffect(StrEnum):
+    NO_SCHEDULE = "NoSchedule"
+    PREFER_NO_SCHEDULE = "PreferNoSchedule"
+    NO_EXECUTE = "NoExecute"
+
+
+class Taint(ConfigModel):
+    """A Kubernetes taint on every node of a pool."""
+
+    key: str = Field(description="Taint key, e.g. 'dedicated'.", min_length=1, max_length=63)
+    value: str = Field(default="", description="Taint value, e.g. 'database'.", max_length=63)
+    effect: TaintEffect = Field(description="NoSchedule, PreferNoSchedule or NoExecute.")
+
+
+class NodePool(ConfigModel):
+    """One EKS managed node group with its own launch template."""
+
+    name: str = Field(
+        description="Pool name; also the value of the pool label on its nodes.",
+        pattern=r"^[a-z][a-z0-9_]{1,30}$",
+    )
+    instance_type: InstanceType = Field(description="EC2 instance type of every node.")
+    min_nodes: int = Field(ge=0, le=100, description="Lower bound of the autoscaling range.")
+    max_nodes: int = Field(ge=1, le=100, description="Upper bound of the autoscaling range.")
+    desired_nodes: int | None = Field(
+        default=None, description="Initial size; defaults to min_nodes. Later changes are ignored."
+    )
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(default="ON_DEMAND", description="ON_DEMAND or SPOT.")
+    disk_size_gib: int = Field(default=50, ge=20, le=2000, description="Encrypted gp3 root volume.")
+    max_unavailable: int = Field(
+        default=1, ge=1, le=100, description="Nodes replaced at once during an update."
+    )
+    labels: dict[str, str] = Field(default_factory=dict, description="Extra Kubernetes node labels.")
+    taints: tuple[Taint, ...] = Field(default=(), description="Kubernetes taints on every node.")
+
+    @model_validator(mode="after")
+    def _sizes_are_ordered(self) -> Self:
+        if self.min_nodes > self.max_nodes:
+            raise ValueError(
+                f"minNodes ({self.min_nodes}) is greater than maxNodes ({self.max_nodes}); "
+                "set minNodes <= maxNodes"
+            )
+        desired = self.desired_nodes
+        if desired is not None and not self.min_nodes <= desired <= self.max_nodes:
+            raise ValueError(
+                f"desiredNodes ({desired}) must lie between minNodes ({self.min_nodes}) "
+                f"and maxNodes ({self.max_nodes})"
+            )
+        return self
+
+    @property
+    def initial_nodes(self) -> int:
+        return self.desired_nodes if self.desired_nodes is not None else self.min_nodes
+
+
+def reference_pools() -> tuple[NodePool, ...]:
+    database_taint = Taint(key="dedicated", value="database", effect=TaintEffect.NO_SCHEDULE)
+    return (
+        NodePool(name="application", instance_type="m5.xlarge", min_nodes=3, max_nodes=10),
+        NodePool(name="ml_workload", instance_type="c5.2xlarge", min_nodes=2, max_nodes=8),
+        NodePool(
+            name="database",
+            instance_type="r5.xlarge",
+            min_nodes=3,
+            max_nodes=3,
+            disk_size_gib=100,
+            taints=(database_taint,),
+        ),
+    )
+
 
 POOL_LABEL = "memory-platform.io/pool"
 _EKS_TAINT_EFFECTS = {

@@ -44,7 +44,8 @@ from infra.components._kubernetes import (
     tcp,
 )
 from infra.components.eks import EksCluster
-from infra.config import MemoryApiConfig, NodePool
+from infra.components.eks_nodes import NodePool
+from infra.components.memory_api_config import MemoryApiConfig
 from infra.tagging import aws_tags, k8s_labels
 
 NAME = "memory-api"

@@ -13,9 +13,11 @@ VPC flow logs go to a CloudWatch log group encrypted with its own key.
 from __future__ import annotations
 
 import ipaddress
+from enum import StrEnum
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import Field, field_validator
 
 from infra.components._base import (
     ComponentArgs,
@@ -24,8 +26,42 @@ from infra.components._base import (
     logs_key_statement,
     policy_json,
 )
-from infra.config import NatStrategy, NetworkConfig
+from infra.config_types import Cidr, ConfigModel
 from infra.tagging import aws_tags
+
+
+class NatStrategy(StrEnum):
+    ONE_PER_AZ = "one_per_az"
+    SINGLE = "single"
+    NONE = "none"
+
+
+class NetworkConfig(ConfigModel):
+    """The VPC of the primary region."""
+
+    vpc_cidr: Cidr = Field(default="10.20.0.0/16", description="VPC CIDR, a /16 to /20 private range.")
+    az_count: int = Field(default=3, ge=2, le=4, description="Availability zones to spread over.")
+    nat_strategy: NatStrategy = Field(
+        default=NatStrategy.ONE_PER_AZ,
+        description=(
+            "one_per_az survives an AZ outage; single is cheaper for non-production; "
+            "none (DR standby VPC only) gives private subnets no internet egress."
+        ),
+    )
+    flow_log_retention_days: int = Field(
+        default=365, ge=1, description="CloudWatch retention of VPC flow logs."
+    )
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _private_and_sized(cls, value: str) -> str:
+        network = ipaddress.ip_network(value)
+        if not network.is_private or network.version != 4:
+            raise ValueError(f"'{value}' must be a private IPv4 range (10/8, 172.16/12, 192.168/16)")
+        if not 16 <= network.prefixlen <= 20:
+            raise ValueError(f"'{value}' must be between /16 and /20 to fit pods and subnets")
+        return value
+
 
 # Zones Amazon EKS refuses for a cluster's subnets (EKS user guide, "VPC and subnet requirements":
 # CreateCluster fails with UnsupportedAvailabilityZoneException). Zone names map to IDs differently in

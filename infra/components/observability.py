@@ -39,7 +39,7 @@ import pulumi_random as random
 from infra.components._base import ComponentArgs, encryption_key, policy_json
 from infra.components._buckets import private_bucket
 from infra.components.eks import EksCluster
-from infra.config import AlertReceiverSecrets, ObservabilityConfig
+from infra.components.observability_config import ObservabilityConfig
 from infra.observability import charts
 from infra.observability.alertmanager import (
     AlertmanagerSettings,
@@ -92,7 +92,7 @@ class ObservabilityArgs(ComponentArgs):
     cluster: EksCluster
     cluster_label: str
     region: str
-    alert_receivers: AlertReceiverSecrets
+    alert_receivers: pulumi.Output[ReceiverCredentials]
     tags: dict[str, str]
     rule_settings: RuleSettings = RuleSettings()
 
@@ -320,38 +320,18 @@ class Observability(pulumi.ComponentResource):
     # -- secrets ------------------------------------------------------------------------------------
     def _alertmanager_config(self) -> dict[str, Any]:
         """The routing document, plain but for the default webhook URL, a secret leaf."""
-        alerting = self._args.config.alerting
-        settings = AlertmanagerSettings(
-            email_to=alerting.email_to,
-            email_from=alerting.email_from,
-            smtp_smarthost=alerting.smtp_smarthost,
-            smtp_auth_username=alerting.smtp_auth_username,
-            slack_channel=alerting.slack_channel,
+        settings = AlertmanagerSettings(routing=self._args.config.alerting)
+        webhook_url: pulumi.Output[str] = pulumi.Output.secret(
+            self._args.alert_receivers.apply(
+                lambda receivers: receivers.default_webhook_url.get_secret_value()
+            )
         )
-        webhook_url: pulumi.Output[str] = pulumi.Output.secret(self._args.alert_receivers.default_webhook_url)
         return render_alertmanager_config(settings, webhook_url, ALERTMANAGER_CREDENTIALS)
 
     def _alertmanager_credentials(self, monitoring: k8s.core.v1.Namespace) -> k8s.core.v1.Secret:
         """The credentials Alertmanager reads from files, one key each (see `CredentialFiles`)."""
-        receivers = self._args.alert_receivers
-
-        def files(values: list[str]) -> dict[str, str]:
-            pagerduty, slack, smtp, webhook = values
-            credentials = ReceiverCredentials(
-                pagerduty_routing_key=pagerduty,
-                slack_api_url=slack,
-                smtp_auth_password=smtp,
-                default_webhook_url=webhook,
-            )
-            return credential_file_data(credentials)
-
         data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
-            pulumi.Output.all(
-                receivers.pagerduty_routing_key,
-                receivers.slack_api_url,
-                receivers.smtp_auth_password,
-                receivers.default_webhook_url,
-            ).apply(files)
+            self._args.alert_receivers.apply(credential_file_data)
         )
         return k8s.core.v1.Secret(
             f"{self._name}-alertmanager-credentials",

@@ -43,7 +43,8 @@ from infra.components._kubernetes import (
     tcp,
 )
 from infra.components.eks import EksCluster
-from infra.config import NodePool, QdrantConfig
+from infra.components.eks_nodes import NodePool
+from infra.components.qdrant_config import QdrantConfig
 from infra.tagging import k8s_labels
 
 NAME = "qdrant"

@@ -16,20 +16,89 @@ Defaults and why:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from typing import Any
+from enum import StrEnum
+from typing import Any, Self
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
+from pydantic import Field, field_validator, model_validator
 
 from infra.components._base import (
     ComponentArgs,
     log_group_key,
     security_group_for_clients,
 )
-from infra.config import CacheConfig
+from infra.config_types import ConfigModel
 from infra.tagging import aws_tags
+
+
+class CacheEngine(StrEnum):
+    REDIS = "redis"
+    VALKEY = "valkey"
+
+
+class CacheConfig(ConfigModel):
+    """The ElastiCache replication group."""
+
+    engine: CacheEngine = Field(default=CacheEngine.REDIS, description="redis or valkey.")
+    engine_version: str = Field(default="7.1", description="Engine version, 7.x (redis) or 7.x/8.x (valkey).")
+    node_type: str = Field(default="cache.r7g.large", description="Node type of every cache node.")
+    nodes_per_shard: int = Field(
+        default=3,
+        ge=1,
+        le=6,
+        description="Primary plus replicas in each shard (the whole group without cluster mode).",
+    )
+    cluster_mode: bool = Field(default=False, description="Shard the keyspace (Redis cluster mode).")
+    shard_count: int = Field(default=1, ge=1, le=500, description="Shards; more than 1 needs clusterMode.")
+    multi_az: bool = Field(
+        default=True, description="Replicas in other AZs with automatic failover; needs 2+ nodes per shard."
+    )
+    snapshot_retention_days: int = Field(default=7, ge=0, le=35, description="Days of daily snapshots.")
+    snapshot_window: str = Field(
+        default="02:00-03:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$", description="Daily UTC snapshot window."
+    )
+    maintenance_window: str = Field(
+        default="sun:05:30-sun:06:30",
+        pattern=r"^[a-z]{3}:\d{2}:\d{2}-[a-z]{3}:\d{2}:\d{2}$",
+        description="Weekly UTC maintenance window.",
+    )
+    log_retention_days: int = Field(default=365, ge=1, description="Retention of the slow-log group.")
+
+    @field_validator("engine_version")
+    @classmethod
+    def _major_seven_or_later(cls, value: str) -> str:
+        if not re.fullmatch(r"[78]\.\d+", value):
+            raise ValueError(f"'{value}' is not a 7.x or 8.x engine version like '7.1'")
+        return value
+
+    @field_validator("node_type")
+    @classmethod
+    def _cache_node_type(cls, value: str) -> str:
+        if not re.fullmatch(r"cache\.[a-z][a-z0-9-]*\.[0-9]*x?[a-z]+", value):
+            raise ValueError(f"'{value}' is not an ElastiCache node type like 'cache.r7g.large'")
+        return value
+
+    @model_validator(mode="after")
+    def _topology(self) -> Self:
+        if self.multi_az and self.nodes_per_shard < 2:
+            raise ValueError(
+                f"multiAz needs a replica to fail over to, but nodesPerShard is {self.nodes_per_shard}; "
+                "set nodesPerShard to 2 or more, or multiAz to false"
+            )
+        if self.shard_count > 1 and not self.cluster_mode:
+            raise ValueError(f"shardCount is {self.shard_count}; more than one shard needs clusterMode: true")
+        if self.cluster_mode and self.engine == CacheEngine.REDIS and self.nodes_per_shard < 2:
+            raise ValueError("clusterMode needs nodesPerShard >= 2 (automatic failover is required)")
+        return self
+
+    @property
+    def automatic_failover(self) -> bool:
+        return self.multi_az or self.cluster_mode
+
 
 REDIS_PORT = 6379
 SLOW_LOG_THRESHOLD_MICROSECONDS = 10_000

@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
+from infra.config_types import ConfigModel
 from infra.observability.rules import PromDuration
 
 RECEIVER_DEFAULT = "default-webhook"
@@ -53,16 +54,34 @@ class _Frozen(BaseModel):
 
 
 class ReceiverCredentials(_Frozen):
-    """Secrets the receivers need. In the program they come from Pulumi secret config."""
+    """Secrets the receivers need. In the program they come from Pulumi secret config.
 
-    pagerduty_routing_key: SecretStr = Field(description="PagerDuty Events API v2 integration key.")
+    Each field's alias is the top-level secret key of the stack file that holds it
+    (`pulumi config set --secret memory-platform:<alias> ...`); `stack_keys()` lists them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    pagerduty_routing_key: SecretStr = Field(
+        alias="alertPagerdutyRoutingKey", description="PagerDuty Events API v2 integration key."
+    )
     slack_api_url: Annotated[SecretStr, _url_secret(("https://",), "slack_api_url")] = Field(
-        description="Slack incoming-webhook URL (the URL is the credential)."
+        alias="alertSlackApiUrl", description="Slack incoming-webhook URL (the URL is the credential)."
     )
-    smtp_auth_password: SecretStr = Field(description="Password of the SMTP account alerts are sent from.")
+    smtp_auth_password: SecretStr = Field(
+        alias="alertSmtpPassword", description="Password of the SMTP account alerts are sent from."
+    )
     default_webhook_url: Annotated[SecretStr, _url_secret(("https://", "http://"), "default_webhook_url")] = (
-        Field(description="Webhook that receives everything not routed elsewhere (may embed a token).")
+        Field(
+            alias="alertWebhookUrl",
+            description="Webhook that receives everything not routed elsewhere (may embed a token).",
+        )
     )
+
+    @classmethod
+    def stack_keys(cls) -> dict[str, str]:
+        """Stack-file secret key (without the project namespace) -> the credential field it fills."""
+        return {str(field.alias): name for name, field in cls.model_fields.items()}
 
 
 class CredentialFiles(_Frozen):
@@ -89,16 +108,36 @@ def credential_file_data(credentials: ReceiverCredentials) -> dict[str, str]:
     }
 
 
-class AlertmanagerSettings(_Frozen):
-    """Routing and non-secret receiver settings; timing defaults are seed 000's."""
+class AlertRoutingConfig(ConfigModel):
+    """Where alerts go; receiver credentials are separate secret keys (see `SECRET_KEYS`)."""
 
     email_to: str = Field(
-        pattern=r"^[^@\s]+@[^@\s]+$", description="On-call mailing list for critical alerts."
+        default="oncall@example.com",
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="On-call mailing list that receives critical alerts.",
     )
-    email_from: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", description="Sender address of alert e-mails.")
-    smtp_smarthost: str = Field(pattern=r"^[^:\s]+:[0-9]+$", description="SMTP relay as host:port.")
-    smtp_auth_username: str = Field(description="SMTP account alerts are sent from.")
-    slack_channel: str = Field("#memory-platform-alerts", pattern=r"^[#@]\S+$", description="Chat channel.")
+    email_from: str = Field(
+        default="alerts@example.com",
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="Sender address of alert e-mails.",
+    )
+    smtp_smarthost: str = Field(
+        default="email-smtp.us-east-1.amazonaws.com:587",
+        pattern=r"^[^:\s]+:[0-9]+$",
+        description="SMTP relay as host:port.",
+    )
+    smtp_auth_username: str = Field(default="alerts", min_length=1, description="SMTP account alerts use.")
+    slack_channel: str = Field(
+        default="#memory-platform-alerts", pattern=r"^[#@]\S+$", description="Chat channel for warnings."
+    )
+
+
+class AlertmanagerSettings(_Frozen):
+    """The stack's routing plus Alertmanager's timing; timing defaults are seed 000's."""
+
+    routing: AlertRoutingConfig = Field(
+        default_factory=AlertRoutingConfig, description="Where alerts go (from the stack config)."
+    )
     group_by: tuple[str, ...] = ("alertname", "cluster", "service")
     group_wait: PromDuration = "10s"
     group_interval: PromDuration = "10s"
@@ -185,7 +224,7 @@ def _receivers(
             "name": RECEIVER_EMAIL,
             "email_configs": [
                 {
-                    "to": settings.email_to,
+                    "to": settings.routing.email_to,
                     "send_resolved": True,
                     "headers": {"Subject": _TITLE},
                     "text": _BODY,
@@ -197,7 +236,7 @@ def _receivers(
             "slack_configs": [
                 {
                     "api_url_file": files.path(SLACK_API_URL),
-                    "channel": settings.slack_channel,
+                    "channel": settings.routing.slack_channel,
                     "send_resolved": True,
                     "title": _TITLE,
                     "text": _BODY,
@@ -219,9 +258,9 @@ def render_alertmanager_config(
     return {
         "global": {
             "resolve_timeout": settings.resolve_timeout,
-            "smtp_smarthost": settings.smtp_smarthost,
-            "smtp_from": settings.email_from,
-            "smtp_auth_username": settings.smtp_auth_username,
+            "smtp_smarthost": settings.routing.smtp_smarthost,
+            "smtp_from": settings.routing.email_from,
+            "smtp_auth_username": settings.routing.smtp_auth_username,
             "smtp_auth_password_file": files.path(SMTP_AUTH_PASSWORD),
             "smtp_require_tls": True,
         },

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from infra.config import ObservabilityConfig
+from infra.components.observability_config import ObservabilityConfig
 
 PROMETHEUS_DATASOURCE_UID = "prometheus"
 LOKI_DATASOURCE_UID = "loki"

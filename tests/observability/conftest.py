@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from monitoring_servers import alertmanager_server, prometheus_server, static_exporter, webhook_receiver  # noqa: F401
 
-from infra.observability.alertmanager import AlertmanagerSettings, ReceiverCredentials
+from infra.observability.alertmanager import AlertmanagerSettings, AlertRoutingConfig, ReceiverCredentials
 from infra.observability.rules import render_rules_file
 from infra.observability.serialize import to_yaml
 
@@ -31,10 +31,12 @@ def receiver_credentials() -> ReceiverCredentials:
 @pytest.fixture(scope="session")
 def alertmanager_settings() -> AlertmanagerSettings:
     return AlertmanagerSettings(
-        email_to="oncall@example.invalid",
-        email_from="alerts@example.invalid",
-        smtp_smarthost="smtp.example.invalid:587",
-        smtp_auth_username="alerts@example.invalid",
+        routing=AlertRoutingConfig(
+            email_to="oncall@example.invalid",
+            email_from="alerts@example.invalid",
+            smtp_smarthost="smtp.example.invalid:587",
+            smtp_auth_username="alerts@example.invalid",
+        )
     )
 
 

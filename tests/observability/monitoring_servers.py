@@ -36,6 +36,7 @@ import pytest
 
 from infra.observability.alertmanager import (
     AlertmanagerSettings,
+    AlertRoutingConfig,
     ReceiverCredentials,
     receiver_names,
     render_alertmanager_config,
@@ -277,10 +278,12 @@ def alertmanager_server(
 
     def start(settings: AlertmanagerSettings | None = None) -> RunningAlertmanager:
         settings = settings or AlertmanagerSettings(
-            email_to="oncall@example.invalid",
-            email_from="alerts@example.invalid",
-            smtp_smarthost="smtp.example.invalid:587",
-            smtp_auth_username="alerts@example.invalid",
+            routing=AlertRoutingConfig(
+                email_to="oncall@example.invalid",
+                email_from="alerts@example.invalid",
+                smtp_smarthost="smtp.example.invalid:587",
+                smtp_auth_username="alerts@example.invalid",
+            ),
             **FAST_ALERTMANAGER_TIMINGS,
         )
         config = route_to_webhooks(

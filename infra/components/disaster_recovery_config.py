@@ -1,0 +1,73 @@
+"""Stack-file configuration of `DisasterRecovery` (the `dr` key): the second region's replicas."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import Field, model_validator
+
+from infra.components.network import NatStrategy, NetworkConfig
+from infra.config_types import Cidr, ConfigModel
+
+
+class FailoverDnsConfig(ConfigModel):
+    """Route 53 failover records for the API hostname."""
+
+    hosted_zone_id: str = Field(pattern=r"^Z[A-Z0-9]{1,31}$", description="Route 53 hosted zone id.")
+    api_hostname: str = Field(
+        pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$", description="Public API name, e.g. 'api.memory.example.com'."
+    )
+    primary_api_target: str = Field(description="DNS name of the primary region's API load balancer.")
+    dr_api_target: str = Field(description="DNS name of the DR region's API load balancer.")
+    health_check_path: str = Field(default="/health", pattern=r"^/", description="HTTPS path probed.")
+
+
+class DisasterRecoveryConfig(ConfigModel):
+    """Replicas in a second region; off by default."""
+
+    enabled: bool = Field(default=False, description="Create the DR region's replicas.")
+    region: str | None = Field(default=None, description="AWS region of the replicas.")
+    vpc_cidr: Cidr = Field(default="10.30.0.0/16", description="VPC CIDR in the DR region.")
+    az_count: int = Field(default=2, ge=2, le=4, description="AZs of the DR VPC (Aurora needs 2).")
+    nat_strategy: NatStrategy = Field(
+        default=NatStrategy.NONE,
+        description="NAT in the DR VPC; none while it only holds the standby database (no cost).",
+    )
+    flow_log_retention_days: int = Field(default=90, ge=1, description="Retention of the DR VPC flow logs.")
+    rpo_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=1440,
+        description="Recovery point objective the operator tooling checks replication lag against.",
+    )
+    backup_retention_days: int = Field(
+        default=35, ge=1, description="Days AWS Backup keeps recovery points in either vault."
+    )
+    backup_schedule: str = Field(
+        default="cron(0 5 * * ? *)", pattern=r"^cron\(.+\)$", description="AWS Backup schedule (UTC cron)."
+    )
+    bucket_transition_days: int = Field(
+        default=30, ge=30, description="Days before backup objects move to Standard-IA."
+    )
+    bucket_glacier_days: int = Field(default=90, ge=60, description="Days before they move to Glacier.")
+    bucket_expiry_days: int = Field(default=365, ge=1, description="Days before backup objects expire.")
+    dns: FailoverDnsConfig | None = Field(
+        default=None, description="Route 53 failover for the API hostname; off if absent."
+    )
+
+    @model_validator(mode="after")
+    def _lifecycle_ordered(self) -> Self:
+        if not self.bucket_transition_days < self.bucket_glacier_days < self.bucket_expiry_days:
+            raise ValueError(
+                "bucketTransitionDays < bucketGlacierDays < bucketExpiryDays must hold, got "
+                f"{self.bucket_transition_days}, {self.bucket_glacier_days}, {self.bucket_expiry_days}"
+            )
+        return self
+
+    def network_config(self) -> NetworkConfig:
+        return NetworkConfig(
+            vpc_cidr=self.vpc_cidr,
+            az_count=self.az_count,
+            nat_strategy=self.nat_strategy,
+            flow_log_retention_days=self.flow_log_retention_days,
+        )
