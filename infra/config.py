@@ -28,7 +28,7 @@ from infra.components.memory_api_config import MemoryApiConfig
 from infra.components.network import NatStrategy, NetworkConfig
 from infra.components.observability_config import ObservabilityConfig
 from infra.components.qdrant_config import QdrantConfig
-from infra.components.redis import CacheConfig
+from infra.components.redis import CLUSTER_MODE_REFUSED, CacheConfig
 from infra.config_types import BURSTABLE_FAMILIES, INSTANCE_FAMILIES, ConfigModel
 from infra.observability.alertmanager import ReceiverCredentials
 
@@ -122,10 +122,7 @@ class StackConfig(ConfigModel):
 
     def _workloads_fit(self) -> None:
         if self.cache.cluster_mode:
-            raise ValueError(
-                "cache.clusterMode must be false: the memory API uses one Redis endpoint with the plain "
-                "protocol; scale with nodeType and nodesPerShard (replicas) instead of shards"
-            )
+            raise ValueError(CLUSTER_MODE_REFUSED)
         database = next((pool for pool in self.node_pools if pool.name == "database"), None)
         if database is None:
             raise ValueError("nodePools must include a 'database' pool for Qdrant")

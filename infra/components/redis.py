@@ -9,9 +9,11 @@ Defaults and why:
   Manager secret under the same CMK; workloads read it from there. The token exists in Pulumi
   state only as a secret and never in config or plaintext outputs.
 - With 2+ nodes per shard and `multiAz`, replicas are spread over AZs with automatic failover
-  (production). Cluster mode shards the keyspace when config asks for it (`shardCount`).
+  (production). One shard, never cluster mode: the memory API speaks plain Redis to one endpoint,
+  so `RedisCacheArgs` refuses `clusterMode` (as the stack config does) and the group has one
+  primary endpoint.
 - Daily snapshots are kept for `snapshotRetentionDays`; the slow log goes to a CloudWatch log
-  group with a retention and the CMK; a parameter group pins cluster mode and slow-log settings.
+  group with a retention and the CMK; a parameter group pins cluster mode off and the slow-log settings.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any, Self
+from typing import Self
 
 import pulumi
 import pulumi_aws as aws
@@ -33,6 +35,12 @@ from infra.components._base import (
 )
 from infra.config_types import ConfigModel
 from infra.tagging import aws_tags
+
+# The memory API speaks plain Redis to one endpoint; the stack config and `RedisCacheArgs` refuse sharding.
+CLUSTER_MODE_REFUSED = (
+    "cache.clusterMode must be false: the memory API uses one Redis endpoint with the plain "
+    "protocol; scale with nodeType and nodesPerShard (replicas) instead of shards"
+)
 
 
 class CacheEngine(StrEnum):
@@ -114,6 +122,13 @@ class RedisCacheArgs(ComponentArgs):
     client_security_group_id: pulumi.Output[str]
     tags: dict[str, str]
 
+    @field_validator("config")
+    @classmethod
+    def _one_shard(cls, config: CacheConfig) -> CacheConfig:
+        if config.cluster_mode:
+            raise ValueError(CLUSTER_MODE_REFUSED)
+        return config
+
 
 class RedisCache(pulumi.ComponentResource):
     """Replication group with TLS, CMK encryption, AUTH token in Secrets Manager and slow log."""
@@ -163,7 +178,7 @@ class RedisCache(pulumi.ComponentResource):
             family=family,
             description=f"Cluster mode and slow log of {group_id}",
             parameters=[
-                {"name": "cluster-enabled", "value": "yes" if config.cluster_mode else "no"},
+                {"name": "cluster-enabled", "value": "no"},
                 {"name": "slowlog-log-slower-than", "value": str(SLOW_LOG_THRESHOLD_MICROSECONDS)},
                 {"name": "slowlog-max-len", "value": "256"},
             ],
@@ -200,22 +215,8 @@ class RedisCache(pulumi.ComponentResource):
             secret_string=token.result,  # secret: RandomPassword marks `result` secret
             opts=pulumi.ResourceOptions(parent=secret),
         )
-        topology: dict[str, Any]
-        if config.cluster_mode:
-            topology = {
-                "cluster_mode": "enabled",
-                "num_node_groups": config.shard_count,
-                "replicas_per_node_group": config.nodes_per_shard - 1,
-            }
-        else:
-            zones = list(args.availability_zones)
-            topology = {
-                "cluster_mode": "disabled",
-                "num_cache_clusters": config.nodes_per_shard,
-                "preferred_cache_cluster_azs": [
-                    zones[index % len(zones)] for index in range(config.nodes_per_shard)
-                ],
-            }
+        zones = list(args.availability_zones)
+        node_zones = [zones[index % len(zones)] for index in range(config.nodes_per_shard)]
         group = aws.elasticache.ReplicationGroup(
             f"{name}-cache",
             replication_group_id=group_id,
@@ -227,7 +228,9 @@ class RedisCache(pulumi.ComponentResource):
             parameter_group_name=parameters.name,
             subnet_group_name=subnet_group.name,
             security_group_ids=[security_group.id],
-            **topology,
+            cluster_mode="disabled",
+            num_cache_clusters=config.nodes_per_shard,
+            preferred_cache_cluster_azs=node_zones,
             automatic_failover_enabled=config.automatic_failover,
             multi_az_enabled=config.multi_az,
             transit_encryption_enabled=True,
@@ -253,9 +256,7 @@ class RedisCache(pulumi.ComponentResource):
         )
 
         self.replication_group = group
-        self.endpoint = (
-            group.configuration_endpoint_address if config.cluster_mode else group.primary_endpoint_address
-        )
+        self.endpoint = group.primary_endpoint_address
         self.port = group.port.apply(lambda port: port or REDIS_PORT)
         self.auth_secret_arn = secret.arn
         self.security_group_id = security_group.id

@@ -145,6 +145,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         if request.remote:
             return remote.register(self, request)
         response = super().RegisterResource(request)
+        _mark_secret_outputs(response, list(getattr(request, "additionalSecretOutputs", [])))
         if request.type == "pulumi:pulumi:Stack":
             self._record(request, response.urn, custom=False, provider="", inputs={})
             return response
@@ -323,6 +324,24 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         self._by_urn[record["urn"]] = record
         self.plan.resources.append(record)
         self._on_register(len(self.plan.resources))
+
+
+def _mark_secret_outputs(response: Any, names: list[str]) -> None:
+    """Mark the outputs a resource lists in `additionalSecretOutputs` secret, as the engine does.
+
+    The SDK's mock monitor returns the mocks' state as plain values, so without this a RandomPassword's
+    `result` would reach the program unmarked and flow into the plan wherever the program used it.
+    """
+    if not names or not response.HasField("object"):
+        return
+    state = json_format.MessageToDict(response.object)
+    secret = {
+        key: {_SIG_KEY: _SECRET_SIG, "value": value} if key in names else value
+        for key, value in state.items()
+    }
+    if secret != state:
+        response.object.Clear()
+        response.object.update(secret)
 
 
 def _record_autoname(record: dict[str, Any], response: Any) -> None:
