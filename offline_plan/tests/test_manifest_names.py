@@ -54,3 +54,24 @@ def test_two_objects_with_one_manifest_path_are_an_error_naming_both(
     err = capsys.readouterr().err
     assert "kubernetes:core/v1:ConfigMap::one" in err and "kubernetes:core/v1:ConfigMap::two" in err
     assert "both declare ConfigMap 'shared' in namespace 'apps'" in err
+
+
+def test_a_secret_whose_values_are_withheld_says_so(program: Path, tmp_path: Path) -> None:
+    folder = write_program(
+        program,
+        """
+        import pulumi, pulumi_kubernetes as k8s
+        k8s.core.v1.Secret(
+            "token",
+            metadata={"name": "token", "namespace": "apps"},
+            string_data=pulumi.Output.secret({"token": "OfflineCanaryValue"}),
+        )
+        """,
+    )
+    out = tmp_path / "out"
+    assert main(["--stack", "dev", "--program", str(folder), "--out", str(out)]) == 0
+    text = (out / "dev" / "manifests" / "apps" / "secret-token.yaml").read_text()
+    body = yaml.safe_load(text)
+    assert body["stringData"] == {}
+    assert body["metadata"]["annotations"] == {"offline-plan/redacted-secret-fields": "stringData"}
+    assert "OfflineCanaryValue" not in text

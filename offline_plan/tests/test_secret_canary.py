@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tiny_programs import plan_of, write_program
+
 from offline_plan.mocks import fake_password
 from offline_plan.runner import REDACTED
-from tiny_programs import plan_of, write_program
 
 LEAKY = """
 import pulumi

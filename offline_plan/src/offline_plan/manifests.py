@@ -49,9 +49,6 @@ def kubernetes_objects_by_urn(resources: Sequence[Mapping[str, Any]]) -> list[tu
         if not kind_type.startswith("kubernetes:") or kind_type.startswith("kubernetes:helm.sh/"):
             continue
         body = {key: value for key, value in resource["inputs"].items() if not key.startswith("__")}
-        for field in ("data", "stringData"):
-            if body.get("kind") == "Secret" and body.get(field) == "[secret]":
-                body[field] = {}  # a Secret's values are redacted whole; the file must not hold them
         if resource.get("autoname") and not (body.get("metadata") or {}).get("name"):
             body["metadata"] = {**(body.get("metadata") or {}), "name": resource["autoname"]}
         if "apiVersion" in body and "kind" in body:
@@ -65,6 +62,8 @@ def _mark_redacted(body: dict[str, Any]) -> dict[str, Any]:
     The redacted fields become empty maps and an annotation names them, so the file stays a valid
     Secret and says plainly that its content was withheld.
     """
+    if body.get("kind") != "Secret":
+        return body
     redacted = [key for key in ("data", "stringData") if body.get(key) == REDACTED]
     if not redacted:
         return body

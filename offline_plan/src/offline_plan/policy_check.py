@@ -45,8 +45,9 @@ from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "unspecified")
 _PACK_NAME_RE = re.compile(r"^[a-zA-Z0-9-_.]{1,100}$")
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(h|m|s|ms)")
-_DURATION_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+# Go duration strings (`customTimeouts`): longest unit first, so "500ms" is not read as 500 minutes.
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|h|m|s)")
+_DURATION_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 
 
 class PolicyPackLoadError(RuntimeError):
