@@ -13,9 +13,9 @@ The official chart is the reference; where it is weak this component does better
   they are Pulumi secrets, never printed.
 - NetworkPolicies: only the memory API (and Prometheus, the snapshot job) reach 6333/6334; only
   peers reach 6335. Everything else in the namespace is denied.
-- A CronJob snapshots every collection on every peer and streams it to the backup bucket under
-  `qdrant/<stack>/`, with an IRSA role that may write only that prefix. Restore:
-  docs/runbooks/qdrant-snapshot-restore.md.
+- A CronJob (`qdrant_snapshots`) snapshots every collection on every peer and streams it to the
+  backup bucket under `qdrant/<stack>/`, with an IRSA role that may write only that prefix.
+  Restore: docs/runbooks/qdrant-snapshot-restore.md.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from infra.components._base import ComponentArgs, StrInput, policy_json
+from infra.components._base import ComponentArgs
 from infra.components._kubernetes import (
     default_deny,
     dns_egress,
@@ -45,6 +45,12 @@ from infra.components._kubernetes import (
 from infra.components.eks import EksCluster
 from infra.components.eks_nodes import NodePool
 from infra.components.qdrant_config import QdrantConfig
+from infra.components.qdrant_snapshots import (
+    SNAPSHOT_POD_LABELS,
+    SnapshotJob,
+    SnapshotTarget,
+    snapshot_cron_job,
+)
 from infra.tagging import k8s_labels
 
 NAME = "qdrant"
@@ -52,7 +58,6 @@ HTTP_PORT = 6333
 GRPC_PORT = 6334
 P2P_PORT = 6335
 IMAGE_REPOSITORY = "docker.io/qdrant/qdrant"
-SNAPSHOT_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.31.39"
 API_KEY_SECRET = "qdrant-api-keys"  # noqa: S105 - the Secret object's name
 API_KEY_FIELD = "api-key"
 READ_ONLY_API_KEY_FIELD = "read-only-api-key"
@@ -65,15 +70,6 @@ class ClientPods(ComponentArgs):
 
     namespace: str
     labels: dict[str, str]
-
-
-class SnapshotTarget(ComponentArgs):
-    """Where the snapshot CronJob uploads: a bucket, a key prefix, and the bucket's KMS key."""
-
-    bucket_name: StrInput
-    bucket_arn: StrInput
-    prefix: str
-    kms_key_arn: StrInput | None = None
 
 
 class QdrantClusterArgs(ComponentArgs):
@@ -186,7 +182,23 @@ class QdrantCluster(pulumi.ComponentResource):
         self._network_policies(name, args, labels)
         if args.snapshots is not None:
             # Without a backup bucket (staging), `memory-api reindex` rebuilds the index from Postgres.
-            self._snapshots(name, args.snapshots, args, labels, headless, child)
+            snapshot_cron_job(
+                self,
+                name,
+                args.snapshots,
+                SnapshotJob(
+                    cluster=args.cluster,
+                    namespace=args.namespace,
+                    schedule=args.config.snapshot_schedule,
+                    peers=args.config.replicas,
+                    peer_host_suffix=f"{headless}.{args.namespace}.svc",
+                    node_pool=args.snapshot_job_pool,
+                    api_key_secret=API_KEY_SECRET,
+                    api_key_field=API_KEY_FIELD,
+                    labels=labels,
+                ),
+                child,
+            )
         service_monitor(
             f"{name}-service-monitor",
             object_name=NAME,
@@ -309,7 +321,7 @@ class QdrantCluster(pulumi.ComponentResource):
         opts = pulumi.ResourceOptions(parent=self, provider=provider)
         default_deny(f"{name}-default-deny", ns, provider, self)
         peers = {"podSelector": {"matchLabels": self.pod_labels}}
-        snapshot_job = {"podSelector": {"matchLabels": _snapshot_labels()}}
+        snapshot_job = {"podSelector": {"matchLabels": SNAPSHOT_POD_LABELS}}
         k8s.networking.v1.NetworkPolicy(
             f"{name}-server",
             metadata={"name": NAME, "namespace": ns, "labels": labels},
@@ -338,7 +350,7 @@ class QdrantCluster(pulumi.ComponentResource):
                 spec=cast(
                     Any,
                     {
-                        "podSelector": {"matchLabels": _snapshot_labels()},
+                        "podSelector": {"matchLabels": SNAPSHOT_POD_LABELS},
                         "policyTypes": ["Ingress", "Egress"],
                         "ingress": [],
                         "egress": [
@@ -351,149 +363,6 @@ class QdrantCluster(pulumi.ComponentResource):
                 ),
                 opts=opts,
             )
-
-    def _snapshots(
-        self,
-        name: str,
-        target: SnapshotTarget,
-        args: QdrantClusterArgs,
-        labels: dict[str, str],
-        headless: str,
-        child: pulumi.ResourceOptions,
-    ) -> None:
-        ns, config = args.namespace, args.config
-        account = f"{NAME}-snapshots"
-        prefix = target.prefix
-        statements: list[dict[str, Any]] = [
-            {
-                "Sid": "WriteAndReadSnapshots",
-                "Effect": "Allow",
-                "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
-                "Resource": pulumi.Output.concat(target.bucket_arn, "/", prefix, "*"),
-            },
-            {
-                "Sid": "ListSnapshotPrefix",
-                "Effect": "Allow",
-                "Action": "s3:ListBucket",
-                "Resource": target.bucket_arn,
-                "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}},
-            },
-        ]
-        if target.kms_key_arn is not None:
-            statements.append(
-                {
-                    "Sid": "UseBackupKey",
-                    "Effect": "Allow",
-                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                    "Resource": target.kms_key_arn,
-                }
-            )
-        role = args.cluster.service_account_role(
-            f"{name}-snapshots",
-            namespace=ns,
-            service_account=account,
-            policy=policy_json(statements),
-            parent=self,
-        )
-        k8s.core.v1.ServiceAccount(
-            f"{name}-snapshots",
-            metadata={
-                "name": account,
-                "namespace": ns,
-                "labels": labels,
-                "annotations": {"eks.amazonaws.com/role-arn": role.arn},
-            },
-            opts=child,
-        )
-        job_labels = {**labels, **_snapshot_labels()}
-        container = {
-            "name": "snapshot",
-            "image": SNAPSHOT_IMAGE,
-            "imagePullPolicy": "IfNotPresent",
-            "command": ["/bin/bash", "-c", SNAPSHOT_SCRIPT],
-            "env": [
-                {"name": "PEERS", "value": str(config.replicas)},
-                {"name": "PEER_HOST_SUFFIX", "value": f"{headless}.{ns}.svc"},
-                {"name": "BUCKET", "value": target.bucket_name},
-                {"name": "PREFIX", "value": prefix},
-                {"name": "HOME", "value": "/tmp"},  # noqa: S108 - an emptyDir
-                {
-                    "name": "QDRANT_API_KEY",
-                    "valueFrom": {"secretKeyRef": {"name": API_KEY_SECRET, "key": API_KEY_FIELD}},
-                },
-            ],
-            "resources": {
-                "requests": {"cpu": "100m", "memory": "256Mi"},
-                "limits": {"cpu": "1", "memory": "512Mi"},
-            },
-            "securityContext": restricted_container_security_context(65532, 65532),
-            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - an emptyDir
-        }
-        k8s.batch.v1.CronJob(
-            f"{name}-snapshots",
-            metadata={"name": account, "namespace": ns, "labels": labels},
-            spec=cast(
-                Any,
-                {
-                    "schedule": config.snapshot_schedule,
-                    "timeZone": "Etc/UTC",
-                    "concurrencyPolicy": "Forbid",
-                    "startingDeadlineSeconds": 3600,
-                    "successfulJobsHistoryLimit": 3,
-                    "failedJobsHistoryLimit": 3,
-                    "jobTemplate": {
-                        "metadata": {"labels": job_labels},
-                        "spec": {
-                            "backoffLimit": 2,
-                            "activeDeadlineSeconds": 4 * 3600,
-                            "ttlSecondsAfterFinished": 7 * 24 * 3600,
-                            "template": {
-                                "metadata": {"labels": job_labels},
-                                "spec": {
-                                    "serviceAccountName": account,
-                                    "automountServiceAccountToken": False,
-                                    "restartPolicy": "Never",
-                                    "securityContext": restricted_pod_security_context(65532, 65532, 65532),
-                                    **pool_placement(args.snapshot_job_pool),
-                                    "containers": [container],
-                                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
-                                },
-                            },
-                        },
-                    },
-                },
-            ),
-            opts=child,
-        )
-
-
-# Snapshots each collection on each peer (a peer holds only its own shards) and streams it to S3 as
-# s3://$BUCKET/$PREFIX<UTC timestamp>/<peer>/<collection>/<snapshot>, then deletes it from the peer.
-SNAPSHOT_SCRIPT = textwrap.dedent(
-    """\
-    set -euo pipefail
-    stamp="$(date -u +%Y%m%dT%H%M%SZ)"
-    auth=(-H "api-key: ${QDRANT_API_KEY}")
-    names() { grep -o '"name":"[^"]*"' | cut -d'"' -f4; }
-    for index in $(seq 0 $((PEERS - 1))); do
-      peer="qdrant-${index}"
-      node="http://${peer}.${PEER_HOST_SUFFIX}:6333"
-      for collection in $(curl -fsS "${auth[@]}" "${node}/collections" | names); do
-        snapshot="$(curl -fsS -X POST "${auth[@]}" "${node}/collections/${collection}/snapshots?wait=true" \\
-          | names | head -n 1)"
-        target="s3://${BUCKET}/${PREFIX}${stamp}/${peer}/${collection}/${snapshot}"
-        curl -fsS "${auth[@]}" "${node}/collections/${collection}/snapshots/${snapshot}" \\
-          | aws s3 cp --only-show-errors - "${target}"
-        curl -fsS -X DELETE "${auth[@]}" "${node}/collections/${collection}/snapshots/${snapshot}" >/dev/null
-        echo "uploaded ${target}"
-      done
-    done
-    """
-)
-
-
-def _snapshot_labels() -> dict[str, str]:
-    return {"app.kubernetes.io/name": f"{NAME}-snapshots"}
 
 
 def _http_probe(path: str, *, failures: int) -> dict[str, Any]:
