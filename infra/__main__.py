@@ -9,7 +9,7 @@ from infra.components.eks import EksCluster, EksClusterArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.observability import Observability, ObservabilityArgs
 from infra.components.redis import RedisCache, RedisCacheArgs
-from infra.workloads import DataTierEndpoints, deploy_workloads
+from infra.components.workloads import Workloads, WorkloadsArgs
 
 stack = config.load()
 tags = stack.tags.as_dict()
@@ -95,23 +95,22 @@ if stack.dr.enabled:
     )
     pulumi.export("disasterRecovery", disaster_recovery.outputs)
 
-workloads = deploy_workloads(
-    stack,
-    network,
-    cluster,
-    DataTierEndpoints(
-        database_writer_endpoint=database.writer_endpoint,
-        database_port=database.port.apply(str),
-        database_secret_arn=database.secret_arn,
-        redis_endpoint=cache.endpoint,
-        redis_port=cache.port.apply(str),
-        redis_auth_secret_arn=cache.auth_secret_arn,
-        secrets_kms_key_arns=(database.kms_key_arn, cache.kms_key_arn),
-        backup_bucket_name=disaster_recovery.backup_bucket_name if disaster_recovery else None,
-        backup_bucket_arn=disaster_recovery.backup_bucket_arn if disaster_recovery else None,
-        backup_kms_key_arn=disaster_recovery.backup_kms_key_arn if disaster_recovery else None,
+workloads = Workloads(
+    prefix,
+    WorkloadsArgs(
+        environment=stack.environment,
+        region=stack.primary_region,
+        qdrant=stack.qdrant,
+        memory_api=stack.memory_api,
+        node_pools=stack.node_pools,
+        network=network,
+        cluster=cluster,
+        database=database,
+        cache=cache,
+        disaster_recovery=disaster_recovery,
+        otlp_endpoint=observability.otlp_http_endpoint,
+        monitoring_crds=observability.prometheus_operator,
+        tags=tags,
     ),
-    otlp_endpoint=observability.otlp_http_endpoint,
-    monitoring_crds=observability.prometheus_operator,
 )
 pulumi.export("memoryApiRepositoryUrl", workloads.memory_api.repository_url)

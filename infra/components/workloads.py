@@ -1,0 +1,135 @@
+"""`Workloads`: what runs on the cluster: the load-balancer controller, Qdrant and the memory API.
+
+It takes the foundation and the data tier as components (`Network`, `EksCluster`, `AuroraPostgres`,
+`RedisCache`, and `DisasterRecovery` when the stack has one) and wires their outputs into its three
+children, so the program hands over components instead of a copy of their fields.
+
+Defaults and why:
+- Qdrant runs on the `database` pool; its snapshot job and the memory API on the `application` pool
+  (the stack config guarantees both pools exist).
+- Qdrant snapshots go to the DR backup bucket under `qdrant/<environment>/`; without disaster
+  recovery there is no bucket and no snapshot job.
+- The memory API waits for the load-balancer controller, whose webhook must admit its Ingress and
+  Service.
+
+The children were top-level resources before this component existed: each carries an alias to its
+old parent (the stack), so `pulumi up` moves them (and, through alias inheritance, their children)
+instead of replacing them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pulumi
+
+from infra.components._base import ComponentArgs
+from infra.components.aurora import AuroraPostgres
+from infra.components.cluster_addons import ClusterAddons, ClusterAddonsArgs
+from infra.components.disaster_recovery import DisasterRecovery
+from infra.components.eks import EksCluster
+from infra.components.eks_nodes import NodePool
+from infra.components.memory_api import NAMESPACE as API_NAMESPACE
+from infra.components.memory_api import POD_LABELS as API_POD_LABELS
+from infra.components.memory_api import MemoryApi, MemoryApiArgs, QdrantEndpoint
+from infra.components.memory_api_config import MemoryApiConfig
+from infra.components.network import Network
+from infra.components.qdrant import GRPC_PORT, HTTP_PORT, ClientPods, QdrantCluster, QdrantClusterArgs
+from infra.components.qdrant_config import QdrantConfig
+from infra.components.qdrant_snapshots import SnapshotTarget
+from infra.components.redis import RedisCache
+
+# Where the children lived before `Workloads` existed; their aliases keep the history of a real stack.
+_FORMERLY_TOP_LEVEL = [pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]
+
+
+class WorkloadsArgs(ComponentArgs):
+    environment: Literal["staging", "production"]
+    region: str
+    qdrant: QdrantConfig
+    memory_api: MemoryApiConfig
+    node_pools: tuple[NodePool, ...]
+    network: Network
+    cluster: EksCluster
+    database: AuroraPostgres
+    cache: RedisCache
+    disaster_recovery: DisasterRecovery | None = None  # the backup bucket Qdrant snapshots go to
+    otlp_endpoint: str  # the OTLP/HTTP collector the API sends traces to
+    monitoring_crds: pulumi.Resource | None = None  # the release installing the ServiceMonitor CRD
+    tags: dict[str, str]
+
+
+class Workloads(pulumi.ComponentResource):
+    """The cluster's workloads: `ClusterAddons`, `QdrantCluster` and `MemoryApi`."""
+
+    addons: ClusterAddons
+    qdrant: QdrantCluster
+    memory_api: MemoryApi
+
+    def __init__(self, name: str, args: WorkloadsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("memory-platform:kubernetes:Workloads", name, None, opts)
+        pools = {pool.name: pool for pool in args.node_pools}
+        cluster, database, cache, dr = args.cluster, args.database, args.cache, args.disaster_recovery
+        child = pulumi.ResourceOptions(parent=self, aliases=_FORMERLY_TOP_LEVEL)
+
+        self.addons = ClusterAddons(
+            name,
+            ClusterAddonsArgs(cluster=cluster, vpc_id=args.network.vpc_id, region=args.region),
+            opts=child,
+        )
+        self.qdrant = QdrantCluster(
+            f"{name}-qdrant",
+            QdrantClusterArgs(
+                config=args.qdrant,
+                cluster=cluster,
+                node_pool=pools["database"],
+                snapshot_job_pool=pools["application"],
+                clients=ClientPods(namespace=API_NAMESPACE, labels=API_POD_LABELS),
+                snapshots=(
+                    SnapshotTarget(
+                        bucket_name=dr.backup_bucket_name,
+                        bucket_arn=dr.backup_bucket_arn,
+                        kms_key_arn=dr.backup_kms_key_arn,
+                        prefix=f"qdrant/{args.environment}/",
+                    )
+                    if dr is not None
+                    else None
+                ),
+                monitoring_crds=args.monitoring_crds,
+            ),
+            opts=child,
+        )
+        qdrant = self.qdrant
+        self.memory_api = MemoryApi(
+            f"{name}-api",
+            MemoryApiArgs(
+                config=args.memory_api,
+                environment=args.environment,
+                region=args.region,
+                cluster=cluster,
+                node_pool=pools["application"],
+                vpc_cidr=args.network.vpc_cidr,
+                database_writer_endpoint=database.writer_endpoint,
+                database_port=database.port.apply(str),
+                database_secret_arn=database.secret_arn,
+                redis_endpoint=cache.endpoint,
+                redis_port=cache.port.apply(str),
+                redis_auth_secret_arn=cache.auth_secret_arn,
+                secrets_kms_key_arns=(database.kms_key_arn, cache.kms_key_arn),
+                qdrant=QdrantEndpoint(
+                    url=qdrant.url,
+                    namespace=qdrant.namespace,
+                    pod_labels=qdrant.pod_labels,
+                    api_key_secret_name=qdrant.api_key_secret_name,
+                    api_key_secret_field=qdrant.api_key_secret_field,
+                    http_port=HTTP_PORT,
+                    grpc_port=GRPC_PORT,
+                ),
+                ingress_class=self.addons.ingress_class,
+                otlp_endpoint=args.otlp_endpoint,
+                monitoring_crds=args.monitoring_crds,
+                tags=args.tags,
+            ),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.addons])),
+        )
+        self.register_outputs({"memoryApiRepositoryUrl": self.memory_api.repository_url})
