@@ -433,6 +433,11 @@ class DisasterRecoveryConfig(_Model):
     dns: FailoverDnsConfig | None = Field(
         default=None, description="Route 53 failover for the API hostname; off if absent."
     )
+    active_region: str | None = Field(
+        default=None,
+        description="Region that serves traffic (aws:region or dr.region; aws:region if unset). "
+        "`platform-ops dr failover|switchover` prints the `pulumi config set` that updates it.",
+    )
 
     @model_validator(mode="after")
     def _lifecycle_ordered(self) -> Self:
@@ -771,6 +776,11 @@ class StackConfig(_Model):
         _region(self.dr.region)
         if self.dr.region == self.primary_region:
             raise ValueError(f"dr.region must differ from aws:region ('{self.primary_region}')")
+        if self.dr.active_region not in (None, self.primary_region, self.dr.region):
+            raise ValueError(
+                f"dr.activeRegion '{self.dr.active_region}' must be aws:region ('{self.primary_region}') "
+                f"or dr.region ('{self.dr.region}')"
+            )
         primary = ipaddress.ip_network(self.network.vpc_cidr)
         secondary = ipaddress.ip_network(self.dr.vpc_cidr)
         if primary.overlaps(secondary):
