@@ -112,7 +112,7 @@ def cluster_snapshots(runtime: Runtime, region: str, cluster_identifier: str) ->
 
 
 def snapshot_identifier(arn: str) -> str:
-    """`arn:...:cluster-snapshot:awsbackup:job-1` -> `awsbackup:job-1` (the snapshot's identifier in its region)."""
+    """`arn:...:cluster-snapshot:awsbackup:job-1` -> `awsbackup:job-1`, its identifier in its region."""
     marker = ":cluster-snapshot:"
     return arn.split(marker, 1)[1] if marker in arn else arn
 
