@@ -159,6 +159,7 @@ class BackupInventory:
     points: list[BackupPoint]
     unreachable: dict[str, str]  # region -> what failed
     failed_reads: list[str]  # other read failures (permissions, missing vault, throttling)
+    regions_read: tuple[str, ...] = ()  # regions that were asked (reachable or not)
 
     def in_region(self, region: str) -> list[BackupPoint]:
         return [p for p in self.points if p.region == region]
@@ -199,7 +200,8 @@ def inventory(runtime: Runtime, config: DrConfig, regions: tuple[str, ...] | Non
         except RegionUnreachableError as exc:
             unreachable[region] = exc.message
             log.warning("%s", exc.message)
-    return BackupInventory(points=points, unreachable=unreachable, failed_reads=failed)
+    asked = tuple(region for region in sources if regions is None or region in regions)
+    return BackupInventory(points=points, unreachable=unreachable, failed_reads=failed, regions_read=asked)
 
 
 def _read_region(
@@ -278,7 +280,7 @@ def verify_checks(found: BackupInventory, config: DrConfig, now: datetime) -> li
             f"KMS key {newest.kms_key_id}" if newest.encrypted else "storage is NOT encrypted",
         ),
     ]
-    if config.dr_region in found.unreachable:
+    if config.dr_region in found.unreachable or config.dr_region not in found.regions_read:
         return checks
     copy = found.newest_copy(config)
     fresh = copy is not None and copy.age_seconds(now) <= config.backup_max_age_seconds

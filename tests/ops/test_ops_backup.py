@@ -176,6 +176,21 @@ def test_verify_with_the_primary_region_unreachable_checks_the_dr_region(
     assert all(checks_by_name(dr_only.out).values())
 
 
+def test_region_flag_limits_the_check_to_that_region(
+    deployment: Deployment, clients: Clients, clock: FakeClock, run_cli
+) -> None:
+    stub_vaults(clients, [], [])
+
+    result = run_cli(
+        "--outputs", str(deployment.outputs), "backup", "verify", "--region", "primary", "--json"
+    )
+
+    assert result.code == 0, result.out
+    assert json.loads(result.out)["newestBackup"]["region"] == PRIMARY_REGION
+    assert COPY_CHECK not in checks_by_name(result.out)
+    assert not any(region == DR_REGION for _, region, _ in clients.calls)
+
+
 def test_restore_test_restores_checks_and_deletes_throwaway_cluster(
     aws: None, tmp_path: Path, clients: Clients, clock: FakeClock, run_cli
 ) -> None:
