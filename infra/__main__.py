@@ -90,6 +90,8 @@ if stack.dr.enabled:
             primary_cluster_arn=database.cluster_arn,
             primary_cluster_identifier=database.cluster_identifier,
             primary_writer=database.instances[0],
+            primary_db_subnet_group_name=database.subnet_group_name,
+            primary_db_security_group_id=database.security_group_id,
             tags=tags,
         ),
     )

@@ -145,6 +145,11 @@ class StackConfig(ConfigModel):
         _region(self.dr.region)
         if self.dr.region == self.primary_region:
             raise ValueError(f"dr.region must differ from aws:region ('{self.primary_region}')")
+        if self.dr.active_region not in (None, self.primary_region, self.dr.region):
+            raise ValueError(
+                f"dr.activeRegion '{self.dr.active_region}' must be aws:region ('{self.primary_region}') "
+                f"or dr.region ('{self.dr.region}')"
+            )
         primary = ipaddress.ip_network(self.network.vpc_cidr)
         secondary = ipaddress.ip_network(self.dr.vpc_cidr)
         if primary.overlaps(secondary):

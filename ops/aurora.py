@@ -15,8 +15,19 @@ from ops.config import DrConfig, cluster_arn_region
 from ops.errors import OpsError
 from ops.runtime import Runtime
 
-LAG_METRIC = "AuroraGlobalDBReplicationLag"
+# AWS (Aurora User Guide, "Using switchover or failover in Amazon Aurora Global Database"): for Aurora
+# PostgreSQL watch `AuroraGlobalDBRPOLag` of every secondary; `AuroraGlobalDBReplicationLag` is the older
+# metric. Both are milliseconds, published by the secondary cluster in its own region.
+LAG_METRICS = ("AuroraGlobalDBRPOLag", "AuroraGlobalDBReplicationLag")
 LAG_WINDOW = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class LagReading:
+    """The latest replication lag datapoint of one secondary and the metric it came from."""
+
+    milliseconds: float
+    metric: str
 
 
 @dataclass(frozen=True)
@@ -103,36 +114,40 @@ def read_topology(runtime: Runtime, config: DrConfig, next_step: str) -> GlobalT
     )
 
 
-def replication_lag_ms(runtime: Runtime, member: Member, next_step: str) -> float | None:
-    """Latest `AuroraGlobalDBReplicationLag` (ms) of a secondary cluster, or None when no datapoint exists."""
+def replication_lag(runtime: Runtime, member: Member, next_step: str) -> LagReading | None:
+    """Latest lag (ms) of a secondary cluster, `AuroraGlobalDBRPOLag` first; None without a datapoint."""
     cloudwatch = runtime.client("cloudwatch", member.region)
     end = runtime.now()
+    queries = [
+        {
+            "Id": f"m{index}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/RDS",
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": "DBClusterIdentifier", "Value": member.identifier}],
+                },
+                "Period": 60,
+                "Stat": "Maximum",
+            },
+        }
+        for index, metric in enumerate(LAG_METRICS)
+    ]
     response = call(
         cloudwatch,
         "get_metric_data",
-        MetricDataQueries=[
-            {
-                "Id": "lag",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "AWS/RDS",
-                        "MetricName": LAG_METRIC,
-                        "Dimensions": [{"Name": "DBClusterIdentifier", "Value": member.identifier}],
-                    },
-                    "Period": 60,
-                    "Stat": "Maximum",
-                },
-            }
-        ],
+        MetricDataQueries=queries,
         StartTime=end - LAG_WINDOW,
         EndTime=end,
         ScanBy="TimestampDescending",
         next_step=next_step,
     )
-    for result in response.get("MetricDataResults", []):
+    results = {result.get("Id"): result for result in response.get("MetricDataResults", [])}
+    for index, metric in enumerate(LAG_METRICS):
+        result = results.get(f"m{index}", {})
         pairs = sorted(
             zip(result.get("Timestamps", []), result.get("Values", []), strict=False), reverse=True
         )
         if pairs:
-            return float(pairs[0][1])
+            return LagReading(float(pairs[0][1]), metric)
     return None

@@ -11,7 +11,13 @@ from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
 
 from ops.errors import OpsError
 
@@ -60,12 +66,28 @@ def call(client: Any, operation: str, *, next_step: str, **params: Any) -> Any:
         return getattr(client, operation)(**params)
     except ClientError as exc:
         raise aws_error(exc, operation, client.meta.region_name, next_step) from exc
+    except (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError) as exc:
+        region = client.meta.region_name
+        raise RegionUnreachableError(
+            region,
+            f"{region} is unreachable: {operation} could not connect to {client.meta.endpoint_url} ({exc})",
+            f"if {region} is having an outage, work from the other region (docs/runbooks/dr-failover.md); "
+            "otherwise check your network and re-run; " + next_step,
+        ) from exc
     except BotoCoreError as exc:
         raise OpsError(
             f"{operation} in {client.meta.region_name} could not reach AWS: {exc}",
             "check credentials (AWS_PROFILE / `aws sts get-caller-identity`) and network, then re-run; "
             + next_step,
         ) from exc
+
+
+class RegionUnreachableError(OpsError):
+    """No connection to a region's endpoint (refused, timed out, dropped) after botocore's retries."""
+
+    def __init__(self, region: str | None, message: str, next_step: str) -> None:
+        super().__init__(message, next_step)
+        self.region = region
 
 
 def aws_error(exc: ClientError, operation: str, region: str | None, next_step: str) -> OpsError:

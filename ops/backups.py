@@ -1,9 +1,16 @@
-"""Finds the newest backup of the Aurora clusters and checks it: exists, younger than the RPO, encrypted.
+"""Finds the Aurora clusters' backups region by region and checks them against the backup schedule.
 
 Two sources count as a backup: Aurora cluster snapshots (automated and manual) and AWS Backup recovery
 points in the configured vaults. AWS Backup recovery points of Aurora are cluster snapshots, so the newest
-backup of either kind can be restored with `restore_db_cluster_from_snapshot`. `--restore-test` does that
-into a throwaway cluster, waits for it, checks it and deletes it, also when a step fails.
+backup of either kind can be restored with `restore_db_cluster_from_snapshot`.
+
+Each region is read on its own: when one is unreachable (its endpoints refuse connections during an
+outage) the other's backups are still found and checked, and the unreachable region is named. Backups
+are judged against their own schedule (`backupMaxAgeHours`), not the RPO: the RPO of an Aurora global
+database is its replication lag, checked by `dr status`. A "DR copy" is only a recovery point that AWS
+Backup copied from the primary vault (its `SourceBackupVaultArn`), never the secondary's own snapshots.
+`--restore-test` restores the newest backup into a throwaway cluster in the backup's own region, with
+that region's subnet group and security group from the outputs, waits for it, checks it and deletes it.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ops.aws import call, error_code
+from ops.aws import RegionUnreachableError, call, error_code
 from ops.config import DrConfig
 from ops.errors import OpsError
 from ops.runtime import Runtime, wait_until
@@ -41,6 +48,14 @@ class BackupPoint:
     encrypted: bool
     kms_key_id: str | None
     engine: str | None
+    copied_from: str | None = None  # source vault ARN of an AWS Backup copy
+
+    def is_copy_from(self, region: str, vault: str) -> bool:
+        """True for a recovery point AWS Backup copied here from `vault` in `region`."""
+        if not self.copied_from:
+            return False
+        parts = self.copied_from.split(":")
+        return len(parts) >= 7 and parts[3] == region and parts[6] == vault
 
     def age_seconds(self, now: datetime) -> float:
         return (now - self.created).total_seconds()
@@ -55,6 +70,7 @@ class BackupPoint:
             "created": self.created.isoformat(),
             "ageMinutes": round(self.age_seconds(now) / 60, 1),
             "encrypted": self.encrypted,
+            "copiedFrom": self.copied_from,
         }
 
 
@@ -95,6 +111,12 @@ def cluster_snapshots(runtime: Runtime, region: str, cluster_identifier: str) ->
             return points
 
 
+def snapshot_identifier(arn: str) -> str:
+    """`arn:...:cluster-snapshot:awsbackup:job-1` -> `awsbackup:job-1`, its identifier in its region."""
+    marker = ":cluster-snapshot:"
+    return arn.split(marker, 1)[1] if marker in arn else arn
+
+
 def vault_recovery_points(
     runtime: Runtime, region: str, vault: str, cluster_arns: set[str]
 ) -> list[BackupPoint]:
@@ -114,7 +136,7 @@ def vault_recovery_points(
                 BackupPoint(
                     kind="aws-backup",
                     arn=point["RecoveryPointArn"],
-                    restore_identifier=point["RecoveryPointArn"],
+                    restore_identifier=snapshot_identifier(point["RecoveryPointArn"]),
                     region=region,
                     location=f"vault {vault}",
                     source_cluster_arn=point["ResourceArn"],
@@ -122,6 +144,7 @@ def vault_recovery_points(
                     encrypted=bool(point.get("IsEncrypted")),
                     kms_key_id=point.get("EncryptionKeyArn"),
                     engine=None,
+                    copied_from=point.get("SourceBackupVaultArn"),
                 )
             )
         token = response.get("NextToken")
@@ -131,29 +154,74 @@ def vault_recovery_points(
 
 @dataclass(frozen=True)
 class BackupInventory:
-    """Every backup found in the primary and the DR region."""
+    """Every backup found, per region, and the regions that could not be read."""
 
-    primary_region: list[BackupPoint]
-    dr_region: list[BackupPoint]
+    points: list[BackupPoint]
+    unreachable: dict[str, str]  # region -> what failed
+    failed_reads: list[str]  # other read failures (permissions, missing vault, throttling)
+    regions_read: tuple[str, ...] = ()  # regions that were asked (reachable or not)
+
+    def in_region(self, region: str) -> list[BackupPoint]:
+        return [p for p in self.points if p.region == region]
 
     @property
     def newest(self) -> BackupPoint | None:
-        everything = self.primary_region + self.dr_region
-        return max(everything, key=lambda p: p.created) if everything else None
+        return max(self.points, key=lambda p: p.created) if self.points else None
 
-    @property
-    def newest_dr_copy(self) -> BackupPoint | None:
-        return max(self.dr_region, key=lambda p: p.created) if self.dr_region else None
+    def newest_in(self, region: str) -> BackupPoint | None:
+        points = self.in_region(region)
+        return max(points, key=lambda p: p.created) if points else None
+
+    def newest_copy(self, config: DrConfig) -> BackupPoint | None:
+        """Newest recovery point copied from the primary vault into the DR vault."""
+        copies = [
+            p
+            for p in self.in_region(config.dr_region)
+            if p.is_copy_from(config.primary_region, config.backup_vault_name)
+        ]
+        return max(copies, key=lambda p: p.created) if copies else None
 
 
-def inventory(runtime: Runtime, config: DrConfig) -> BackupInventory:
-    """Snapshots and recovery points of both clusters (either may be the writer after a failover)."""
+def inventory(runtime: Runtime, config: DrConfig, regions: tuple[str, ...] | None = None) -> BackupInventory:
+    """Snapshots and recovery points of both clusters, region by region (either may write after a move)."""
     cluster_arns = {config.primary_cluster_arn, config.secondary_cluster_arn}
-    primary = cluster_snapshots(runtime, config.primary_region, config.primary_cluster_identifier)
-    primary += vault_recovery_points(runtime, config.primary_region, config.backup_vault_name, cluster_arns)
-    dr = cluster_snapshots(runtime, config.dr_region, config.secondary_cluster_identifier)
-    dr += vault_recovery_points(runtime, config.dr_region, config.dr_backup_vault_name, cluster_arns)
-    return BackupInventory(primary_region=primary, dr_region=dr)
+    sources = {
+        config.primary_region: (config.primary_cluster_identifier, config.backup_vault_name),
+        config.dr_region: (config.secondary_cluster_identifier, config.dr_backup_vault_name),
+    }
+    points: list[BackupPoint] = []
+    unreachable: dict[str, str] = {}
+    failed: list[str] = []
+    for region, (cluster_id, vault) in sources.items():
+        if regions is not None and region not in regions:
+            continue
+        try:
+            points += _read_region(runtime, region, cluster_id, vault, cluster_arns, failed)
+        except RegionUnreachableError as exc:
+            unreachable[region] = exc.message
+            log.warning("%s", exc.message)
+    asked = tuple(region for region in sources if regions is None or region in regions)
+    return BackupInventory(points=points, unreachable=unreachable, failed_reads=failed, regions_read=asked)
+
+
+def _read_region(
+    runtime: Runtime, region: str, cluster_id: str, vault: str, cluster_arns: set[str], failed: list[str]
+) -> list[BackupPoint]:
+    """One region's snapshots and recovery points; an unreachable region raises, other failures are noted."""
+    points: list[BackupPoint] = []
+    try:
+        points += cluster_snapshots(runtime, region, cluster_id)
+    except RegionUnreachableError:
+        raise
+    except OpsError as exc:
+        failed.append(exc.message)
+    try:
+        points += vault_recovery_points(runtime, region, vault, cluster_arns)
+    except RegionUnreachableError:
+        raise
+    except OpsError as exc:
+        failed.append(exc.message)
+    return points
 
 
 @dataclass(frozen=True)
@@ -168,28 +236,43 @@ class Check:
         return {"name": self.name, "passed": self.passed, "detail": self.detail}
 
 
+def _age(point: BackupPoint, now: datetime) -> str:
+    hours = point.age_seconds(now) / 3600
+    return f"{hours:.1f} h old (created {point.created.isoformat()})"
+
+
 def verify_checks(found: BackupInventory, config: DrConfig, now: datetime) -> list[Check]:
-    """Exists, younger than the RPO, encrypted; plus a copy in the DR region."""
+    """Reachable, exists, within the backup schedule, encrypted; plus a copy in the DR vault."""
+    checks = [
+        Check(
+            f"region {region} is reachable",
+            False,
+            f"{message}; its backups were not checked (`--region` limits the check to one region)",
+        )
+        for region, message in found.unreachable.items()
+    ]
+    checks += [Check("backups could be listed", False, message) for message in found.failed_reads]
     newest = found.newest
+    limit = config.backup_max_age_hours
     if newest is None:
         return [
+            *checks,
             Check(
                 "newest backup exists",
                 False,
                 f"no snapshot of {config.primary_cluster_identifier}/{config.secondary_cluster_identifier}"
-                " and "
-                f"no recovery point in {config.backup_vault_name}/{config.dr_backup_vault_name}",
-            )
+                f" and no recovery point in {config.backup_vault_name}/{config.dr_backup_vault_name} "
+                "(in the regions that could be read)",
+            ),
         ]
-    age_minutes = newest.age_seconds(now) / 60
-    checks = [
+    checks += [
         Check(
             "newest backup exists", True, f"{newest.kind} {newest.arn} ({newest.location}, {newest.region})"
         ),
         Check(
-            "newest backup is younger than the RPO",
-            age_minutes <= config.rpo_minutes,
-            f"{age_minutes:.0f} min old, RPO {config.rpo_minutes} min (created {newest.created.isoformat()})",
+            f"newest backup is younger than {limit} h (backup schedule)",
+            newest.age_seconds(now) <= config.backup_max_age_seconds,
+            _age(newest, now),
         ),
         Check(
             "newest backup is encrypted",
@@ -197,18 +280,40 @@ def verify_checks(found: BackupInventory, config: DrConfig, now: datetime) -> li
             f"KMS key {newest.kms_key_id}" if newest.encrypted else "storage is NOT encrypted",
         ),
     ]
-    copy = found.newest_dr_copy
+    if config.dr_region in found.unreachable or config.dr_region not in found.regions_read:
+        return checks
+    copy = found.newest_copy(config)
+    fresh = copy is not None and copy.age_seconds(now) <= config.backup_max_age_seconds
     checks.append(
         Check(
-            f"a backup exists in the DR region {config.dr_region}",
-            copy is not None,
-            f"newest {copy.kind} {copy.arn}, {copy.age_seconds(now) / 60:.0f} min old"
+            f"a fresh copy of the primary vault's backups is in {config.dr_backup_vault_name} "
+            f"({config.dr_region})",
+            fresh,
+            f"newest copy {copy.arn}, {_age(copy, now)}, from {copy.copied_from}"
             if copy
-            else f"nothing in vault {config.dr_backup_vault_name} nor snapshots of "
-            f"{config.secondary_cluster_identifier}",
+            else f"no recovery point in {config.dr_backup_vault_name} was copied from "
+            f"{config.backup_vault_name} ({config.primary_region}); the secondary's own snapshots "
+            "do not count",
         )
     )
     return checks
+
+
+@dataclass(frozen=True)
+class RestoreNetwork:
+    """Where a throwaway cluster goes in one region."""
+
+    subnet_group: str | None
+    security_group_ids: list[str]
+
+
+def restore_network(config: DrConfig, region: str) -> RestoreNetwork:
+    """The subnet group and security group of `region` (each region has its own)."""
+    if region == config.primary_region:
+        subnet, group = config.primary_db_subnet_group_name, config.primary_db_security_group_id
+    else:
+        subnet, group = config.dr_db_subnet_group_name, config.dr_db_security_group_id
+    return RestoreNetwork(subnet, [group] if group else [])
 
 
 def _snapshot_engine(runtime: Runtime, point: BackupPoint) -> str:
@@ -218,7 +323,7 @@ def _snapshot_engine(runtime: Runtime, point: BackupPoint) -> str:
     response = call(
         rds,
         "describe_db_cluster_snapshots",
-        DBClusterSnapshotIdentifier=point.arn,
+        DBClusterSnapshotIdentifier=point.restore_identifier,
         next_step="the recovery point may not be an Aurora snapshot; restore it from the AWS Backup console",
     )
     snapshots = response.get("DBClusterSnapshots", [])
@@ -231,8 +336,7 @@ def restore_test(
     runtime: Runtime,
     point: BackupPoint,
     *,
-    subnet_group: str | None,
-    security_group_ids: list[str],
+    network: RestoreNetwork,
     timeout_seconds: float,
     interval_seconds: float,
 ) -> list[Check]:
@@ -251,15 +355,16 @@ def restore_test(
         "DeletionProtection": False,
         "Tags": [RESTORE_TEST_TAG],
     }
-    if subnet_group:
-        params["DBSubnetGroupName"] = subnet_group
-    if security_group_ids:
-        params["VpcSecurityGroupIds"] = security_group_ids
+    if network.subnet_group:
+        params["DBSubnetGroupName"] = network.subnet_group
+    if network.security_group_ids:
+        params["VpcSecurityGroupIds"] = network.security_group_ids
     log.info("restoring %s into throwaway cluster %s in %s", point.arn, identifier, point.region)
     call(
         rds,
         "restore_db_cluster_from_snapshot",
-        next_step="pass --subnet-group/--security-group-id of the data-tier VPC if AWS rejected the network, "
+        next_step=f"if AWS rejected the network, pass {point.region}'s subnet group and security group "
+        "(--primary-db-subnet-group-name/--primary-db-security-group-id, or the --dr-db-... pair), "
         "then re-run",
         **params,
     )
@@ -284,7 +389,11 @@ def restore_test(
             + cleanup_hint,
         )
         checks = [
-            Check("restore test: cluster became available", True, f"{identifier} in {point.region}"),
+            Check(
+                "restore test: cluster became available",
+                True,
+                f"{identifier} in {point.region}, subnet group {described.get('DBSubnetGroup')}",
+            ),
             Check(
                 "restore test: restored storage is encrypted",
                 bool(described.get("StorageEncrypted")),

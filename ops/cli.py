@@ -3,7 +3,7 @@
     platform-ops --outputs outputs.json dr status [--json]
     platform-ops --outputs outputs.json dr switchover [--to dr|primary] [--dry-run] [--yes]
     platform-ops --outputs outputs.json dr failover [--to dr|primary] [--dry-run] [--yes]
-    platform-ops --outputs outputs.json backup verify [--restore-test] [--json]
+    platform-ops --outputs outputs.json backup verify [--region primary|dr] [--restore-test] [--json]
 
 Identifiers come from `pulumi stack output --json > outputs.json` (the `disasterRecovery` output) and/or
 flags named after its keys (`--rpo-minutes`, `--dr-region`, ...). Exit codes: 0 ok, 1 a check or step
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ops.aws import DEFAULT_MAX_ATTEMPTS, BotoClients
-from ops.backups import inventory, restore_test, verify_checks
+from ops.backups import inventory, restore_network, restore_test, verify_checks
 from ops.config import DrConfig, config_aliases, flag_for, load_config
 from ops.dr import DrRun, build_steps, execute
 from ops.errors import OpsError
@@ -52,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     areas = parser.add_subparsers(dest="area", required=True)
     dr = areas.add_parser("dr", help="Aurora global database: status, switchover, failover")
     dr_commands = dr.add_subparsers(dest="command", required=True)
-    status = dr_commands.add_parser("status", help="writer region, replication lag, newest backup vs RPO")
+    status = dr_commands.add_parser(
+        "status", help="writer region, replication lag vs RPO, newest backups vs schedule, DNS"
+    )
     status.add_argument("--json", action="store_true", help="machine-readable output")
     for name, help_text in (
         ("switchover", "planned move of the writer, no data loss"),
@@ -75,18 +77,20 @@ def build_parser() -> argparse.ArgumentParser:
     backup = areas.add_parser("backup", help="backups of the Aurora clusters")
     backup_commands = backup.add_subparsers(dest="command", required=True)
     verify = backup_commands.add_parser(
-        "verify", help="newest backup exists, is within the RPO, is encrypted"
+        "verify",
+        help="newest backup exists, is within the backup schedule, is encrypted; a copy is in the DR vault",
     )
     verify.add_argument("--json", action="store_true", help="machine-readable output")
     verify.add_argument(
-        "--restore-test", action="store_true", help="also restore it into a throwaway cluster and delete it"
+        "--region",
+        choices=["primary", "dr"],
+        help="check only this region's backups (e.g. `dr` while the primary region is down)",
     )
-    verify.add_argument("--subnet-group", help="DB subnet group for the throwaway cluster")
     verify.add_argument(
-        "--security-group-id",
-        action="append",
-        default=[],
-        help="VPC security group for the throwaway cluster",
+        "--restore-test",
+        action="store_true",
+        help="also restore the newest backup into a throwaway cluster in its own region (that region's "
+        "subnet group and security group from the outputs) and delete it",
     )
     verify.add_argument("--timeout-minutes", type=float, default=90.0, help="give up waiting after this long")
     verify.add_argument("--poll-seconds", type=float, default=30.0, help="seconds between status polls")
@@ -144,6 +148,12 @@ def run_dr_move(runtime: Runtime, config: DrConfig, args: argparse.Namespace) ->
         runtime.echo("dry run complete: no write API was called")
     else:
         runtime.echo(f"{args.command} complete: {dr_run.target_id} writes in {dr_run.target_region}")
+        if config.configured_active_region != dr_run.target_region:
+            runtime.echo(
+                f"ACTION REQUIRED before the next `pulumi up` (or it moves DNS back to "
+                f"{config.configured_active_region}): {config.config_set_command(dr_run.target_region)}"
+                " - then commit the stack file"
+            )
         if args.command == "failover":
             runtime.echo(
                 "next: follow 'After the failover' in docs/runbooks/dr-failover.md (old primary rejoins as a "
@@ -154,7 +164,14 @@ def run_dr_move(runtime: Runtime, config: DrConfig, args: argparse.Namespace) ->
 
 def run_backup_verify(runtime: Runtime, config: DrConfig, args: argparse.Namespace) -> int:
     now = runtime.now()
-    found = inventory(runtime, config)
+    regions = (config.region_of(args.region),) if args.region else None
+    found = inventory(runtime, config, regions)
+    for region in found.unreachable:
+        other = "dr" if region == config.primary_region else "primary"
+        runtime.echo(
+            f"UNREACHABLE  {region}: its backups were not checked; the checks below cover the other region "
+            f"(`--region {other}` checks that region alone)"
+        )
     checks = verify_checks(found, config, now)
     newest = found.newest
     if args.restore_test:
@@ -164,8 +181,7 @@ def run_backup_verify(runtime: Runtime, config: DrConfig, args: argparse.Namespa
             checks += restore_test(
                 runtime,
                 newest,
-                subnet_group=args.subnet_group,
-                security_group_ids=args.security_group_id,
+                network=restore_network(config, newest.region),
                 timeout_seconds=args.timeout_minutes * 60,
                 interval_seconds=args.poll_seconds,
             )
@@ -175,6 +191,7 @@ def run_backup_verify(runtime: Runtime, config: DrConfig, args: argparse.Namespa
             json.dumps(
                 {
                     "passed": passed,
+                    "unreachable": found.unreachable,
                     "newestBackup": newest.as_dict(now) if newest else None,
                     "checks": [c.as_dict() for c in checks],
                 },

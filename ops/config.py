@@ -1,8 +1,9 @@
 """The deployment's DR identifiers, read from the Pulumi stack outputs file and/or command-line flags.
 
-Contract with the Pulumi program: one stack output `disasterRecovery`, an object whose camelCase keys are
-the aliases of `DrConfig` below. Nothing here is hard-coded; a flag overrides the same key from the file.
-A bad or missing key fails with one message naming the key and how to fix it.
+Contract with the Pulumi program: one stack output `disasterRecovery`, typed by
+`infra.contracts.DisasterRecoveryOutputs` (owned by the program that writes it, validated here on read).
+Nothing here is hard-coded; a flag overrides the same key from the file. A bad or missing key fails with
+one message naming the key and how to fix it.
 """
 
 from __future__ import annotations
@@ -12,90 +13,40 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
+from infra.contracts import OUTPUT_NAME, SCHEMA_VERSION, DisasterRecoveryOutputs
+from infra.contracts import cluster_arn_region as _arn_region
 from ops.errors import ConfigError
 
-OUTPUT_NAME = "disasterRecovery"
 REGENERATE_HINT = "pulumi stack output --json > outputs.json"
-
-_CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:rds:(?P<region>[a-z0-9-]+):\d{12}:cluster:(?P<id>[A-Za-z0-9-]+)$")
-_REGION = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$"
-DNS_KEYS = ("hostedZoneId", "apiHostname", "primaryApiTarget", "drApiTarget")
+NOT_FLAGS = frozenset({"schemaVersion"})
 
 
 def cluster_arn_region(arn: str) -> str:
     """The region part of an Aurora cluster ARN (global database calls must go to the cluster's region)."""
-    match = _CLUSTER_ARN.match(arn)
-    if match is None:
+    region = _arn_region(arn)
+    if region is None:
         raise ConfigError(
             f"{arn!r} is not an Aurora cluster ARN", "use arn:aws:rds:<region>:<account>:cluster:<id>"
         )
-    return match.group("region")
+    return region
 
 
-class DrConfig(BaseModel):
-    """Identifiers of the Aurora global database, its backups and the API's DNS records."""
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
-
-    primary_region: str = Field(alias="primaryRegion", pattern=_REGION, description="Region of the writer")
-    dr_region: str = Field(alias="drRegion", pattern=_REGION, description="Region of the DR secondary")
-    global_cluster_identifier: str = Field(alias="globalClusterIdentifier", min_length=1)
-    primary_cluster_identifier: str = Field(alias="primaryClusterIdentifier", min_length=1)
-    primary_cluster_arn: str = Field(alias="primaryClusterArn", pattern=_CLUSTER_ARN.pattern)
-    secondary_cluster_identifier: str = Field(alias="secondaryClusterIdentifier", min_length=1)
-    secondary_cluster_arn: str = Field(alias="secondaryClusterArn", pattern=_CLUSTER_ARN.pattern)
-    backup_vault_name: str = Field(alias="backupVaultName", min_length=1)
-    dr_backup_vault_name: str = Field(alias="drBackupVaultName", min_length=1)
-    rpo_minutes: int = Field(alias="rpoMinutes", gt=0, description="Oldest acceptable newest backup")
-    hosted_zone_id: str | None = Field(default=None, alias="hostedZoneId")
-    api_hostname: str | None = Field(default=None, alias="apiHostname")
-    primary_api_target: str | None = Field(default=None, alias="primaryApiTarget")
-    dr_api_target: str | None = Field(default=None, alias="drApiTarget")
-
-    @model_validator(mode="after")
-    def _consistent(self) -> DrConfig:
-        if self.primary_region == self.dr_region:
-            raise ValueError("drRegion must differ from primaryRegion")
-        for key, arn, region, ident in (
-            (
-                "primaryClusterArn",
-                self.primary_cluster_arn,
-                self.primary_region,
-                self.primary_cluster_identifier,
-            ),
-            (
-                "secondaryClusterArn",
-                self.secondary_cluster_arn,
-                self.dr_region,
-                self.secondary_cluster_identifier,
-            ),
-        ):
-            match = _CLUSTER_ARN.match(arn)
-            assert match is not None  # enforced by the field pattern
-            if match.group("region") != region:
-                raise ValueError(f"{key} is in {match.group('region')}, expected {region}")
-            if match.group("id") != ident:
-                raise ValueError(f"{key} names cluster {match.group('id')!r}, expected {ident!r}")
-        dns_values = dict(zip(DNS_KEYS, self._dns_tuple(), strict=True))
-        set_keys = [k for k, v in dns_values.items() if v]
-        if set_keys and len(set_keys) != len(DNS_KEYS):
-            missing = ", ".join(k for k in DNS_KEYS if k not in set_keys)
-            raise ValueError(f"DNS flip needs all of {', '.join(DNS_KEYS)}; missing {missing}")
-        return self
-
-    def _dns_tuple(self) -> tuple[str | None, ...]:
-        return (self.hosted_zone_id, self.api_hostname, self.primary_api_target, self.dr_api_target)
-
-    @property
-    def dns_configured(self) -> bool:
-        """True when the API hostname's Route 53 records should follow the writer region."""
-        return all(self._dns_tuple())
+class DrConfig(DisasterRecoveryOutputs):
+    """The validated `disasterRecovery` output plus what the operator tooling derives from it."""
 
     @property
     def rpo_seconds(self) -> int:
         return self.rpo_minutes * 60
+
+    @property
+    def backup_max_age_seconds(self) -> int:
+        return self.backup_max_age_hours * 3600
+
+    def region_of(self, which: str) -> str:
+        """`primary`/`dr` -> the region name."""
+        return self.primary_region if which == "primary" else self.dr_region
 
     def api_target_for_region(self, region: str) -> str:
         """The DNS name the API hostname should point at when `region` holds the writer."""
@@ -114,7 +65,9 @@ def flag_for(alias: str) -> str:
 
 
 def config_aliases() -> list[str]:
-    return [field.alias or name for name, field in DrConfig.model_fields.items()]
+    """The outputs keys a flag can override (every key but the schema version)."""
+    aliases = [field.alias or name for name, field in DrConfig.model_fields.items()]
+    return [alias for alias in aliases if alias not in NOT_FLAGS]
 
 
 def load_config(outputs_path: Path | None, overrides: dict[str, Any]) -> DrConfig:
@@ -124,6 +77,14 @@ def load_config(outputs_path: Path | None, overrides: dict[str, Any]) -> DrConfi
         values.update(_read_outputs(outputs_path))
     values.update({k: v for k, v in overrides.items() if v is not None})
     source = str(outputs_path) if outputs_path else "the flags"
+    version = values.get("schemaVersion", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        raise ConfigError(
+            f"{OUTPUT_NAME} in {source} has schemaVersion {version!r}; this platform-ops reads "
+            f"schemaVersion {SCHEMA_VERSION}",
+            "use the platform-ops of the same commit as the deployed program, then re-run "
+            f"`{REGENERATE_HINT}`",
+        )
     try:
         return DrConfig.model_validate(values)
     except ValidationError as exc:
@@ -134,6 +95,8 @@ def load_config(outputs_path: Path | None, overrides: dict[str, Any]) -> DrConfi
             problem = f"{OUTPUT_NAME} in {source} is inconsistent: {message}"
         elif first["type"] == "missing":
             problem = f"{OUTPUT_NAME}.{key} is missing in {source}"
+        elif first["type"] == "extra_forbidden":
+            problem = f"{OUTPUT_NAME}.{key} in {source} is not a key of schemaVersion {SCHEMA_VERSION}"
         else:
             problem = f"{OUTPUT_NAME}.{key} in {source} is invalid: {message}"
         flag = flag_for(key) if key in config_aliases() else "the matching flags"

@@ -22,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ops.aurora import GlobalTopology, read_topology, replication_lag_ms
+from ops.aurora import GlobalTopology, read_topology, replication_lag
 from ops.aws import call, error_code
 from ops.config import DrConfig, cluster_arn_region
-from ops.dns import DnsPlan, apply_dns_flip, current_target, plan_dns_flip
+from ops.dns import DnsPlan, apply_dns_flip, current_target, plan_dns_flip, point_health_check
 from ops.errors import OpsError
 from ops.runtime import Runtime, wait_until
 
@@ -149,13 +149,15 @@ def execute(run: DrRun, steps: list[Step], *, dry_run: bool) -> None:
             run.runtime.echo(f"  {label} [dry-run: would {step.kind}] {step.title}")
             continue
         log.info("%s start: %s", label, step.title)
+        started = run.runtime.now()
         try:
             note = step.run()
         except OpsError as exc:
             log.error("%s failed: %s", label, exc.message)
             raise OpsError(f"{label} ({step.title}) failed: {exc.message}", exc.next_step) from exc
-        log.info("%s done: %s", label, note)
-        run.runtime.echo(f"  {label} ok: {step.title}\n      -> {note}")
+        seconds = (run.runtime.now() - started).total_seconds()
+        log.info("%s done in %.0fs: %s", label, seconds, note)
+        run.runtime.echo(f"  {label} ok ({seconds:.0f}s): {step.title}\n      -> {note}")
 
 
 def _preflight(run: DrRun) -> str:
@@ -187,8 +189,11 @@ def _preflight(run: DrRun) -> str:
             f"global cluster {topology.identifier} is {topology.status}, a switchover needs 'available'",
             "wait until it is available; if the primary region is down use `platform-ops dr failover`",
         )
-    lag = replication_lag_ms(run.runtime, target, next_step=STATUS_HINT)
-    lag_text = f"{lag:.0f} ms" if lag is not None else "no datapoint in the last 15 min"
+    try:
+        lag = replication_lag(run.runtime, target, next_step=STATUS_HINT)
+        lag_text = f"{lag.milliseconds:.0f} ms ({lag.metric})" if lag else "no datapoint in the last 15 min"
+    except OpsError as exc:  # the lag informs the decision; not being able to read it must not block it
+        lag_text = f"unknown ({exc.message})"
     if run.operation == "failover":
         run.notes.append(
             f"replication lag of {run.target_id} before failover: {lag_text} "
@@ -287,6 +292,8 @@ def _apply_dns(run: DrRun) -> str:
     if plan is None:
         raise OpsError("the DNS change was not planned", "re-run the command")
     if plan.already_done:
+        if plan.health_check_id:
+            point_health_check(run.runtime, plan.health_check_id, plan.desired_target)
         return "nothing to change"
     apply_dns_flip(
         run.runtime,

@@ -307,6 +307,7 @@ class AuroraPostgres(pulumi.ComponentResource):
         self.reader_endpoint = cluster.reader_endpoint
         self.port = cluster.port
         self.security_group_id = security_group.id
+        self.subnet_group_name = subnet_group.name
         self.kms_key_arn = key.arn
         self.secret_arn = (
             own_secret_arn

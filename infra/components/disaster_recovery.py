@@ -41,9 +41,13 @@ from infra.components._buckets import private_bucket
 from infra.components.aurora import DatabaseConfig
 from infra.components.disaster_recovery_config import DisasterRecoveryConfig
 from infra.components.network import Network, NetworkArgs
+from infra.contracts import DisasterRecoveryOutputs, backup_max_age_hours, failover_targets
 from infra.tagging import aws_tags
 
 REPLICATION_TIME_MINUTES = 15
+BACKUP_INTERVAL_HOURS = 24  # the plan's schedule (dr.backupSchedule) is a daily cron
+BACKUP_START_WINDOW_MINUTES = 60
+BACKUP_COMPLETION_WINDOW_MINUTES = 360
 BACKUP_POLICY = "arn:{partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
 RESTORE_POLICY = "arn:{partition}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores"
 
@@ -55,6 +59,8 @@ class DisasterRecoveryArgs(ComponentArgs):
     primary_cluster_arn: pulumi.Output[str]
     primary_cluster_identifier: pulumi.Output[str]
     primary_writer: aws.rds.ClusterInstance
+    primary_db_subnet_group_name: pulumi.Output[str] | None = None
+    primary_db_security_group_id: pulumi.Output[str] | None = None
     tags: dict[str, str]
 
 
@@ -75,6 +81,7 @@ class DisasterRecovery(pulumi.ComponentResource):
         if config.region is None:
             raise ValueError("dr.region is required when dr.enabled is true")
         self._tags = tags
+        self._primary_region = args.primary_region
         self.primary_provider = aws.Provider(
             f"{name}-primary", region=args.primary_region, opts=pulumi.ResourceOptions(parent=self)
         )
@@ -97,8 +104,11 @@ class DisasterRecovery(pulumi.ComponentResource):
         self._replicated_bucket(name, args.primary_region, config)
 
         outputs: dict[str, Any] = {
+            "stack": pulumi.get_stack(),
+            "project": pulumi.get_project(),
             "primaryRegion": args.primary_region,
             "drRegion": config.region,
+            "activeRegion": config.active_region or args.primary_region,
             "globalClusterIdentifier": global_cluster.global_cluster_identifier,
             "primaryClusterIdentifier": args.primary_cluster_identifier,
             "primaryClusterArn": args.primary_cluster_arn,
@@ -107,11 +117,18 @@ class DisasterRecovery(pulumi.ComponentResource):
             "backupVaultName": backup_vault.name,
             "drBackupVaultName": dr_vault.name,
             "rpoMinutes": config.rpo_minutes,
+            "backupMaxAgeHours": backup_max_age_hours(
+                BACKUP_INTERVAL_HOURS, BACKUP_START_WINDOW_MINUTES, BACKUP_COMPLETION_WINDOW_MINUTES
+            ),
+            "primaryDbSubnetGroupName": args.primary_db_subnet_group_name,
+            "primaryDbSecurityGroupId": args.primary_db_security_group_id,
+            "drDbSubnetGroupName": self._dr_subnet_group.name,
+            "drDbSecurityGroupId": self._dr_security_group.id,
         }
         if config.dns is not None:
-            outputs.update(self._failover_dns(name, config))
+            outputs.update(self._failover_dns(name, config, config.active_region or args.primary_region))
         self.secondary_cluster = secondary
-        self.outputs = pulumi.Output.from_input(outputs)
+        self.outputs = pulumi.Output.all(**outputs).apply(_typed_outputs)
         self.register_outputs({"disasterRecovery": self.outputs})
 
     def _global_database(
@@ -179,6 +196,7 @@ class DisasterRecovery(pulumi.ComponentResource):
             tags=aws_tags(tags, f"{name}-dr-aurora-postgresql"),
             opts=self._dr,
         )
+        self._dr_subnet_group, self._dr_security_group = subnet_group, security_group
         secondary = aws.rds.Cluster(
             f"{name}-aurora-dr",
             cluster_identifier=cluster_id,
@@ -266,8 +284,8 @@ class DisasterRecovery(pulumi.ComponentResource):
                     "rule_name": "daily-with-dr-copy",
                     "target_vault_name": vault.name,
                     "schedule": config.backup_schedule,
-                    "start_window": 60,
-                    "completion_window": 360,
+                    "start_window": BACKUP_START_WINDOW_MINUTES,
+                    "completion_window": BACKUP_COMPLETION_WINDOW_MINUTES,
                     "lifecycle": lifecycle,
                     "copy_actions": [{"destination_vault_arn": dr_vault.arn, "lifecycle": lifecycle}],
                 }
@@ -403,14 +421,23 @@ class DisasterRecovery(pulumi.ComponentResource):
             ),
         )
 
-    def _failover_dns(self, name: str, config: DisasterRecoveryConfig) -> Mapping[str, Any]:
-        """Route 53 failover: the primary answers while its health check passes, then the DR target."""
+    def _failover_dns(
+        self, name: str, config: DisasterRecoveryConfig, active_region: str
+    ) -> Mapping[str, Any]:
+        """Route 53 failover: the active region answers while its health check passes, then the other.
+
+        The active region is `dr.activeRegion` (stack config), so `pulumi up` after a failover keeps the
+        records `platform-ops` set; `infra.contracts.failover_targets` is the one mapping both use.
+        """
         dns = config.dns
         assert dns is not None
+        primary_record, secondary_record = failover_targets(
+            active_region, self._primary_region, dns.primary_api_target, dns.dr_api_target
+        )
         health_check = aws.route53.HealthCheck(
             f"{name}-api-primary",
             type="HTTPS",
-            fqdn=dns.primary_api_target,
+            fqdn=primary_record,
             port=443,
             resource_path=dns.health_check_path,
             request_interval=30,
@@ -419,7 +446,7 @@ class DisasterRecovery(pulumi.ComponentResource):
             tags=aws_tags(self._tags, f"{name}-api-primary"),
             opts=self._primary,
         )
-        for role, target in (("PRIMARY", dns.primary_api_target), ("SECONDARY", dns.dr_api_target)):
+        for role, target in (("PRIMARY", primary_record), ("SECONDARY", secondary_record)):
             aws.route53.Record(
                 f"{name}-api-{role.lower()}",
                 zone_id=dns.hosted_zone_id,
@@ -438,3 +465,8 @@ class DisasterRecovery(pulumi.ComponentResource):
             "primaryApiTarget": dns.primary_api_target,
             "drApiTarget": dns.dr_api_target,
         }
+
+
+def _typed_outputs(values: dict[str, Any]) -> dict[str, Any]:
+    """The `disasterRecovery` output, validated by the model `platform-ops` reads it with."""
+    return DisasterRecoveryOutputs.model_validate(values).model_dump(by_alias=True, exclude_none=True)

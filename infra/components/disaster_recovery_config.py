@@ -54,6 +54,11 @@ class DisasterRecoveryConfig(ConfigModel):
     dns: FailoverDnsConfig | None = Field(
         default=None, description="Route 53 failover for the API hostname; off if absent."
     )
+    active_region: str | None = Field(
+        default=None,
+        description="Region that serves traffic (aws:region or dr.region; aws:region if unset). "
+        "`platform-ops dr failover|switchover` prints the `pulumi config set` that updates it.",
+    )
 
     @model_validator(mode="after")
     def _lifecycle_ordered(self) -> Self:

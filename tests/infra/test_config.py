@@ -104,6 +104,16 @@ def test_overlapping_dr_cidr(production: dict[str, Any]) -> None:
     assert "overlaps network.vpcCidr" in problem
 
 
+def test_active_region_must_be_one_of_the_two_regions(production: dict[str, Any]) -> None:
+    production["dr"]["activeRegion"] = "us-west-2"
+    assert parse(production).dr.active_region == "us-west-2"
+    production["dr"]["activeRegion"] = "eu-west-1"
+    [problem] = problems_of(production)
+    assert (
+        "dr.activeRegion 'eu-west-1' must be aws:region ('us-east-1') or dr.region ('us-west-2')" in problem
+    )
+
+
 def test_min_greater_than_max(production: dict[str, Any]) -> None:
     production["nodePools"][0]["minNodes"] = 12
     [problem] = problems_of(production)

@@ -30,6 +30,15 @@ DR_OUTPUT_KEYS = {
     "backupVaultName",
     "drBackupVaultName",
     "rpoMinutes",
+    "schemaVersion",
+    "stack",
+    "project",
+    "activeRegion",
+    "backupMaxAgeHours",
+    "primaryDbSubnetGroupName",
+    "primaryDbSecurityGroupId",
+    "drDbSubnetGroupName",
+    "drDbSecurityGroupId",
 }
 DNS_OUTPUT_KEYS = {"hostedZoneId", "apiHostname", "primaryApiTarget", "drApiTarget"}
 

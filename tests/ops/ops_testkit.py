@@ -1,13 +1,19 @@
-"""Helpers for the operator CLI tests: constants, fake clock, recording client factory, moto deployment.
+"""Helpers for the operator CLI tests: constants, fake clock, client factory, moto deployment, narrow fakes.
 
-APIs moto does not implement (switchover/failover_global_cluster, AWS Backup recovery points) are served by
-botocore's Stubber on the one client that needs them; every other client of the same test stays on moto.
+moto (5.2) implements neither `failover_global_cluster`/`switchover_global_cluster` nor AWS Backup's
+`list_recovery_points_by_backup_vault`. Each is served by one narrow fake at the client boundary
+(botocore's `before-call` event, which is where Stubber plugs in too), backed by state rather than by a
+script: `GlobalClusterFake` moves the writer inside moto's own global cluster (so moto's
+`describe_global_clusters` reports it), `VaultFake` lists recovery points the test put into a vault.
+A region in `Clients.unreachable` gets clients whose endpoint refuses connections (a closed local port),
+so botocore raises EndpointConnectionError after its retries, as it does when a region is down.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,6 +23,7 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
+from moto.rds.models import rds_backends
 
 from ops.aws import client_config
 
@@ -33,7 +40,12 @@ PRIMARY_TARGET = "api-use1.elb.example.net"
 DR_TARGET = "api-usw2.elb.example.net"
 VAULT = "memory-backups"
 DR_VAULT = "memory-backups-dr"
+VAULT_ARN = f"arn:aws:backup:{PRIMARY_REGION}:{ACCOUNT}:backup-vault:{VAULT}"
+DR_VAULT_ARN = f"arn:aws:backup:{DR_REGION}:{ACCOUNT}:backup-vault:{DR_VAULT}"
 RPO_MINUTES = 60
+BACKUP_MAX_AGE_HOURS = 31
+STACK = "production"
+PROJECT = "memory-platform"
 READ_PREFIXES = ("Describe", "List", "Get")
 
 
@@ -52,23 +64,117 @@ class FakeClock:
         self.current += timedelta(seconds=seconds)
 
 
+def refused_endpoint() -> str:
+    """A local URL nothing listens on: connecting to it is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def _answer(parsed: dict[str, Any], status: int = 200) -> tuple[AWSResponse, dict[str, Any]]:
+    parsed.setdefault("ResponseMetadata", {"HTTPStatusCode": status, "RetryAttempts": 0})
+    return AWSResponse("https://fake.invalid", status, {}, None), parsed
+
+
+def fake_error(code: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
+    return _answer({"Error": {"Code": code, "Message": message}}, 400)
+
+
+@dataclass
+class GlobalClusterFake:
+    """Switchover/failover of moto's global cluster: moves `IsWriter` to the target member.
+
+    A switchover needs the current writer's region to be reachable (AWS waits for the secondary to catch
+    up with it); a failover with AllowDataLoss does not. Requests are recorded as (operation, params).
+    """
+
+    unreachable: set[str]
+    requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def handle(self, model: Any, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        body = params.get("body") or {}
+        self.requests.append((model.name, dict(body)))
+        global_id, target = body.get("GlobalClusterIdentifier"), body.get("TargetDbClusterIdentifier")
+        clusters = rds_backends[ACCOUNT][PRIMARY_REGION].global_clusters
+        if global_id not in clusters:
+            return fake_error("GlobalClusterNotFoundFault", f"{global_id} not found")
+        members = clusters[global_id].members
+        chosen = [m for m in members if m.db_cluster_arn == target]
+        if not chosen:
+            return fake_error("DBClusterNotFoundFault", f"{target} is not a member of {global_id}")
+        writer = next((m for m in members if m.is_writer), None)
+        planned = model.name == "SwitchoverGlobalCluster" or body.get("Switchover") == "true"
+        writer_region = writer.db_cluster_arn.split(":")[3] if writer is not None else None
+        if planned and writer_region in self.unreachable:
+            return fake_error(
+                "InvalidGlobalClusterStateFault", f"the writer's region {writer_region} is down"
+            )
+        if model.name == "FailoverGlobalCluster" and not planned and body.get("AllowDataLoss") != "true":
+            return fake_error("InvalidParameterCombination", "specify AllowDataLoss or Switchover")
+        for member in members:
+            member.is_writer = member.db_cluster_arn == target
+        return _answer({"GlobalCluster": {"GlobalClusterIdentifier": global_id}})
+
+
+@dataclass
+class VaultFake:
+    """AWS Backup recovery points per (region, vault), listed like ListRecoveryPointsByBackupVault."""
+
+    points: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+
+    def put(self, region: str, vault: str, point: dict[str, Any]) -> None:
+        self.points.setdefault((region, vault), []).append({k: v for k, v in point.items() if v is not None})
+
+    def handler(self, region: str) -> Any:
+        def handle(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+            query = params.get("query_string") or {}
+            vault = params["url_path"].split("/")[2]
+            points = self.points.get((region, vault), [])
+            wanted = query.get("resourceType")
+            return _answer(
+                {"RecoveryPoints": [p for p in points if not wanted or p["ResourceType"] == wanted]}
+            )
+
+        return handle
+
+
 @dataclass
 class Clients:
-    """Client factory for the CLI: moto-backed boto3 clients, optional Stubber overrides, and a call log."""
+    """Client factory for the CLI: moto-backed boto3 clients, the narrow fakes, a call log, outages."""
 
     max_attempts: int = 3
+    unreachable: set[str] = field(default_factory=set)
     calls: list[tuple[str, str | None, str]] = field(default_factory=list)
     stubs: dict[tuple[str, str | None], Stubber] = field(default_factory=dict)
+    vaults: VaultFake = field(default_factory=VaultFake)
     _cache: dict[tuple[str, str | None], Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.global_clusters = GlobalClusterFake(self.unreachable)
 
     def make(self, service: str, region: str | None) -> Any:
         config = client_config(self.max_attempts)
-        client = boto3.client(service, region_name=region or PRIMARY_REGION, config=config)
+        down = (region or PRIMARY_REGION) in self.unreachable and service != "route53"
+        client = boto3.client(
+            service,
+            region_name=region or PRIMARY_REGION,
+            config=config,
+            endpoint_url=refused_endpoint() if down else None,
+        )
 
         def record(model: Any, **_: Any) -> None:
             self.calls.append((service, region, model.name))
 
         client.meta.events.register_first("before-call.*.*", record)
+        if not down and service == "rds":
+            for operation in ("FailoverGlobalCluster", "SwitchoverGlobalCluster"):
+                client.meta.events.register(f"before-call.rds.{operation}", self.global_clusters.handle)
+        if not down and service == "backup":
+            client.meta.events.register(
+                "before-call.backup.ListRecoveryPointsByBackupVault",
+                self.vaults.handler(region or PRIMARY_REGION),
+            )
         return client
 
     def __call__(self, service: str, region: str | None) -> Any:
@@ -183,46 +289,19 @@ def create_deployment(
         "HostedZone"
     ]["Id"]
     zone_id = zone_id.rsplit("/", 1)[-1]
-    checks = {}
-    for name, target in (("primary", PRIMARY_TARGET), ("dr", DR_TARGET)):
-        checks[name] = route53.create_health_check(
-            CallerReference=f"hc-{name}",
-            HealthCheckConfig={
-                "Type": "HTTPS",
-                "FullyQualifiedDomainName": target,
-                "ResourcePath": "/health",
-            },
-        )["HealthCheck"]["Id"]
-    route53.change_resource_record_sets(
-        HostedZoneId=zone_id,
-        ChangeBatch={
-            "Changes": [
-                {
-                    "Action": "CREATE",
-                    "ResourceRecordSet": {
-                        "Name": HOSTNAME,
-                        "Type": "CNAME",
-                        "SetIdentifier": role.lower(),
-                        "Failover": role,
-                        "TTL": 60,
-                        "HealthCheckId": checks[name],
-                        "ResourceRecords": [{"Value": target}],
-                    },
-                }
-                for role, name, target in (
-                    ("PRIMARY", "primary", PRIMARY_TARGET),
-                    ("SECONDARY", "dr", DR_TARGET),
-                )
-            ]
-        },
-    )
+    health_check = create_failover_records(zone_id, PRIMARY_TARGET, DR_TARGET)
+    subnet_groups = {region: subnet_group(region) for region in (PRIMARY_REGION, DR_REGION)}
     outputs = tmp_path / "outputs.json"
     outputs.write_text(
         json.dumps(
             {
                 "disasterRecovery": {
+                    "schemaVersion": 1,
+                    "stack": STACK,
+                    "project": PROJECT,
                     "primaryRegion": PRIMARY_REGION,
                     "drRegion": DR_REGION,
+                    "activeRegion": PRIMARY_REGION,
                     "globalClusterIdentifier": GLOBAL_ID,
                     "primaryClusterIdentifier": PRIMARY_ID,
                     "primaryClusterArn": PRIMARY_ARN,
@@ -231,6 +310,9 @@ def create_deployment(
                     "backupVaultName": VAULT,
                     "drBackupVaultName": DR_VAULT,
                     "rpoMinutes": RPO_MINUTES,
+                    "backupMaxAgeHours": BACKUP_MAX_AGE_HOURS,
+                    "primaryDbSubnetGroupName": subnet_groups[PRIMARY_REGION],
+                    "drDbSubnetGroupName": subnet_groups[DR_REGION],
                     "hostedZoneId": zone_id,
                     "apiHostname": HOSTNAME,
                     "primaryApiTarget": PRIMARY_TARGET,
@@ -239,7 +321,56 @@ def create_deployment(
             }
         )
     )
-    return Deployment(outputs, zone_id, checks["primary"], checks["dr"])
+    return Deployment(outputs, zone_id, health_check, health_check)
+
+
+def subnet_group(region: str) -> str:
+    """A DB subnet group over two subnets of a new VPC in `region` (each region has its own)."""
+    ec2 = boto3.client("ec2", region_name=region)
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{n}.0/24", AvailabilityZone=f"{region}{zone}")[
+            "Subnet"
+        ]["SubnetId"]
+        for n, zone in ((1, "a"), (2, "b"))
+    ]
+    name = f"memory-aurora-{region}"
+    boto3.client("rds", region_name=region).create_db_subnet_group(
+        DBSubnetGroupName=name, DBSubnetGroupDescription=f"Aurora in {region}", SubnetIds=subnets
+    )
+    return name
+
+
+def create_failover_records(zone_id: str, primary_target: str, secondary_target: str) -> str:
+    """The failover pair as the Pulumi program registers it: one HTTPS health check, on PRIMARY."""
+    route53 = boto3.client("route53")
+    health_check = route53.create_health_check(
+        CallerReference=f"hc-{zone_id}",
+        HealthCheckConfig={
+            "Type": "HTTPS",
+            "FullyQualifiedDomainName": primary_target,
+            "Port": 443,
+            "ResourcePath": "/health/ready",
+            "RequestInterval": 30,
+            "FailureThreshold": 3,
+            "EnableSNI": True,
+        },
+    )["HealthCheck"]["Id"]
+    changes = []
+    for role, target in (("PRIMARY", primary_target), ("SECONDARY", secondary_target)):
+        record: dict[str, Any] = {
+            "Name": HOSTNAME,
+            "Type": "CNAME",
+            "SetIdentifier": f"memory-{role.lower()}",
+            "Failover": role,
+            "TTL": 60,
+            "ResourceRecords": [{"Value": target}],
+        }
+        if role == "PRIMARY":
+            record["HealthCheckId"] = health_check
+        changes.append({"Action": "CREATE", "ResourceRecordSet": record})
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
+    return health_check
 
 
 @dataclass
@@ -250,9 +381,19 @@ class Result:
 
 
 def recovery_point(
-    arn: str, resource_arn: str, created: datetime, *, encrypted: bool = True
+    arn: str,
+    resource_arn: str,
+    created: datetime,
+    *,
+    encrypted: bool = True,
+    vault: str = DR_VAULT,
+    copied_from: str | None = None,
 ) -> dict[str, Any]:
-    """One ListRecoveryPointsByBackupVault entry as AWS Backup returns it for an Aurora cluster."""
+    """One ListRecoveryPointsByBackupVault entry as AWS Backup returns it for an Aurora cluster.
+
+    `copied_from` is the source vault ARN AWS Backup sets on a copy (`SourceBackupVaultArn`).
+    """
+    region = DR_REGION if vault == DR_VAULT else PRIMARY_REGION
     return {
         "RecoveryPointArn": arn,
         "ResourceArn": resource_arn,
@@ -261,20 +402,17 @@ def recovery_point(
         "CreationDate": created,
         "CompletionDate": created,
         "IsEncrypted": encrypted,
-        "EncryptionKeyArn": f"arn:aws:kms:{DR_REGION}:{ACCOUNT}:key/dr" if encrypted else None,
-        "BackupVaultName": DR_VAULT,
+        "EncryptionKeyArn": f"arn:aws:kms:{region}:{ACCOUNT}:key/backup" if encrypted else None,
+        "BackupVaultName": vault,
+        "BackupVaultArn": f"arn:aws:backup:{region}:{ACCOUNT}:backup-vault:{vault}",
+        "SourceBackupVaultArn": copied_from,
     }
 
 
 def stub_vaults(
     clients: Clients, primary_points: list[dict[str, Any]], dr_points: list[dict[str, Any]]
 ) -> None:
-    """AWS Backup recovery points (moto has no ListRecoveryPointsByBackupVault): served by Stubber."""
+    """Put recovery points into the two vaults of the `VaultFake` (moto has no such listing)."""
     for region, vault, points in ((PRIMARY_REGION, VAULT, primary_points), (DR_REGION, DR_VAULT, dr_points)):
-        stubber = clients.stub("backup", region)
-        cleaned = [{k: v for k, v in p.items() if v is not None} for p in points]
-        stubber.add_response(
-            "list_recovery_points_by_backup_vault",
-            {"RecoveryPoints": cleaned},
-            {"BackupVaultName": vault, "ByResourceType": "Aurora"},
-        )
+        for point in points:
+            clients.vaults.put(region, vault, point)

@@ -59,6 +59,9 @@ def test_flags_alone_are_enough() -> None:
             "primaryClusterArn names cluster",
         ),
         ({"hostedZoneId": "Z1"}, "missing apiHostname, primaryApiTarget, drApiTarget"),
+        ({"activeRegion": "us-east-2"}, "activeRegion us-east-2 is neither primaryRegion eu-west-1"),
+        ({"drVaultName": "typo"}, "disasterRecovery.drVaultName in"),
+        ({"backupMaxAgeHours": 0}, "disasterRecovery.backupMaxAgeHours in"),
         (
             {"drRegion": "eu-west-1", "secondaryClusterArn": VALID["primaryClusterArn"]},
             "drRegion must differ",
@@ -106,3 +109,16 @@ def test_cli_exits_2_with_error_and_next_lines(tmp_path: Path, capsys: pytest.Ca
     assert code == 2
     assert "error: disasterRecovery.globalClusterIdentifier is missing" in err
     assert "next: export it from the Pulumi program" in err
+
+
+def test_output_of_another_schema_version_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, {**VALID, "schemaVersion": 2}), {})
+    assert "has schemaVersion 2; this platform-ops reads schemaVersion 1" in caught.value.message
+    assert "same commit as the deployed program" in caught.value.next_step
+
+
+def test_unknown_key_is_named_as_not_part_of_the_schema(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, {**VALID, "drVaultName": "typo"}), {})
+    assert caught.value.message.endswith("is not a key of schemaVersion 1")

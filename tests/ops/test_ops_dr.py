@@ -1,31 +1,44 @@
 """`platform-ops dr switchover|failover`: plans, dry runs, confirmations, waits and the Route 53 flip.
 
-moto implements describe_global_clusters but not switchover_global_cluster / failover_global_cluster, so
-tests that promote the secondary serve the DR-region RDS client from botocore's Stubber (the exact request
-parameters are asserted); CloudWatch and Route 53 stay on moto, so the DNS flip is checked on real records.
+moto implements describe_global_clusters but not switchover_global_cluster / failover_global_cluster;
+`GlobalClusterFake` (ops_testkit) serves those two by moving the writer inside moto's global cluster, so
+every test reads the outcome back from moto. Only the two tests of polling through an in-progress
+operation (which moto cannot show) script describe_global_clusters with botocore's Stubber.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from ops_testkit import (
+    ACCOUNT,
     DR_REGION,
     DR_TARGET,
     GLOBAL_ID,
     HOSTNAME,
     PRIMARY_ARN,
+    PRIMARY_ID,
+    PRIMARY_REGION,
     PRIMARY_TARGET,
+    PROJECT,
     SECONDARY_ARN,
     SECONDARY_ID,
+    STACK,
+    VAULT_ARN,
     Clients,
     Deployment,
     FakeClock,
     create_deployment,
+    fake_error,
+    recovery_point,
+    stub_vaults,
     throttle,
 )
 
@@ -63,17 +76,32 @@ def failover_records(deployment: Deployment) -> dict[str, dict[str, Any]]:
 
 
 def assert_dns_points_at_dr(deployment: Deployment) -> None:
+    """What the program registers with dr.activeRegion = the DR region (one health check, on PRIMARY)."""
     records = failover_records(deployment)
     assert records["PRIMARY"]["ResourceRecords"] == [{"Value": DR_TARGET}]
-    assert records["PRIMARY"]["HealthCheckId"] == deployment.dr_health_check
+    assert records["PRIMARY"]["HealthCheckId"] == deployment.primary_health_check
     assert records["SECONDARY"]["ResourceRecords"] == [{"Value": PRIMARY_TARGET}]
-    assert records["SECONDARY"]["HealthCheckId"] == deployment.primary_health_check
+    assert "HealthCheckId" not in records["SECONDARY"]
+    assert health_check_fqdn(deployment) == DR_TARGET
 
 
 def assert_dns_untouched(deployment: Deployment) -> None:
     records = failover_records(deployment)
     assert records["PRIMARY"]["ResourceRecords"] == [{"Value": PRIMARY_TARGET}]
     assert records["SECONDARY"]["ResourceRecords"] == [{"Value": DR_TARGET}]
+    assert health_check_fqdn(deployment) == PRIMARY_TARGET
+
+
+def health_check_fqdn(deployment: Deployment) -> str:
+    check = boto3.client("route53").get_health_check(HealthCheckId=deployment.primary_health_check)
+    return str(check["HealthCheck"]["HealthCheckConfig"]["FullyQualifiedDomainName"])
+
+
+def writer() -> str:
+    """The writer as moto reports it (read through the DR region)."""
+    clusters = boto3.client("rds", region_name=DR_REGION).describe_global_clusters()["GlobalClusters"]
+    [arn] = [m["DBClusterArn"] for m in clusters[0]["GlobalClusterMembers"] if m["IsWriter"]]
+    return str(arn)
 
 
 STEP_WORDS = (
@@ -106,11 +134,33 @@ def test_dry_run_prints_every_step_and_calls_no_write_api(
     assert [m["DBClusterArn"] for m in writer["GlobalClusterMembers"] if m["IsWriter"]] == [PRIMARY_ARN]
 
 
-def test_switchover_promotes_secondary_waits_and_flips_dns(
-    deployment: Deployment, clients: Clients, clock: FakeClock, run_cli, caplog: pytest.LogCaptureFixture
+def config_command(region: str) -> str:
+    return f"pulumi config set --stack {STACK} --path '{PROJECT}:dr.activeRegion' {region}"
+
+
+def test_switchover_moves_the_writer_and_dns_and_names_the_config_change(
+    deployment: Deployment, clients: Clients, run_cli, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="ops")
-    rds = clients.stub("rds", DR_REGION)
+
+    result = run_cli("--outputs", str(deployment.outputs), "dr", "switchover", "--yes")
+
+    assert result.code == 0, result.err
+    assert writer() == SECONDARY_ARN
+    assert_dns_points_at_dr(deployment)
+    assert f"switchover complete: {SECONDARY_ID} writes in {DR_REGION}" in result.out
+    assert "ACTION REQUIRED before the next `pulumi up`" in result.out
+    assert config_command(DR_REGION) in result.out
+    assert [op for op, _ in clients.global_clusters.requests] == ["SwitchoverGlobalCluster"]
+    for number in range(1, 7):  # every step is logged when it starts and ends, with its duration
+        assert f"step {number}/6 start:" in caplog.text
+        assert f"step {number}/6 done in " in caplog.text
+
+
+def test_switchover_waits_while_the_operation_is_in_progress(
+    deployment: Deployment, clients: Clients, clock: FakeClock, run_cli
+) -> None:
+    rds = clients.stub("rds", DR_REGION)  # moto cannot show an in-progress switchover: scripted
     rds.add_response("describe_global_clusters", global_cluster(PRIMARY_ARN), DESCRIBE)
     rds.add_response("switchover_global_cluster", {"GlobalCluster": {}}, TARGET)
     rds.add_response(
@@ -127,82 +177,109 @@ def test_switchover_promotes_secondary_waits_and_flips_dns(
     rds.assert_no_pending_responses()
     assert clock.sleeps == [20]
     assert_dns_points_at_dr(deployment)
-    assert f"switchover complete: {SECONDARY_ID} writes in {DR_REGION}" in result.out
-    logged = caplog.text
-    for number in range(1, 7):  # every step is logged when it starts and ends
-        assert f"step {number}/6 start:" in logged
-        assert f"step {number}/6 done:" in logged
 
 
 def test_switchover_falls_back_to_failover_api_with_switchover_flag(
     deployment: Deployment, clients: Clients, run_cli
 ) -> None:
-    rds = clients.stub("rds", DR_REGION)
-    rds.add_response("describe_global_clusters", global_cluster(PRIMARY_ARN), DESCRIBE)
-    rds.add_client_error(
-        "switchover_global_cluster", "InvalidAction", "not available", expected_params=TARGET
+    clients("rds", DR_REGION).meta.events.register_first(
+        "before-call.rds.SwitchoverGlobalCluster",
+        lambda **_: fake_error("InvalidAction", "not available in this partition"),
     )
-    rds.add_response("failover_global_cluster", {"GlobalCluster": {}}, {**TARGET, "Switchover": True})
-    rds.add_response("describe_global_clusters", global_cluster(SECONDARY_ARN), DESCRIBE)
-    rds.add_response("describe_global_clusters", global_cluster(SECONDARY_ARN), DESCRIBE)
 
     result = run_cli("--outputs", str(deployment.outputs), "dr", "switchover", "--yes")
 
     assert result.code == 0, result.err
-    rds.assert_no_pending_responses()
     assert "failover_global_cluster(Switchover=True)" in result.out
+    assert writer() == SECONDARY_ARN
+    [(operation, params)] = clients.global_clusters.requests
+    assert (operation, params.get("Switchover"), params.get("AllowDataLoss")) == (
+        "FailoverGlobalCluster",
+        "true",
+        None,
+    )
 
 
-def test_switchover_rejected_by_aws_stops_before_dns(
+def test_switchover_with_the_primary_region_down_is_refused_before_dns(
     deployment: Deployment, clients: Clients, run_cli
 ) -> None:
-    rds = clients.stub("rds", DR_REGION)
-    rds.add_response("describe_global_clusters", global_cluster(PRIMARY_ARN), DESCRIBE)
-    rds.add_client_error(
-        "switchover_global_cluster",
-        "InvalidGlobalClusterStateFault",
-        "secondary is not in sync",
-        expected_params=TARGET,
-    )
+    clients.unreachable.add(PRIMARY_REGION)
 
     result = run_cli("--outputs", str(deployment.outputs), "dr", "switchover", "--yes")
 
     assert result.code == 1
     assert "step 2/6" in result.err
-    assert "InvalidGlobalClusterStateFault: secondary is not in sync" in result.err
+    assert "InvalidGlobalClusterStateFault" in result.err
     assert "next: nothing changed yet" in result.err
+    assert writer() == PRIMARY_ARN
     assert_dns_untouched(deployment)
 
 
-def test_failover_allows_data_loss_and_flips_dns(
+def test_failover_drill_with_the_primary_region_unreachable(
     deployment: Deployment, clients: Clients, clock: FakeClock, run_cli
 ) -> None:
-    rds = clients.stub("rds", DR_REGION)
-    # during a regional outage the global cluster is not "available"; failover must not require it
-    rds.add_response("describe_global_clusters", global_cluster(PRIMARY_ARN, status="modifying"), DESCRIBE)
-    rds.add_response("failover_global_cluster", {"GlobalCluster": {}}, {**TARGET, "AllowDataLoss": True})
-    rds.add_response(
-        "describe_global_clusters", global_cluster(PRIMARY_ARN, "failing-over", "failing-over"), DESCRIBE
+    """The primary region's endpoints refuse connections; everything the runbook runs still works."""
+    clients.unreachable.add(PRIMARY_REGION)
+    put_copy = recovery_point(
+        f"arn:aws:rds:{DR_REGION}:{ACCOUNT}:cluster-snapshot:awsbackup:copyjob-1",
+        PRIMARY_ARN,
+        clock.now() - timedelta(hours=2),
+        copied_from=VAULT_ARN,
     )
-    rds.add_response(
-        "describe_global_clusters", global_cluster(PRIMARY_ARN, "failing-over", "failing-over"), DESCRIBE
-    )
-    rds.add_response("describe_global_clusters", global_cluster(SECONDARY_ARN, status="modifying"), DESCRIBE)
-    rds.add_response("describe_global_clusters", global_cluster(SECONDARY_ARN, status="modifying"), DESCRIBE)
+    stub_vaults(clients, [], [put_copy])
 
+    before = run_cli("--outputs", str(deployment.outputs), "dr", "status")
+    dry = run_cli("--outputs", str(deployment.outputs), "dr", "failover", "--dry-run")
     result = run_cli("--outputs", str(deployment.outputs), "dr", "failover", "--yes")
+    backups = run_cli("--outputs", str(deployment.outputs), "backup", "verify", "--region", "dr", "--json")
+
+    assert f"{PRIMARY_REGION} is unreachable" in before.out
+    assert dry.code == 0, dry.err
+    assert result.code == 0, result.err
+    assert "WARNING: a failover allows data loss" in result.out
+    assert writer() == SECONDARY_ARN
+    assert_dns_points_at_dr(deployment)
+    assert config_command(DR_REGION) in result.out
+    steps = [line for line in result.out.splitlines() if re.match(r"\s+step \d/6 ok \(\d+s\): ", line)]
+    assert len(steps) == 6
+    assert backups.code == 0, backups.out
+    assert json.loads(backups.out)["newestBackup"]["region"] == DR_REGION
+    assert not any(
+        region == PRIMARY_REGION and op.startswith(("Failover", "Switchover", "Change"))
+        for _, region, op in clients.calls
+    )
+
+
+def test_fail_back_to_primary_restores_the_original_records(
+    deployment: Deployment, clients: Clients, run_cli
+) -> None:
+    clients.unreachable.add(PRIMARY_REGION)
+    assert run_cli("--outputs", str(deployment.outputs), "dr", "failover", "--yes").code == 0
+    clients.unreachable.clear()  # the primary region is back, and the config now says DR is active
+    outputs = deployment.write_outputs(activeRegion=DR_REGION)
+
+    result = run_cli("--outputs", str(outputs), "dr", "switchover", "--to", "primary", "--yes")
 
     assert result.code == 0, result.err
-    rds.assert_no_pending_responses()
-    assert len(clock.sleeps) == 2
-    assert "WARNING: a failover allows data loss" in result.out
-    assert_dns_points_at_dr(deployment)
+    assert writer() == PRIMARY_ARN
+    assert_dns_untouched(deployment)
+    assert f"switchover complete: {PRIMARY_ID} writes in {PRIMARY_REGION}" in result.out
+    assert config_command(PRIMARY_REGION) in result.out
+    assert clients.global_clusters.requests[-1] == (
+        "SwitchoverGlobalCluster",
+        {
+            "Action": "SwitchoverGlobalCluster",
+            "Version": "2014-10-31",
+            "GlobalClusterIdentifier": GLOBAL_ID,
+            "TargetDbClusterIdentifier": PRIMARY_ARN,
+        },
+    )
 
 
 def test_failover_times_out_with_bounded_polling_and_leaves_dns(
     deployment: Deployment, clients: Clients, clock: FakeClock, run_cli
 ) -> None:
-    rds = clients.stub("rds", DR_REGION)
+    rds = clients.stub("rds", DR_REGION)  # an operation stuck in progress: scripted
     rds.add_response("describe_global_clusters", global_cluster(PRIMARY_ARN), DESCRIBE)
     rds.add_response("failover_global_cluster", {"GlobalCluster": {}}, {**TARGET, "AllowDataLoss": True})
     for _ in range(4):
@@ -258,30 +335,26 @@ def test_switchover_refuses_without_confirmation(deployment: Deployment, clients
 
 
 def test_confirmed_switchover_runs(deployment: Deployment, clients: Clients, run_cli) -> None:
-    rds = clients.stub("rds", DR_REGION)
-    rds.add_response("describe_global_clusters", global_cluster(PRIMARY_ARN), DESCRIBE)
-    rds.add_response("switchover_global_cluster", {"GlobalCluster": {}}, TARGET)
-    rds.add_response("describe_global_clusters", global_cluster(SECONDARY_ARN), DESCRIBE)
-    rds.add_response("describe_global_clusters", global_cluster(SECONDARY_ARN), DESCRIBE)
-
     result = run_cli("--outputs", str(deployment.outputs), "dr", "switchover", answer=GLOBAL_ID)
 
     assert result.code == 0, result.err
+    assert writer() == SECONDARY_ARN
     assert_dns_points_at_dr(deployment)
 
 
 def test_switchover_when_target_already_writes_only_fixes_dns(
     deployment: Deployment, clients: Clients, run_cli
 ) -> None:
-    rds = clients.stub("rds", DR_REGION)
-    rds.add_response("describe_global_clusters", global_cluster(SECONDARY_ARN), DESCRIBE)
-    rds.add_response("describe_global_clusters", global_cluster(SECONDARY_ARN), DESCRIBE)
+    clients("rds", DR_REGION).failover_global_cluster(
+        GlobalClusterIdentifier=GLOBAL_ID, TargetDbClusterIdentifier=SECONDARY_ARN, AllowDataLoss=True
+    )
+    clients.global_clusters.requests.clear()
 
     result = run_cli("--outputs", str(deployment.outputs), "dr", "switchover", "--yes")
 
     assert result.code == 0, result.err
-    rds.assert_no_pending_responses()
     assert "already the writer" in result.out
+    assert clients.global_clusters.requests == []
     assert_dns_points_at_dr(deployment)
 
 
