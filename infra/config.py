@@ -29,15 +29,10 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from infra.observability.alertmanager import ReceiverCredentials
+from infra.monitoring_data.alertmanager import ReceiverCredentials
+from infra.standards import INSTANCE_FAMILIES
 
 PROJECT_NAMESPACE = "memory-platform"
-REQUIRED_TAGS = ("owner", "cost-center", "environment")
-
-# Instance families this platform is sized and priced for. Graviton and GPU families are left
-# out on purpose until the images and the cost table cover them.
-INSTANCE_FAMILIES = frozenset({"t3", "m5", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "r6i", "r7i", "x2idn"})
-BURSTABLE_FAMILIES = frozenset({"t3", "t4g"})
 # Aurora global databases run only on memory-optimised classes (db.r*, db.x2g), never burstable db.t*.
 GLOBAL_DATABASE_FAMILY_PREFIXES = ("r5", "r6", "r7", "r8", "x2")
 EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")

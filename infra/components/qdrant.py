@@ -36,14 +36,12 @@ from infra.components._kubernetes import (
     pods_in,
     pool_placement,
     prometheus_peer,
-    restricted_container_security_context,
     restricted_namespace,
-    restricted_pod_security_context,
     service_monitor,
-    tcp,
 )
 from infra.components.eks import EksCluster
 from infra.config import NodePool, QdrantConfig
+from infra.standards import restricted_container_security_context, restricted_pod_security_context, tcp
 from infra.tagging import k8s_labels
 
 NAME = "qdrant"
@@ -242,7 +240,9 @@ class QdrantCluster(pulumi.ComponentResource):
             "livenessProbe": _http_probe("/livez", failures=6),
             "readinessProbe": _http_probe("/readyz", failures=3),
             "resources": config.resources.as_kubernetes(),
-            "securityContext": restricted_container_security_context(USER_ID, GROUP_ID),
+            "securityContext": restricted_container_security_context(
+                USER_ID, GROUP_ID, explicit_unprivileged=True
+            ),
             "volumeMounts": [
                 {"name": "storage", "mountPath": "/qdrant/storage"},
                 {"name": "snapshots", "mountPath": "/qdrant/snapshots"},
@@ -268,7 +268,9 @@ class QdrantCluster(pulumi.ComponentResource):
                     "serviceAccountName": NAME,
                     "automountServiceAccountToken": False,
                     "terminationGracePeriodSeconds": config.termination_grace_period_seconds,
-                    "securityContext": restricted_pod_security_context(USER_ID, GROUP_ID, FS_GROUP),
+                    "securityContext": restricted_pod_security_context(
+                        USER_ID, GROUP_ID, FS_GROUP, fs_group_change_policy="OnRootMismatch"
+                    ),
                     **pool_placement(args.node_pool),
                     "affinity": {
                         "podAntiAffinity": {
@@ -425,7 +427,9 @@ class QdrantCluster(pulumi.ComponentResource):
                 "requests": {"cpu": "100m", "memory": "256Mi"},
                 "limits": {"cpu": "1", "memory": "512Mi"},
             },
-            "securityContext": restricted_container_security_context(65532, 65532),
+            "securityContext": restricted_container_security_context(
+                65532, 65532, explicit_unprivileged=True
+            ),
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - an emptyDir
         }
         k8s.batch.v1.CronJob(
@@ -452,7 +456,9 @@ class QdrantCluster(pulumi.ComponentResource):
                                     "serviceAccountName": account,
                                     "automountServiceAccountToken": False,
                                     "restartPolicy": "Never",
-                                    "securityContext": restricted_pod_security_context(65532, 65532, 65532),
+                                    "securityContext": restricted_pod_security_context(
+                                        65532, 65532, 65532, fs_group_change_policy="OnRootMismatch"
+                                    ),
                                     **pool_placement(args.snapshot_job_pool),
                                     "containers": [container],
                                     "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],

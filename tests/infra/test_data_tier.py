@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from offline_plan.document import PlanDocument
+from offline_plan.document import REDACTED, PlanDocument
 from offline_plan.mocks import fake_password
 from offline_plan.project import load_stack
-from offline_plan.runner import REDACTED, run_program
+from offline_plan.runner import run_program
 from tests.conftest import ROOT, by_urn, of_type
 
 DR_COMPONENT = "memory-platform:dr:DisasterRecovery"

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, Field, SecretStr
 
-from infra.observability.rules import PromDuration
+from infra.monitoring_data.model import Frozen
+from infra.monitoring_data.rule_settings import PromDuration
 
 RECEIVER_DEFAULT = "default-webhook"
 RECEIVER_PAGER = "pager"
@@ -48,11 +49,7 @@ def _url_secret(scheme_prefixes: tuple[str, ...], field: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ReceiverCredentials(_Frozen):
+class ReceiverCredentials(Frozen):
     """Secrets the receivers need. In the program they come from Pulumi secret config."""
 
     pagerduty_routing_key: SecretStr = Field(description="PagerDuty Events API v2 integration key.")
@@ -65,7 +62,7 @@ class ReceiverCredentials(_Frozen):
     )
 
 
-class CredentialFiles(_Frozen):
+class CredentialFiles(Frozen):
     """The Kubernetes Secret whose keys Alertmanager reads the file-borne credentials from."""
 
     secret_name: str = Field(
@@ -89,7 +86,7 @@ def credential_file_data(credentials: ReceiverCredentials) -> dict[str, str]:
     }
 
 
-class AlertmanagerSettings(_Frozen):
+class AlertmanagerSettings(Frozen):
     """Routing and non-secret receiver settings; timing defaults are seed 000's."""
 
     email_to: str = Field(
