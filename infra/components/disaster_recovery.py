@@ -38,6 +38,7 @@ from infra.components._base import (
     policy_json,
 )
 from infra.components._buckets import private_bucket
+from infra.components.aurora import cluster_parameters
 from infra.components.network import Network, NetworkArgs
 from infra.config import DatabaseConfig, DisasterRecoveryConfig
 from infra.tagging import aws_tags
@@ -158,15 +159,7 @@ class DisasterRecovery(pulumi.ComponentResource):
             name=f"{cluster_id}-pg{database.engine_major}",
             family=f"aurora-postgresql{database.engine_major}",
             description=f"TLS only and pg_stat_statements for {cluster_id}",
-            parameters=[
-                {"name": "rds.force_ssl", "value": "1"},
-                {
-                    "name": "shared_preload_libraries",
-                    "value": "pg_stat_statements",
-                    "apply_method": "pending-reboot",
-                },
-                {"name": "log_min_duration_statement", "value": str(database.slow_query_ms)},
-            ],
+            parameters=cluster_parameters(database),
             tags=aws_tags(tags, f"{name}-dr-aurora"),
             opts=self._dr,
         )
