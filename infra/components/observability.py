@@ -7,7 +7,7 @@ What it creates, all through the EKS cluster's Kubernetes provider:
   scrapes from `monitoring`, the operator's admission webhook).
 - Helm releases (helm.v3.Release, so the offline plan records each release with its values) of the
   charts pinned in `infra/standards.py`, with values from the typed builders in
-  `chart_values.py`:
+  `infra/monitoring_data/` (`chart_values.py`, `log_values.py`, `trace_values.py`):
   kube-prometheus-stack (Prometheus on gp3 volumes with retention by time and size, replicas spread by
   anti-affinity; Alertmanager whose routing is plain chart values; Grafana with a generated admin password
   and the Loki and Jaeger data sources), Loki (monolithic), Alloy (pod logs, JSON fields lifted out),
