@@ -46,7 +46,7 @@ POSTGRES_PORT = 5432
 ENHANCED_MONITORING_POLICY = "arn:{partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
 
-def cluster_parameters(config: DatabaseConfig) -> list[dict[str, str]]:
+def cluster_parameters(config: DatabaseConfig) -> list[aws.rds.ClusterParameterGroupParameterArgsDict]:
     """The cluster parameters of every region's Aurora cluster (the DR secondary uses the same set).
 
     TLS only; `pg_stat_statements` preloaded (a static parameter, so `pending-reboot`) and tracking
