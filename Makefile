@@ -35,8 +35,9 @@ charts: setup ## Pull every pinned Helm chart from its own repository into .char
 plan: setup ## Offline plan of STACK (default staging): `make plan STACK=production`
 	$(UV) run --no-sync offline-plan --stack $(STACK) --charts $(CHARTS) --policy-pack policies --policy-config policies/config/$(STACK).json
 
-schema: setup ## Regenerate schema/stack-config.schema.json from the StackConfig model
+schema: setup ## Regenerate schema/stack-config.schema.json (StackConfig) and policies/config/<stack>.json (standards + stack config)
 	$(UV) run --no-sync python -c "import json; from infra.config import stack_file_schema; print(json.dumps(stack_file_schema(), indent=2))" > schema/stack-config.schema.json
+	$(UV) run --no-sync python -m infra.policy_config
 
 report: setup ## Offline plans (with the policy check) of both stacks and their review reports in report/<stack>/ (PREVIOUS=dir: diff against dir/<stack>/resources.json)
 	@status=0; for stack in staging production; do \

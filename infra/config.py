@@ -29,11 +29,11 @@ from infra.components.network import NatStrategy, NetworkConfig
 from infra.components.observability_config import ObservabilityConfig
 from infra.components.qdrant_config import QdrantConfig
 from infra.components.redis import CLUSTER_MODE_REFUSED, CacheConfig
-from infra.config_types import BURSTABLE_FAMILIES, INSTANCE_FAMILIES, ConfigModel
-from infra.observability.alertmanager import ReceiverCredentials
+from infra.config_types import ConfigModel
+from infra.monitoring_data.alertmanager import ReceiverCredentials
+from infra.standards import INSTANCE_FAMILIES, REQUIRED_TAGS
 
 __all__ = [
-    "BURSTABLE_FAMILIES",
     "INSTANCE_FAMILIES",
     "PROJECT_NAMESPACE",
     "REQUIRED_TAGS",
@@ -48,7 +48,6 @@ __all__ = [
 ]
 
 PROJECT_NAMESPACE = "memory-platform"
-REQUIRED_TAGS = ("owner", "cost-center", "environment")
 # Aurora global databases run only on memory-optimised classes (db.r*, db.x2g), never burstable db.t*.
 GLOBAL_DATABASE_FAMILY_PREFIXES = ("r5", "r6", "r7", "r8", "x2")
 

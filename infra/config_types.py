@@ -1,8 +1,9 @@
 """What every `*Config` model shares: the stack-file base model and the field types several reuse.
 
 Each component's config model lives beside the component (`infra/components/<name>.py` or its
-`<name>_config.py`); `infra.config.StackConfig` only assembles them. This module imports nothing of
-the project, so components and the stack model can both import it without a cycle.
+`<name>_config.py`); `infra.config.StackConfig` only assembles them. This module imports only
+`infra.standards` (which imports nothing else of infra), so components and the stack model can
+both import it without a cycle.
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-# Instance families this platform is sized and priced for. Graviton and GPU families are left
-# out on purpose until the images and the cost table cover them.
-INSTANCE_FAMILIES = frozenset({"t3", "m5", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "r6i", "r7i", "x2idn"})
-BURSTABLE_FAMILIES = frozenset({"t3", "t4g"})
+from infra.standards import INSTANCE_FAMILIES
 
 
 class ConfigModel(BaseModel):

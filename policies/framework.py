@@ -29,13 +29,14 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, _is_unknown
 
+from infra.standards import SECRET_MARKER
+from offline_plan.document import UNKNOWN
 from policies.ids import policy_id
 
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
-SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 (the offline plan's redaction marker)
-REQUIRED_TAGS = ("owner", "cost-center", "environment")
-UNKNOWN_MARKER = "[unknown]"
+SECRET_PLACEHOLDER = SECRET_MARKER  # what the offline plan records for a secret value
+UNKNOWN_MARKER = UNKNOWN
 """How the offline plan records a value that is unknown during preview (the engine sends a sentinel)."""
 
 

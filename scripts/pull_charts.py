@@ -14,15 +14,12 @@ from pathlib import Path
 
 import helm_python
 
-from infra.components.cluster_addons import CHARTS as ADDON_CHARTS
-from infra.observability.charts import CHARTS as OBSERVABILITY_CHARTS
+from infra.standards import CHARTS
 
 
 def pins() -> list[tuple[str, str, str]]:
     """(name, exact version, repository URL) of every chart the platform installs."""
-    found = {(c.name, c.version, c.repository) for c in OBSERVABILITY_CHARTS}
-    found |= {(c.name, c.version, c.repository) for c in ADDON_CHARTS.values()}
-    return sorted(found)
+    return sorted({(c.name, c.version, c.repository) for c in CHARTS})
 
 
 def pull(name: str, version: str, repository: str, destination: Path) -> Path:

@@ -1,7 +1,7 @@
 """Kubernetes building blocks shared by the workload components: restricted pods, pools, policies.
 
-Every workload of the project runs under the Pod Security Standards "restricted" profile; these
-helpers are the one definition of what that means here, so components cannot drift apart.
+Every workload of the project runs under the Pod Security Standards "restricted" profile; what that
+means (security contexts, namespace labels) is defined once in `infra/standards.py`.
 
 Specs are written as the Kubernetes API spells them (camelCase), which pulumi_kubernetes accepts;
 they are passed as `cast(Any, ...)` because the SDK's `*ArgsDict` TypedDicts are snake_case, and
@@ -17,38 +17,13 @@ import pulumi_kubernetes as k8s
 
 from infra.components.eks import POOL_LABEL
 from infra.components.eks_nodes import NodePool
+from infra.standards import pod_security_labels
 
 PROMETHEUS_NAMESPACE = "monitoring"
 PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}
 # kube-prometheus-stack selects ServiceMonitors carrying this label.
 SERVICE_MONITOR_LABELS = {"release": "kube-prometheus-stack"}
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
-
-
-def restricted_container_security_context(user_id: int, group_id: int) -> dict[str, Any]:
-    """A container that passes the "restricted" profile: non-root, no privileges, read-only root."""
-    return {
-        "runAsNonRoot": True,
-        "runAsUser": user_id,
-        "runAsGroup": group_id,
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "privileged": False,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-
-
-def restricted_pod_security_context(user_id: int, group_id: int, fs_group: int) -> dict[str, Any]:
-    """Pod-level defaults; `fsGroup` makes volumes writable without a root chown init container."""
-    return {
-        "runAsNonRoot": True,
-        "runAsUser": user_id,
-        "runAsGroup": group_id,
-        "fsGroup": fs_group,
-        "fsGroupChangePolicy": "OnRootMismatch",
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
 
 
 def restricted_namespace(
@@ -59,13 +34,7 @@ def restricted_namespace(
         name,
         metadata={
             "name": namespace,
-            "labels": {
-                **labels,
-                "pod-security.kubernetes.io/enforce": "restricted",
-                "pod-security.kubernetes.io/enforce-version": "latest",
-                "pod-security.kubernetes.io/audit": "restricted",
-                "pod-security.kubernetes.io/warn": "restricted",
-            },
+            "labels": {**labels, **pod_security_labels("restricted")},
         },
         opts=pulumi.ResourceOptions(parent=parent, provider=provider),
     )
@@ -120,10 +89,6 @@ def pods_in(namespace: str, labels: dict[str, str]) -> dict[str, Any]:
 
 def prometheus_peer() -> dict[str, Any]:
     return pods_in(PROMETHEUS_NAMESPACE, PROMETHEUS_POD_LABELS)
-
-
-def tcp(*ports: pulumi.Input[int]) -> list[dict[str, Any]]:
-    return [{"protocol": "TCP", "port": port} for port in ports]
 
 
 def service_monitor(

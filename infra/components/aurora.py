@@ -143,6 +143,24 @@ POSTGRES_PORT = 5432
 ENHANCED_MONITORING_POLICY = "arn:{partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 
 
+def cluster_parameters(config: DatabaseConfig) -> list[aws.rds.ClusterParameterGroupParameterArgsDict]:
+    """The cluster parameters of every region's Aurora cluster (the DR secondary uses the same set).
+
+    TLS only; `pg_stat_statements` preloaded (a static parameter, so `pending-reboot`) and tracking
+    nested statements too; statements slower than `slow_query_ms` logged.
+    """
+    return [
+        {"name": "rds.force_ssl", "value": "1"},
+        {
+            "name": "shared_preload_libraries",
+            "value": "pg_stat_statements",
+            "apply_method": "pending-reboot",
+        },
+        {"name": "log_min_duration_statement", "value": str(config.slow_query_ms)},
+        {"name": "pg_stat_statements.track", "value": "all"},
+    ]
+
+
 class AuroraPostgresArgs(ComponentArgs):
     config: DatabaseConfig
     vpc_id: pulumi.Output[str]
@@ -207,16 +225,7 @@ class AuroraPostgres(pulumi.ComponentResource):
             name=f"{cluster_id}-pg{config.engine_major}",
             family=f"aurora-postgresql{config.engine_major}",
             description=f"TLS only, pg_stat_statements and slow-query logging for {cluster_id}",
-            parameters=[
-                {"name": "rds.force_ssl", "value": "1"},
-                {
-                    "name": "shared_preload_libraries",
-                    "value": "pg_stat_statements",
-                    "apply_method": "pending-reboot",
-                },
-                {"name": "log_min_duration_statement", "value": str(config.slow_query_ms)},
-                {"name": "pg_stat_statements.track", "value": "all"},
-            ],
+            parameters=cluster_parameters(config),
             tags=aws_tags(tags, f"{name}-aurora"),
             opts=child,
         )

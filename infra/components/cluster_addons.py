@@ -2,7 +2,7 @@
 
 Today that is the AWS Load Balancer Controller, which turns the memory API's Ingress into an ALB.
 Defaults and why:
-- Every third-party chart version is pinned in `CHARTS`, the one place to bump them.
+- Every third-party chart version is pinned in `infra/standards.py`, the one place to bump them.
 - The controller runs with its own IRSA role (service account `kube-system/aws-load-balancer-controller`);
   nodes carry no load-balancer permissions. Write actions on load balancers, target groups and
   security groups are limited to resources tagged `elbv2.k8s.aws/cluster`, i.e. the ones it created.
@@ -16,7 +16,6 @@ Defaults and why:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, cast
 
 import pulumi
@@ -24,26 +23,11 @@ import pulumi_kubernetes as k8s
 
 from infra.components._base import ComponentArgs, StrInput, policy_json
 from infra.components.eks import POOL_LABEL, EksCluster
-from infra.observability.chart_values import restricted_pod_security
-
-
-@dataclass(frozen=True)
-class Chart:
-    name: str
-    version: str
-    repository: str
-    app_version: str
-
-
-# The one place third-party chart versions are pinned.
-CHARTS = {
-    "aws-load-balancer-controller": Chart(
-        name="aws-load-balancer-controller",
-        version="1.17.1",
-        repository="https://aws.github.io/eks-charts",
-        app_version="v2.17.1",
-    ),
-}
+from infra.standards import (
+    AWS_LOAD_BALANCER_CONTROLLER,
+    restricted_container_security_context,
+    restricted_pod_security_context,
+)
 
 LOAD_BALANCER_CONTROLLER_NAMESPACE = "kube-system"
 LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT = "aws-load-balancer-controller"
@@ -76,7 +60,7 @@ class ClusterAddons(pulumi.ComponentResource):
             policy=policy_json(load_balancer_controller_statements()),
             parent=self,
         )
-        chart = CHARTS["aws-load-balancer-controller"]
+        chart = AWS_LOAD_BALANCER_CONTROLLER
         values: dict[str, Any] = {
             "clusterName": cluster.cluster_name,
             "region": args.region,
@@ -94,14 +78,8 @@ class ClusterAddons(pulumi.ComponentResource):
                 "limits": {"cpu": "500m", "memory": "256Mi"},
             },
             # An explicit non-root user: under runAsNonRoot alone kubelet must trust the image's USER.
-            "podSecurityContext": restricted_pod_security(65534),
-            "securityContext": {
-                "runAsNonRoot": True,
-                "allowPrivilegeEscalation": False,
-                "readOnlyRootFilesystem": True,
-                "capabilities": {"drop": ["ALL"]},
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
+            "podSecurityContext": restricted_pod_security_context(65534),
+            "securityContext": restricted_container_security_context(),
             "ingressClass": INGRESS_CLASS,
             "createIngressClassResource": True,
             # Services of type LoadBalancer stay with the in-tree controller unless asked for.

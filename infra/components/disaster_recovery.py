@@ -38,7 +38,7 @@ from infra.components._base import (
     policy_json,
 )
 from infra.components._buckets import private_bucket
-from infra.components.aurora import DatabaseConfig
+from infra.components.aurora import DatabaseConfig, cluster_parameters
 from infra.components.disaster_recovery_config import DisasterRecoveryConfig
 from infra.components.network import Network, NetworkArgs
 from infra.contracts import DisasterRecoveryOutputs, backup_max_age_hours, failover_targets
@@ -176,15 +176,7 @@ class DisasterRecovery(pulumi.ComponentResource):
             name=f"{cluster_id}-pg{database.engine_major}",
             family=f"aurora-postgresql{database.engine_major}",
             description=f"TLS only and pg_stat_statements for {cluster_id}",
-            parameters=[
-                {"name": "rds.force_ssl", "value": "1"},
-                {
-                    "name": "shared_preload_libraries",
-                    "value": "pg_stat_statements",
-                    "apply_method": "pending-reboot",
-                },
-                {"name": "log_min_duration_statement", "value": str(database.slow_query_ms)},
-            ],
+            parameters=cluster_parameters(database),
             tags=aws_tags(tags, f"{name}-dr-aurora"),
             opts=self._dr,
         )

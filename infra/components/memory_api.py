@@ -37,15 +37,13 @@ from infra.components._kubernetes import (
     pods_in,
     pool_placement,
     prometheus_peer,
-    restricted_container_security_context,
     restricted_namespace,
-    restricted_pod_security_context,
     service_monitor,
-    tcp,
 )
 from infra.components.eks import EksCluster
 from infra.components.eks_nodes import NodePool
 from infra.components.memory_api_config import MemoryApiConfig
+from infra.standards import restricted_container_security_context, restricted_pod_security_context, tcp
 from infra.tagging import aws_tags, k8s_labels
 
 NAME = "memory-api"
@@ -242,7 +240,9 @@ class MemoryApi(pulumi.ComponentResource):
             "livenessProbe": _probe(PROBE_PATHS["liveness"], failures=3),
             "readinessProbe": _probe(PROBE_PATHS["readiness"], failures=3),
             "resources": config.resources.as_kubernetes(),
-            "securityContext": restricted_container_security_context(USER_ID, USER_ID),
+            "securityContext": restricted_container_security_context(
+                USER_ID, USER_ID, explicit_unprivileged=True
+            ),
             "volumeMounts": [
                 {"name": "data", "mountPath": DATA_DIR},
                 {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - an emptyDir
@@ -268,7 +268,9 @@ class MemoryApi(pulumi.ComponentResource):
                             # IRSA's web-identity token is projected separately; no Kubernetes API token.
                             "automountServiceAccountToken": False,
                             "terminationGracePeriodSeconds": 30,
-                            "securityContext": restricted_pod_security_context(USER_ID, USER_ID, USER_ID),
+                            "securityContext": restricted_pod_security_context(
+                                USER_ID, USER_ID, USER_ID, fs_group_change_policy="OnRootMismatch"
+                            ),
                             **pool_placement(args.node_pool),
                             "topologySpreadConstraints": [
                                 {

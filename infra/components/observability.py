@@ -6,8 +6,8 @@ What it creates, all through the EKS cluster's Kubernetes provider:
   Both deny ingress by default; NetworkPolicies open only what is used (OTLP from every namespace,
   scrapes from `monitoring`, the operator's admission webhook).
 - Helm releases (helm.v3.Release, so the offline plan records each release with its values) of the
-  charts pinned in `infra/observability/charts.py`, with values from the typed builders in
-  `chart_values.py`:
+  charts pinned in `infra/standards.py`, with values from the typed builders in
+  `infra/monitoring_data/` (`chart_values.py`, `log_values.py`, `trace_values.py`):
   kube-prometheus-stack (Prometheus on gp3 volumes with retention by time and size, replicas spread by
   anti-affinity; Alertmanager whose routing is plain chart values; Grafana with a generated admin password
   and the Loki and Jaeger data sources), Loki (monolithic), Alloy (pod logs, JSON fields lifted out),
@@ -36,41 +36,46 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from infra import standards
 from infra.components._base import ComponentArgs, encryption_key, policy_json
 from infra.components._buckets import private_bucket
 from infra.components.eks import EksCluster
 from infra.components.observability_config import ObservabilityConfig
-from infra.observability import charts
-from infra.observability.alertmanager import (
+from infra.monitoring_data.alertmanager import (
     AlertmanagerSettings,
     CredentialFiles,
     ReceiverCredentials,
     credential_file_data,
     render_alertmanager_config,
 )
-from infra.observability.chart_values import (
-    ALLOY_CLUSTER_ROLE_RULES,
-    ALLOY_SERVICE_ACCOUNT,
+from infra.monitoring_data.chart_values import (
     DASHBOARD_LABEL,
     JAEGER_QUERY_PORT,
     LOKI_PORT,
     OTLP_GRPC_PORT,
     OTLP_HTTP_PORT,
+    KubePrometheusStackInputs,
+    kube_prometheus_stack_values,
+)
+from infra.monitoring_data.dashboards import render_dashboards
+from infra.monitoring_data.log_values import (
+    ALLOY_CLUSTER_ROLE_RULES,
+    ALLOY_SERVICE_ACCOUNT,
     AlloyInputs,
+    LokiInputs,
+    alloy_values,
+    loki_values,
+)
+from infra.monitoring_data.rule_settings import RuleSettings
+from infra.monitoring_data.rules import render_rule_groups
+from infra.monitoring_data.trace_values import (
     CollectorInputs,
     JaegerInputs,
-    KubePrometheusStackInputs,
-    LokiInputs,
     TraceSampling,
-    alloy_values,
     jaeger_values,
-    kube_prometheus_stack_values,
-    loki_values,
     otel_collector_values,
 )
-from infra.observability.charts import HelmChart
-from infra.observability.dashboards import render_dashboards
-from infra.observability.rules import RuleSettings, render_rule_groups
+from infra.standards import HelmChart, pod_security_labels, tcp
 from infra.tagging import k8s_labels
 
 NAMESPACE = "monitoring"
@@ -79,7 +84,6 @@ ALERTMANAGER_CREDENTIALS = CredentialFiles(secret_name="alertmanager-receivers")
 GRAFANA_ADMIN_SECRET = "grafana-admin"  # noqa: S105 - a Secret name
 LOKI_SERVICE_ACCOUNT = "loki"
 COMPONENT = "observability"
-_PSS = "pod-security.kubernetes.io"
 
 
 def _service_url(service: str, port: int, scheme: str = "http") -> str:
@@ -125,7 +129,7 @@ class Observability(pulumi.ComponentResource):
         grafana_secret = self._grafana_admin(monitoring)
         stack = self.prometheus_operator = self._release(
             "kube-prometheus-stack",
-            charts.KUBE_PROMETHEUS_STACK,
+            standards.KUBE_PROMETHEUS_STACK,
             kube_prometheus_stack_values(
                 KubePrometheusStackInputs(
                     config=config,
@@ -151,15 +155,17 @@ class Observability(pulumi.ComponentResource):
             ).apply(lambda values: loki_values(self._loki_inputs(values[0], values[1])))
         else:
             loki_inputs = loki_values(self._loki_inputs(None, None))
-        loki = self._release("loki", charts.LOKI, loki_inputs, depends_on=namespaces)
+        loki = self._release("loki", standards.LOKI, loki_inputs, depends_on=namespaces)
         self._release(
             "alloy",
-            charts.ALLOY,
+            standards.ALLOY,
             alloy_values(AlloyInputs(loki_push_url=f"{_service_url('loki', LOKI_PORT)}/loki/api/v1/push")),
             depends_on=[*namespaces, loki],
         )
         self._alloy_access(monitoring)
-        jaeger = self._release("jaeger", charts.JAEGER, jaeger_values(JaegerInputs()), depends_on=namespaces)
+        jaeger = self._release(
+            "jaeger", standards.JAEGER, jaeger_values(JaegerInputs()), depends_on=namespaces
+        )
         sampling = TraceSampling(
             base_percent=config.trace_sampling_percent,
             service_percent=config.memory_api_trace_sampling_percent,
@@ -167,7 +173,7 @@ class Observability(pulumi.ComponentResource):
         )
         self._release(
             "otel-collector",
-            charts.OPENTELEMETRY_COLLECTOR,
+            standards.OPENTELEMETRY_COLLECTOR,
             otel_collector_values(
                 CollectorInputs(
                     sampling=sampling,
@@ -197,13 +203,7 @@ class Observability(pulumi.ComponentResource):
         return pulumi.ResourceOptions(parent=self, provider=self._provider, depends_on=depends_on or [])
 
     def _namespace(self, namespace: str, *, enforce: str) -> k8s.core.v1.Namespace:
-        labels = {
-            **k8s_labels(COMPONENT, namespace),
-            f"{_PSS}/enforce": enforce,
-            f"{_PSS}/enforce-version": "latest",
-            f"{_PSS}/audit": "restricted",
-            f"{_PSS}/warn": "restricted",
-        }
+        labels = {**k8s_labels(COMPONENT, namespace), **pod_security_labels(enforce)}
         return k8s.core.v1.Namespace(
             f"{self._name}-{namespace}", metadata={"name": namespace, "labels": labels}, opts=self._k8s()
         )
@@ -250,9 +250,6 @@ class Observability(pulumi.ComponentResource):
     def _network_policies(self, monitoring: k8s.core.v1.Namespace, agents: k8s.core.v1.Namespace) -> None:
         def from_namespace(name: str) -> dict[str, Any]:
             return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
-
-        def tcp(*ports: int) -> list[dict[str, Any]]:
-            return [{"protocol": "TCP", "port": port} for port in ports]
 
         deny_all = {"podSelector": {}, "policyTypes": ["Ingress"]}
         self._network_policy("default-deny-ingress", monitoring, deny_all)

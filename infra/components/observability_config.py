@@ -1,7 +1,7 @@
 """Stack-file configuration of `Observability` (the `observability` key).
 
 Alert routing (`alerting`) is `AlertRoutingConfig`, defined beside the Alertmanager document it
-shapes (`infra.observability.alertmanager`); the receiver credentials are secret keys, not part of it.
+shapes (`infra.monitoring_data.alertmanager`); the receiver credentials are secret keys, not part of it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 
 from infra.config_types import ConfigModel
-from infra.observability.alertmanager import AlertRoutingConfig
+from infra.monitoring_data.alertmanager import AlertRoutingConfig
 
 
 class ObservabilityConfig(ConfigModel):

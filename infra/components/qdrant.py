@@ -36,11 +36,8 @@ from infra.components._kubernetes import (
     pods_in,
     pool_placement,
     prometheus_peer,
-    restricted_container_security_context,
     restricted_namespace,
-    restricted_pod_security_context,
     service_monitor,
-    tcp,
 )
 from infra.components.eks import EksCluster
 from infra.components.eks_nodes import NodePool
@@ -51,6 +48,7 @@ from infra.components.qdrant_snapshots import (
     SnapshotTarget,
     snapshot_cron_job,
 )
+from infra.standards import restricted_container_security_context, restricted_pod_security_context, tcp
 from infra.tagging import k8s_labels
 
 NAME = "qdrant"
@@ -255,7 +253,9 @@ class QdrantCluster(pulumi.ComponentResource):
             "livenessProbe": _http_probe("/livez", failures=6),
             "readinessProbe": _http_probe("/readyz", failures=3),
             "resources": config.resources.as_kubernetes(),
-            "securityContext": restricted_container_security_context(USER_ID, GROUP_ID),
+            "securityContext": restricted_container_security_context(
+                USER_ID, GROUP_ID, explicit_unprivileged=True
+            ),
             "volumeMounts": [
                 {"name": "storage", "mountPath": "/qdrant/storage"},
                 {"name": "snapshots", "mountPath": "/qdrant/snapshots"},
@@ -281,7 +281,9 @@ class QdrantCluster(pulumi.ComponentResource):
                     "serviceAccountName": NAME,
                     "automountServiceAccountToken": False,
                     "terminationGracePeriodSeconds": config.termination_grace_period_seconds,
-                    "securityContext": restricted_pod_security_context(USER_ID, GROUP_ID, FS_GROUP),
+                    "securityContext": restricted_pod_security_context(
+                        USER_ID, GROUP_ID, FS_GROUP, fs_group_change_policy="OnRootMismatch"
+                    ),
                     **pool_placement(args.node_pool),
                     "affinity": {
                         "podAntiAffinity": {

@@ -15,13 +15,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.components._base import ComponentArgs, StrInput, policy_json
-from infra.components._kubernetes import (
-    pool_placement,
-    restricted_container_security_context,
-    restricted_pod_security_context,
-)
+from infra.components._kubernetes import pool_placement
 from infra.components.eks import EksCluster
 from infra.components.eks_nodes import NodePool
+from infra.standards import restricted_container_security_context, restricted_pod_security_context
 
 SNAPSHOT_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.31.39"
 ACCOUNT = "qdrant-snapshots"
@@ -124,7 +121,7 @@ def snapshot_cron_job(
             "requests": {"cpu": "100m", "memory": "256Mi"},
             "limits": {"cpu": "1", "memory": "512Mi"},
         },
-        "securityContext": restricted_container_security_context(65532, 65532),
+        "securityContext": restricted_container_security_context(65532, 65532, explicit_unprivileged=True),
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - an emptyDir
     }
     k8s.batch.v1.CronJob(
@@ -151,7 +148,9 @@ def snapshot_cron_job(
                                 "serviceAccountName": account,
                                 "automountServiceAccountToken": False,
                                 "restartPolicy": "Never",
-                                "securityContext": restricted_pod_security_context(65532, 65532, 65532),
+                                "securityContext": restricted_pod_security_context(
+                                    65532, 65532, 65532, fs_group_change_policy="OnRootMismatch"
+                                ),
                                 **pool_placement(job.node_pool),
                                 "containers": [container],
                                 "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],

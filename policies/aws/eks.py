@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import Severity
 
+from infra.standards import INSTANCE_FAMILIES
 from policies.framework import ADVISORY, Subject, as_list, dig, is_set, resource_policy
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -121,7 +122,8 @@ node_group_launch_template = resource_policy(
     check=_launch_template,
 )
 
-DEFAULT_FAMILIES = ["m6i", "m7i", "m6g", "m7g", "c6i", "c7i", "c7g", "r6i", "r7i", "r7g", "t3", "t4g"]
+# The families the platform is sized and priced for (the stack config refuses any other).
+DEFAULT_FAMILIES = sorted(INSTANCE_FAMILIES)
 
 
 def _families(subject: Subject) -> Iterator[str]:

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 
 from pulumi_policy import Severity
 
+from infra.standards import REQUIRED_TAGS
 from policies.aws.sdk import types_with
-from policies.framework import ADVISORY, REQUIRED_TAGS, Subject, as_list, resource_policy, tags_of
+from policies.framework import ADVISORY, Subject, as_list, resource_policy, tags_of
 
 # Every pulumi-aws type whose inputs accept ``tags``, read from the SDK's own classes.
 TAGGABLE_TYPES = types_with("tags")

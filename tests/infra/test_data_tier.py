@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from offline_plan.document import PlanDocument
+from offline_plan.document import REDACTED, PlanDocument
 from offline_plan.mocks import fake_password
 from offline_plan.project import load_stack
-from offline_plan.runner import REDACTED, run_program
+from offline_plan.runner import run_program
 from tests.conftest import ROOT, by_urn, of_type
 
 DR_COMPONENT = "memory-platform:dr:DisasterRecovery"
@@ -126,6 +126,20 @@ def test_postgres_forces_tls_and_tracks_statements(stack_plan: PlanDocument) -> 
         assert parameters["rds.force_ssl"] == "1", cluster["urn"]
         assert "pg_stat_statements" in parameters["shared_preload_libraries"]
         assert int(parameters["log_min_duration_statement"]) > 0
+
+
+def test_a_promoted_dr_region_runs_with_the_primary_regions_parameters(production_plan: PlanDocument) -> None:
+    """After a failover the DR cluster is the database: same TLS rule, same statement tracking and logging."""
+    resources = by_urn(production_plan)
+    groups = {}
+    for cluster in of_type(production_plan, AURORA):
+        [group_urn] = cluster["propertyDependencies"]["dbClusterParameterGroupName"]
+        group = resources[group_urn]["inputs"]
+        region = "dr" if DR_COMPONENT in cluster["urn"] else "primary"
+        groups[region] = (group["family"], sorted(group["parameters"], key=lambda p: p["name"]))
+    assert set(groups) == {"primary", "dr"}
+    assert groups["dr"] == groups["primary"]
+    assert {"name": "pg_stat_statements.track", "value": "all"} in groups["dr"][1]
 
 
 def test_writer_and_readers_spread_across_zones(

@@ -8,11 +8,11 @@ import json
 from functools import cache
 from typing import Any
 
+from infra.standards import REQUIRED_TAGS
 from offline_plan.aws_answers import EKS_UNSUPPORTED_ZONE_IDS, zone_named
 from offline_plan.document import PlanDocument
 from tests.conftest import by_urn, of_type
 
-REQUIRED_TAGS = {"owner", "cost-center", "environment"}
 DR_COMPONENT = "memory-platform:dr:DisasterRecovery"
 
 
@@ -243,6 +243,6 @@ def test_required_tags_are_on_every_taggable_aws_resource(stack_plan: PlanDocume
     assert len(taggable) > 30
     for resource in taggable:
         tags = resource["inputs"].get("tags") or {}
-        missing = REQUIRED_TAGS - set(tags)
+        missing = set(REQUIRED_TAGS) - set(tags)
         assert not missing, f"{resource['urn']} lacks tags {sorted(missing)}"
         assert tags["environment"] == stack_plan.stack

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from monitoring_servers import alertmanager_server, prometheus_server, static_exporter, webhook_receiver  # noqa: F401
 
-from infra.observability.alertmanager import AlertmanagerSettings, AlertRoutingConfig, ReceiverCredentials
-from infra.observability.rules import render_rules_file
-from infra.observability.serialize import to_yaml
+from infra.monitoring_data.alertmanager import AlertmanagerSettings, AlertRoutingConfig, ReceiverCredentials
+from infra.monitoring_data.rules import render_rules_file
+from infra.standards import to_yaml
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 

@@ -34,15 +34,16 @@ from typing import Any
 
 import pytest
 
-from infra.observability.alertmanager import (
+from infra.monitoring_data.alertmanager import (
     AlertmanagerSettings,
     AlertRoutingConfig,
     ReceiverCredentials,
     receiver_names,
     render_alertmanager_config,
 )
-from infra.observability.rules import RuleSettings, render_rule_groups
-from infra.observability.serialize import to_yaml
+from infra.monitoring_data.rule_settings import RuleSettings
+from infra.monitoring_data.rules import render_rule_groups
+from infra.standards import to_yaml
 
 LOOPBACK = "127.0.0.1"
 STARTUP_SECONDS = 30

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from infra.observability.alertmanager import (
+from infra.monitoring_data.alertmanager import (
     CREDENTIAL_FILE_KEYS,
     AlertmanagerSettings,
     CredentialFiles,
@@ -18,8 +18,8 @@ from infra.observability.alertmanager import (
     credential_file_data,
     render_alertmanager_config,
 )
-from infra.observability.rules import alert_names, render_rule_groups
-from infra.observability.serialize import to_yaml
+from infra.monitoring_data.rules import alert_names, render_rule_groups
+from infra.standards import to_yaml
 
 
 @pytest.fixture

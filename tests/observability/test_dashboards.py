@@ -7,9 +7,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from infra.observability.dashboards import render_dashboards
-from infra.observability.rules import render_rule_groups
-from infra.observability.serialize import to_yaml
+from infra.monitoring_data.dashboards import render_dashboards
+from infra.monitoring_data.rules import render_rule_groups
+from infra.standards import to_yaml
 
 # Grafana replaces these before the query reaches Prometheus; promtool gets a representative value.
 GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1d"}

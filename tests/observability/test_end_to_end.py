@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from monitoring_servers import LOOPBACK, WebhookReceiver, free_port, wait_until
 
-from infra.observability.alertmanager import RECEIVER_PAGER
-from infra.observability.rules import AlertThresholds, RuleSettings
+from infra.monitoring_data.alertmanager import RECEIVER_PAGER
+from infra.monitoring_data.rule_settings import AlertThresholds, RuleSettings
 from tests.app.app_servers import PostgresServer
 
 BIN = Path(sys.executable).parent

@@ -14,7 +14,7 @@ from monitoring_servers import (
     wait_until,
 )
 
-from infra.observability.rules import AlertThresholds, RuleSettings
+from infra.monitoring_data.rule_settings import AlertThresholds, RuleSettings
 
 
 def _alert(alertname: str, severity: str) -> dict[str, object]:

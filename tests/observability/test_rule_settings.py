@@ -5,13 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from infra.observability.rules import (
-    AlertThresholds,
-    RuleSettings,
-    SloObjectives,
-    recording_windows,
-    render_rule_groups,
-)
+from infra.monitoring_data.rule_settings import AlertThresholds, RuleSettings, SloObjectives
+from infra.monitoring_data.rules import render_rule_groups
+from infra.monitoring_data.slo_rules import recording_windows
 
 
 def _alert(settings: RuleSettings, name: str, severity: str | None = None) -> dict:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from infra.observability.rules import alert_names, render_rule_groups
-from infra.observability.serialize import to_yaml
+from infra.monitoring_data.rules import alert_names, render_rule_groups
+from infra.standards import to_yaml
 
 API = 'job="memory-api", namespace="memory", instance="10.0.1.5:8000"'
 API_LABELS = {"job": "memory-api", "namespace": "memory"}

@@ -7,13 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.observability.rules import (
-    DEFAULT_RUNBOOK_BASE_URL,
-    RuleSettings,
-    alert_names,
-    render_rule_groups,
-    runbook_path,
-)
+from infra.monitoring_data.rule_settings import DEFAULT_RUNBOOK_BASE_URL, RuleSettings, runbook_path
+from infra.monitoring_data.rules import alert_names, render_rule_groups
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 REQUIRED_HEADINGS = ("## What it means", "## What to check", "## What to do", "## Escalation")

@@ -28,7 +28,7 @@ def load_chart(inputs: dict[str, Any]) -> helm_python.Chart:
     archive = CHART_CACHE / f"{inputs['chart']}-{inputs['version']}.tgz"
     assert archive.is_file(), (
         f"chart {inputs['chart']} {inputs['version']} is not in the chart cache {CHART_CACHE}; "
-        "pin a version the cache holds (infra/observability/charts.py)"
+        "pin a version the cache holds (infra/standards.py)"
     )
     return helm_python.Chart.load(archive)
 

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.components.cluster_addons import CHARTS as ADDON_CHARTS
-from infra.observability import charts
+from infra.standards import CHARTS
 from offline_plan.charts import ChartCache, PinProblem
 from offline_plan.cli import main
 from policies.k8s import pods
@@ -72,8 +71,7 @@ def test_every_release_renders_at_its_pinned_verified_version(planned: dict[str,
 
 def test_every_pin_is_in_the_cache() -> None:
     cache = ChartCache(CACHE)
-    pins = [(c.name, c.version, c.repository) for c in charts.CHARTS]
-    pins += [(c.name, c.version, c.repository) for c in ADDON_CHARTS.values()]
+    pins = [(c.name, c.version, c.repository) for c in CHARTS]
     for name, version, repository in pins:
         assert not isinstance(cache.locate(name, version, repository), PinProblem), name
 

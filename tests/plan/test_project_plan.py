@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.config import INSTANCE_FAMILIES
+from infra.standards import INSTANCE_FAMILIES
 from offline_plan.cli import EXIT_INVALID_MANIFESTS, EXIT_POLICY_VIOLATION, EXIT_PROGRAM_FAILED, main
 from offline_plan.project import SECRET_PLACEHOLDER
 

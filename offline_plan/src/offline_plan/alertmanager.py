@@ -30,8 +30,9 @@ from typing import Any
 
 import yaml
 
-SECRET = "[secret]"  # noqa: S105 - the plan's marker of a secret value
-UNKNOWN = "[unknown]"
+from offline_plan.document import REDACTED, UNKNOWN
+from offline_plan.yaml_text import to_yaml
+
 PLACEHOLDER_HOST = "redacted.invalid"
 CONFIG_KEY = "alertmanager.yaml"
 CHART = "kube-prometheus-stack"
@@ -79,7 +80,7 @@ def _is_kube_prometheus_stack(inputs: dict[str, Any]) -> bool:
 
 def _parse(text: Any, where: str, source: str, found: Found) -> Any:
     """A YAML string as a document; markers and unreadable text become warnings (None)."""
-    if text in (SECRET, UNKNOWN):
+    if text in (REDACTED, UNKNOWN):
         return None
     if not isinstance(text, str):
         return text
@@ -93,7 +94,7 @@ def _parse(text: Any, where: str, source: str, found: Found) -> Any:
 def _add(found: Found, name: str, source: str, where: str, document: Any) -> None:
     if document is False:  # unreadable, already warned
         return
-    if document is None or document in (SECRET, UNKNOWN):
+    if document is None or document in (REDACTED, UNKNOWN):
         kind = "unknown" if document == UNKNOWN else "secret"
         found.warnings.append(
             f"{source}: the Alertmanager configuration ({where}) is {kind} as a whole, so neither a reviewer "
@@ -148,7 +149,7 @@ def configs_in_objects(
         label = f"{source} Secret {metadata.get('namespace') or '_cluster'}/{name}"
         for field_name in ("stringData", "data"):
             content = body.get(field_name)
-            if content in (SECRET, UNKNOWN):
+            if content in (REDACTED, UNKNOWN):
                 if (str(metadata.get("namespace") or "default"), name) in config_secrets:
                     _add(found, name, label, f"{field_name}, withheld whole", content)
                 continue
@@ -156,7 +157,7 @@ def configs_in_objects(
                 continue
             where = f"{field_name}[{CONFIG_KEY}]"
             text = content[CONFIG_KEY]
-            if field_name == "data" and text not in (SECRET, UNKNOWN):
+            if field_name == "data" and text not in (REDACTED, UNKNOWN):
                 try:
                     text = base64.b64decode(str(text), validate=True).decode()
                 except (binascii.Error, UnicodeDecodeError):
@@ -213,8 +214,8 @@ def _placeholder(key: str, path: str, kind: str) -> Any:
 
 def redact(document: Any, path: str = "", key: str = "") -> tuple[Any, list[str]]:
     """The document with every secret or unknown leaf replaced by its placeholder, and their paths."""
-    if document in (SECRET, UNKNOWN):
-        kind = "secret" if document == SECRET else "unknown"
+    if document in (REDACTED, UNKNOWN):
+        kind = "secret" if document == REDACTED else "unknown"
         return _placeholder(key, path or "(root)", kind), [f"{path or '(root)'} ({kind})"]
     if isinstance(document, dict):
         result, replaced = {}, []
@@ -242,19 +243,6 @@ def _ordered(document: dict[Any, Any], *, top: bool) -> list[Any]:
     return (["name"] if "name" in document else []) + [key for key in keys if key != "name"]
 
 
-class _PlainDumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    """Multi-line strings (notification templates) as literal blocks, as a person would write them."""
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
-
-
-_PlainDumper.add_representer(str, _string)
-
-
 def _file_name(name: str, taken: set[str]) -> str:
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "alertmanager"
     candidate, number = stem, 2
@@ -279,7 +267,7 @@ def write_configs(configs: list[FoundConfig], folder: Path) -> list[WrittenConfi
             *PLACEHOLDER_RULES,
             f"placeholders in this file: {len(placeholders)}",
         ]
-        body = yaml.dump(document, Dumper=_PlainDumper, sort_keys=False, width=1_000_000)
+        body = to_yaml(document, literal_blocks=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(f"# {line}\n" for line in header) + body)
         written.append(WrittenConfig(path, config.source, config.where, placeholders))

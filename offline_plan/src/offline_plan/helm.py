@@ -30,12 +30,12 @@ import yaml
 from offline_plan import kube_yaml
 from offline_plan.chart_values import check_values
 from offline_plan.charts import ChartArchive, ChartCache, PinProblem
+from offline_plan.document import REDACTED, REDACTED_ANNOTATION
+from offline_plan.yaml_text import manifest_yaml
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
-REDACTED = "[secret]"
 # The plan's own secret marker, so readers of rendered objects (the Alertmanager file) see a secret leaf.
 SECRET_PLACEHOLDER = REDACTED
-REDACTED_ANNOTATION = "offline-plan/redacted-secret-fields"
 RENDERED_ANNOTATION = "offline-plan/rendered-from"
 # Kinds the API server keeps outside namespaces: one list, shared with the YAML expansion.
 CLUSTER_SCOPED_KINDS = kube_yaml.CLUSTER_SCOPED
@@ -150,7 +150,6 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
     """YAML as Kubernetes reads it (go-yaml, 1.1 booleans), where a bare `=` is a string, not a tag."""
 
 
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 
 
@@ -467,7 +466,7 @@ def plan_releases(
                 continue
             taken.add(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(yaml.dump(body, Dumper=_Dumper, sort_keys=False))
+            path.write_text(manifest_yaml(body, libyaml=True))
             metadata = body.get("metadata") or {}
             plan.manifests.append(
                 Manifest(

@@ -34,6 +34,8 @@ from typing import Any, Protocol
 
 import yaml
 
+from offline_plan.document import REDACTED
+
 DECODE = "kubernetes:yaml:decode"
 KUSTOMIZE = "kubernetes:kustomize:directory"
 REMOTE_TYPES = frozenset(
@@ -615,7 +617,6 @@ _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - the SDK's secret signature
 _RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 _UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-REDACTED = "[secret]"
 
 
 class ChildRegistry(Protocol):

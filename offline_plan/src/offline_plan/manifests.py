@@ -12,11 +12,10 @@ from typing import Any, Protocol
 import jsonschema
 import kubernetes_validate
 import kubernetes_validate.utils
-import yaml
 from referencing import Registry, Resource
 
-REDACTED = "[secret]"
-REDACTED_ANNOTATION = "offline-plan/redacted-secret-fields"
+from offline_plan.document import REDACTED, REDACTED_ANNOTATION
+from offline_plan.yaml_text import manifest_yaml, to_yaml
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,7 @@ def write_manifests(
         metadata = body.get("metadata") or {}
         path = _path(body, folder)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(body, sort_keys=False))
+        path.write_text(manifest_yaml(body))
         manifests.append(
             Manifest(
                 path, body["kind"], str(metadata.get("name", "unnamed")), metadata.get("namespace"), body
@@ -187,11 +186,6 @@ def validate(manifests: Sequence[_Object], kubernetes_version: str) -> list[str]
 PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 
 
-class _PlainDumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
 def write_prometheus_rules(resources: Sequence[Mapping[str, Any]], folder: Path) -> list[Path]:
     """Each recorded PrometheusRule's `spec` as a Prometheus rule file `<name>.yaml` (promtool-checkable).
 
@@ -209,8 +203,6 @@ def write_prometheus_rules(resources: Sequence[Mapping[str, Any]], folder: Path)
         name = str((resource["inputs"].get("metadata") or {}).get("name") or resource["name"])
         path = folder / f"{name}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            yaml.dump({"groups": spec["groups"]}, Dumper=_PlainDumper, sort_keys=False, width=1_000_000)
-        )
+        path.write_text(to_yaml({"groups": spec["groups"]}))
         written.append(path)
     return sorted(written)

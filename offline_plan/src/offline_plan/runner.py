@@ -40,14 +40,13 @@ from pulumi.runtime.stack import run_in_stack
 
 from offline_plan import kube_yaml, remote
 from offline_plan.aws_answers import redact_values
+from offline_plan.document import REDACTED, UNKNOWN
 from offline_plan.mocks import PlanMocks, short_hash
 from offline_plan.settings import StackSettings
 
 if TYPE_CHECKING:
     from offline_plan.document import PlanDocument
 
-REDACTED = "[secret]"
-UNKNOWN = "[unknown]"
 _SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - the SDK's secret signature
 _RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"

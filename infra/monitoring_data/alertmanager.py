@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, ConfigDict, Field, SecretStr
 
 from infra.config_types import ConfigModel
-from infra.observability.rules import PromDuration
+from infra.monitoring_data.model import Frozen
+from infra.monitoring_data.rule_settings import PromDuration
 
 RECEIVER_DEFAULT = "default-webhook"
 RECEIVER_PAGER = "pager"
@@ -49,11 +50,7 @@ def _url_secret(scheme_prefixes: tuple[str, ...], field: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ReceiverCredentials(_Frozen):
+class ReceiverCredentials(Frozen):
     """Secrets the receivers need. In the program they come from Pulumi secret config.
 
     Each field's alias is the top-level secret key of the stack file that holds it
@@ -84,7 +81,7 @@ class ReceiverCredentials(_Frozen):
         return {str(field.alias): name for name, field in cls.model_fields.items()}
 
 
-class CredentialFiles(_Frozen):
+class CredentialFiles(Frozen):
     """The Kubernetes Secret whose keys Alertmanager reads the file-borne credentials from."""
 
     secret_name: str = Field(
@@ -132,7 +129,7 @@ class AlertRoutingConfig(ConfigModel):
     )
 
 
-class AlertmanagerSettings(_Frozen):
+class AlertmanagerSettings(Frozen):
     """The stack's routing plus Alertmanager's timing; timing defaults are seed 000's."""
 
     routing: AlertRoutingConfig = Field(

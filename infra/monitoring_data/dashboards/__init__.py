@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.observability.rules import RuleSettings, service_level_objectives
+from infra.monitoring_data.rule_settings import RuleSettings
+from infra.monitoring_data.slo_rules import service_level_objectives
 
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 _WIDTH = 24
