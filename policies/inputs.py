@@ -42,7 +42,7 @@ SECRET_NAME = re.compile(
 )
 ARN = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm|kms):")
 # Helm values keys that name an existing Kubernetes Secret (a reference, which is what is wanted).
-SECRET_REFERENCE_KEYS = re.compile(r"existingSecret|configSecret|secretName|\w*SecretName", re.IGNORECASE)
+SECRET_REFERENCE_KEYS = re.compile(r"existingSecret\w*|configSecret|secretName|\w*SecretName", re.IGNORECASE)
 SECRET_STORES = {"kubernetes:core/v1:Secret", "aws:secretsmanager/secretVersion:SecretVersion"}
 HELM_TYPES = {"kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart"}
 FUNCTION_TYPES = {"aws:lambda/function:Function"}
@@ -63,7 +63,14 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
 # A name that points at where a secret lives is a reference, not a secret: PGPASSFILE, DB_PASSWORD_FILE,
 # TOKEN_PATH, passwordSecretRef, ...
 REFERENCE_NAME = re.compile(
-    r"(file|path|dir|ref|arn|name|key_?id|(password|secret|token|user)[-_]?key)$", re.IGNORECASE
+    r"(file|path|dir|ref|arn|name|key_?id|(password|token|user)[-_]?key)$", re.IGNORECASE
+)
+# A name that describes a secret's settings or where to use it: PASSWORD_MIN_LENGTH, OAUTH_TOKEN_URL,
+# TOKEN_ENDPOINT, SECRETS_PREFIX, tokenTtlSeconds, ... (SECRET_KEY, STRIPE_SECRET_KEY are secrets).
+SETTING_NAME = re.compile(
+    r"_(url|uri|endpoint|host|port|issuer|audience|prefix|suffix|length|len|size|ttl|second|minute|hour|day|"
+    r"timeout|expiry|expiration|lifetime|enabled|required|mode|type|policy|scope|header|algorithm|count|min|"
+    r"max|regex|pattern|format|version|rotation)$"
 )
 PLACEHOLDERS = re.compile(
     r"^(not[-_ ]?(needed|used|set|required)|none|null|nil|n/?a|unused|disabled|dummy|placeholder|example|"
@@ -75,7 +82,11 @@ LAMBDA_ENV = re.compile(r"^environment\.variables\.([^.\[]+)$")
 
 def secret_named(name: str) -> bool:
     """A secret-sounding name in any case style (DB_PASSWORD, dbPassword, db-password), not a reference."""
-    return bool(SECRET_NAME.search(name)) and not REFERENCE_NAME.search(name.rstrip("s_"))
+    stem = name.rstrip("s_")
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", stem).replace("-", "_").lower()
+    return (
+        bool(SECRET_NAME.search(name)) and not REFERENCE_NAME.search(stem) and not SETTING_NAME.search(words)
+    )
 
 
 def literal_secret(value: Any) -> bool:
