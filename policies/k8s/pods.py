@@ -82,7 +82,15 @@ numeric_run_as_user = workload_policy(
 )
 
 
+def _windows_pod(spec: Mapping[str, Any]) -> bool:
+    """PSS exempts pods with spec.os.name=windows from the Linux-only controls (privilege escalation,
+    seccomp, capabilities)."""
+    return dig(spec, "os", "name") == "windows"
+
+
 def _no_escalation(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
+    if _windows_pod(spec):
+        return
     for container in containers(spec):
         if dig(container.spec, "securityContext", "allowPrivilegeEscalation") is not False:
             yield f"does not set allowPrivilegeEscalation=false on {container.kind} {container.name}"
@@ -103,6 +111,8 @@ SECCOMP_ALLOWED = ("RuntimeDefault", "Localhost")
 def _seccomp(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
     # Baseline forbids Unconfined anywhere; restricted also requires a profile on the pod or on every
     # container (a container's own profile overrides the pod's).
+    if _windows_pod(spec):
+        return
     pod_profile = dig(spec, "securityContext", "seccompProfile", "type")
     if pod_profile is not None and pod_profile not in SECCOMP_ALLOWED:
         yield f"sets the pod's seccomp profile to {pod_profile}"
@@ -124,6 +134,8 @@ seccomp_runtime_default = workload_policy(
 
 
 def _capabilities(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
+    if _windows_pod(spec):
+        return
     for container in containers(spec):
         caps = dig(container.spec, "securityContext", "capabilities", default={})
         if "ALL" not in as_list(dig(caps, "drop")):

@@ -124,3 +124,36 @@ def test_a_privileged_pod_fails_baseline_on_every_kind(kind: str) -> None:
     assert len(fired) == 5, fired
     waived = {"privilegedNamespaces": ["apps"]}
     assert all(not run_policy(p.name, [record(kind, "agent", props)], {p.name: waived}) for p in POD_SECURITY)
+
+
+LINUX_ONLY = (
+    "kubernetes-workload-pod-no-privilege-escalation",
+    "kubernetes-workload-pod-seccomp-runtime-default",
+    "kubernetes-workload-pod-drop-all-capabilities",
+)
+
+
+@pytest.mark.parametrize("name", LINUX_ONLY)
+def test_windows_pods_are_exempt_from_the_linux_only_controls_as_pss_defines(name: str) -> None:
+    spec: dict[str, object] = {
+        "containers": [{"name": "iis", "image": "mcr.microsoft.com/windows/servercore/iis:20240312"}]
+    }
+    linux = record("kubernetes:core/v1:Pod", "iis", {"metadata": {"name": "iis"}, "spec": spec})
+    windows = record(
+        "kubernetes:core/v1:Pod",
+        "iis",
+        {"metadata": {"name": "iis"}, "spec": {**spec, "os": {"name": "windows"}}},
+    )
+    assert run_policy(name, [linux])
+    assert not run_policy(name, [windows])
+
+
+def test_a_windows_host_process_pod_still_fails_baseline() -> None:
+    spec = {
+        "os": {"name": "windows"},
+        "securityContext": {"windowsOptions": {"hostProcess": True}},
+        "hostNetwork": True,
+        "containers": [{"name": "agent", "image": "agent:1.0"}],
+    }
+    pod = record("kubernetes:core/v1:Pod", "agent", {"metadata": {"name": "agent"}, "spec": spec})
+    assert run_policy("kubernetes-workload-pod-no-windows-host-process", [pod])
