@@ -85,7 +85,7 @@ numeric_run_as_user = workload_policy(
 def _windows_pod(spec: Mapping[str, Any]) -> bool:
     """PSS exempts pods with spec.os.name=windows from the Linux-only controls (privilege escalation,
     seccomp, capabilities)."""
-    return dig(spec, "os", "name") == "windows"
+    return bool(dig(spec, "os", "name") == "windows")
 
 
 def _no_escalation(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
