@@ -19,7 +19,8 @@ from policies.k8s.access import BINDINGS, INGRESS, NETWORK_POLICY, ROLES, SERVIC
 from policies.k8s.workloads import WORKLOAD_TYPES
 from policies.registry import ALL_POLICIES
 
-KUBERNETES_KINDS = WORKLOAD_TYPES | ROLES | BINDINGS | {NETWORK_POLICY, SERVICE, INGRESS}
+CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup"
+KUBERNETES_KINDS = WORKLOAD_TYPES | ROLES | BINDINGS | {NETWORK_POLICY, SERVICE, INGRESS, CONFIG_GROUP}
 EXTRA_TYPES = {"aws:lambda/permission:Permission"}  # judged types without a catalogued input
 
 # family -> (policy names, equivalent controls)
@@ -118,6 +119,7 @@ FAMILIES: dict[str, tuple[tuple[str, ...], str]] = {
     "Credentials": (
         (
             "all-resource-inputs-no-secret-literal",
+            "kubernetes-yaml-config-group-no-secret-literal",
             "aws-rds-cluster-managed-master-password",
             "aws-rds-instance-managed-master-password",
             "aws-elasticache-replication-group-auth-required",
@@ -140,11 +142,18 @@ FAMILIES: dict[str, tuple[tuple[str, ...], str]] = {
     "Kubernetes pods": (
         (
             "kubernetes-workload-pod-run-as-non-root",
+            "kubernetes-workload-pod-numeric-run-as-user",
+            "kubernetes-workload-pod-not-privileged",
             "kubernetes-workload-pod-no-privilege-escalation",
             "kubernetes-workload-pod-seccomp-runtime-default",
             "kubernetes-workload-pod-drop-all-capabilities",
             "kubernetes-workload-pod-allowed-volume-types",
             "kubernetes-workload-pod-no-host-access",
+            "kubernetes-workload-pod-no-windows-host-process",
+            "kubernetes-workload-pod-apparmor-confined",
+            "kubernetes-workload-pod-selinux-default",
+            "kubernetes-workload-pod-default-proc-mount",
+            "kubernetes-workload-pod-safe-sysctls",
             "kubernetes-workload-container-image-pinned",
             "kubernetes-workload-container-resources",
             "kubernetes-workload-container-probes",
@@ -153,9 +162,13 @@ FAMILIES: dict[str, tuple[tuple[str, ...], str]] = {
             "kubernetes-workload-pod-network-policy",
             "kubernetes-workload-multi-replica-pdb",
         ),
-        "PSS baseline + restricted (host namespaces/ports, privileged, capabilities, hostPath/volume types, "
-        "seccomp, runAsNonRoot, allowPrivilegeEscalation); kube-linter run-as-non-root, privileged-container, "
-        "latest-tag, unset-cpu-requirements, no-liveness-probe, non-isolated-pod",
+        "PSS baseline (HostProcess, host namespaces, privileged, capabilities, hostPath, host ports, AppArmor, "
+        "SELinux, /proc mount, seccomp, sysctls) + restricted (volume types, privilege escalation, non-root, "
+        "non-root user, seccomp, capabilities); CKV_K8S_16-20, 23, 25, 26, 28, 31, 37 (Checkov has no AppArmor, "
+        "SELinux, /proc or sysctl check); kube-linter run-as-non-root, "
+        "privileged-container, privilege-escalation-container, host-network, host-pid, host-ipc, "
+        "unsafe-sysctls, unsafe-proc-mount, latest-tag, unset-cpu-requirements, no-liveness-probe, "
+        "non-isolated-pod",
     ),
     "Kubernetes access": (
         (
@@ -163,6 +176,7 @@ FAMILIES: dict[str, tuple[tuple[str, ...], str]] = {
             "kubernetes-rbac-binding-no-broad-admin",
             "kubernetes-network-policy-restricts",
             "kubernetes-service-no-public-data-port",
+            "kubernetes-service-load-balancer-source-ranges",
         ),
         "CKV_K8S_49, CKV_K8S_155, CKV_K8S_156, CKV_K8S_157; kube-linter wildcard-in-rules, "
         "cluster-admin-role-binding, access-to-secrets, exposed-services",

@@ -11,12 +11,24 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pulumi_policy import Severity
+import yaml
+from pulumi_policy import PolicyResource, Severity
 
-from policies.framework import SECRET_PLACEHOLDER, Subject, as_list, dig, is_list, is_unknown, resource_policy
+from policies.framework import (
+    SECRET_PLACEHOLDER,
+    Subject,
+    as_list,
+    dig,
+    is_list,
+    is_unknown,
+    per_resource,
+    resource_policy,
+    resource_subject,
+    stack_policy,
+)
 
 CREDENTIAL_PATTERNS = {
     "an AWS access key id": re.compile(r"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"),
@@ -30,7 +42,7 @@ SECRET_NAME = re.compile(
 )
 ARN = re.compile(r"^arn:aws[a-z-]*:(secretsmanager|ssm|kms):")
 # Helm values keys that name an existing Kubernetes Secret (a reference, which is what is wanted).
-SECRET_REFERENCE_KEYS = re.compile(r"existingSecret|configSecret|secretName|\w*SecretName", re.IGNORECASE)
+SECRET_REFERENCE_KEYS = re.compile(r"existingSecret\w*|configSecret|secretName|\w*SecretName", re.IGNORECASE)
 SECRET_STORES = {"kubernetes:core/v1:Secret", "aws:secretsmanager/secretVersion:SecretVersion"}
 HELM_TYPES = {"kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart"}
 FUNCTION_TYPES = {"aws:lambda/function:Function"}
@@ -51,11 +63,18 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
 # A name that points at where a secret lives is a reference, not a secret: PGPASSFILE, DB_PASSWORD_FILE,
 # TOKEN_PATH, passwordSecretRef, ...
 REFERENCE_NAME = re.compile(
-    r"(file|path|dir|ref|arn|name|key_?id|(password|secret|token|user)[-_]?key)$", re.IGNORECASE
+    r"(file|path|dir|ref|arn|name|key_?id|(password|token|user)[-_]?key)$", re.IGNORECASE
+)
+# A name that describes a secret's settings or where to use it: PASSWORD_MIN_LENGTH, OAUTH_TOKEN_URL,
+# TOKEN_ENDPOINT, SECRETS_PREFIX, tokenTtlSeconds, ... (SECRET_KEY, STRIPE_SECRET_KEY are secrets).
+SETTING_NAME = re.compile(
+    r"_(url|uri|endpoint|host|port|issuer|audience|prefix|suffix|length|len|size|ttl|second|minute|hour|day|"
+    r"timeout|expiry|expiration|lifetime|enabled|required|mode|type|policy|scope|header|algorithm|count|min|"
+    r"max|regex|pattern|format|version|rotation)$"
 )
 PLACEHOLDERS = re.compile(
     r"^(not[-_ ]?(needed|used|set|required)|none|null|nil|n/?a|unused|disabled|dummy|placeholder|example|"
-    r"changeit|redacted|x+|\*+|-+|<[^>]*>|\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|%\([^)]*\)s)$",
+    r"redacted|x+|\*+|-+|<[^>]*>|\$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|%\([^)]*\)s)$",
     re.IGNORECASE,
 )
 LAMBDA_ENV = re.compile(r"^environment\.variables\.([^.\[]+)$")
@@ -63,7 +82,11 @@ LAMBDA_ENV = re.compile(r"^environment\.variables\.([^.\[]+)$")
 
 def secret_named(name: str) -> bool:
     """A secret-sounding name in any case style (DB_PASSWORD, dbPassword, db-password), not a reference."""
-    return bool(SECRET_NAME.search(name)) and not REFERENCE_NAME.search(name.rstrip("s_"))
+    stem = name.rstrip("s_")
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", stem).replace("-", "_").lower()
+    return (
+        bool(SECRET_NAME.search(name)) and not REFERENCE_NAME.search(stem) and not SETTING_NAME.search(words)
+    )
 
 
 def literal_secret(value: Any) -> bool:
@@ -132,6 +155,63 @@ def _env_name(props: Mapping[str, Any], value_path: str) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def _yaml_objects(subject: Subject) -> Iterator[Mapping[str, Any]]:
+    """The objects a ``kubernetes:yaml/*`` ConfigGroup holds inline (``yaml`` strings and ``objs``)."""
+    for text in as_list(subject.get("yaml")):
+        if isinstance(text, str) and not is_unknown(text):
+            try:
+                documents = list(yaml.safe_load_all(text))
+            except yaml.YAMLError:
+                continue
+            yield from (d for d in documents if isinstance(d, Mapping))
+    yield from (o for o in as_list(subject.get("objs")) if isinstance(o, Mapping))
+
+
+def _inline_secret_literals(resource: PolicyResource) -> Iterator[tuple[str, str | None]]:
+    """Secrets written out in the program's own YAML: the value is in the source, whatever the SDK marks.
+
+    (A typed ``core.v1.Secret`` built from a literal cannot be told from one built from config: the SDK
+    makes both Pulumi secrets.) Other objects of the YAML are registered as children and judged there.
+    A ConfigGroup is a component, which resource policies never see; hence a stack policy.
+    """
+    if not resource.resource_type.startswith(YAML_PREFIX):
+        return
+    subject = resource_subject(resource, {})
+    for obj in _yaml_objects(subject):
+        if obj.get("kind") != "Secret":
+            continue
+        name = dig(obj, "metadata", "name", default="?")
+        for section in ("stringData", "data"):
+            values = obj.get(section)
+            for key, value in values.items() if isinstance(values, Mapping) else []:
+                if literal_secret(value):
+                    yield (
+                        f"{subject.label} writes Secret {name}'s {section}.{key} as a literal in its inline "
+                        "YAML, so the value is in the program's source and its state.",
+                        resource.urn,
+                    )
+
+
+def _yaml_secret_literals(
+    resources: Sequence[PolicyResource], _config: Mapping[str, Any]
+) -> Iterator[tuple[str, str | None]]:
+    yield from per_resource(resources, _inline_secret_literals)
+
+
+YAML_PREFIX = "kubernetes:yaml"
+yaml_no_secret_literal = stack_policy(
+    name="kubernetes-yaml-config-group-no-secret-literal",
+    description="Inline Kubernetes YAML (ConfigGroup yaml/objs) holds no Secret with literal data.",
+    severity=Severity.CRITICAL,
+    remediation=(
+        "Build the Secret with kubernetes.core.v1.Secret from pulumi.Config().require_secret(), or sync it "
+        "from AWS Secrets Manager (External Secrets), and keep only non-secret objects in the YAML."
+    ),
+    check=_yaml_secret_literals,
+    covers=lambda t: t.startswith(YAML_PREFIX),
+)
+
+
 def _no_secret_literal(subject: Subject) -> Iterator[str]:
     for path, value in _walk(subject.props, ""):
         if isinstance(value, str) and value != SECRET_PLACEHOLDER and not is_unknown(value):
@@ -154,4 +234,4 @@ no_secret_literal = resource_policy(
     check=_no_secret_literal,
 )
 
-POLICIES = [no_secret_literal]
+POLICIES = [no_secret_literal, yaml_no_secret_literal]

@@ -97,6 +97,9 @@ OLD_VIEWER_TLS = ("SSLv3", "TLSv1", "TLSv1_2016", "TLSv1.1_2016")
 OLD_TLS = re.compile(r"TLS-?1-?[01](?![0-9])|TLS_1_[01]|2015-05|2016-08|TLS10|TLS11", re.IGNORECASE)
 
 
+KAFKA = frozenset({"aws:msk/cluster:Cluster"})
+
+
 def _in_transit(subject: Subject) -> Iterator[str]:
     if subject.resource_type in TRANSIT and not truthy(subject.get("transitEncryptionEnabled")):
         yield "has transitEncryptionEnabled unset or false, so clients connect in plaintext"
@@ -111,18 +114,33 @@ def _in_transit(subject: Subject) -> Iterator[str]:
         if not truthy(subject.get("nodeToNodeEncryption", "enabled")):
             yield "does not encrypt traffic between its nodes (nodeToNodeEncryption.enabled is unset or false)"
     if subject.resource_type in CDN:
-        behaviors = [subject.get("defaultCacheBehavior"), *as_list(subject.get("orderedCacheBehaviors"))]
-        for behavior in behaviors:
-            if dig(behavior, "viewerProtocolPolicy") == "allow-all":
-                path = dig(behavior, "pathPattern", default="the default behavior")
-                yield f"serves {path} over plain HTTP (viewerProtocolPolicy allow-all)"
-        version = subject.get("viewerCertificate", "minimumProtocolVersion")
-        if version in OLD_VIEWER_TLS:
-            yield f"accepts viewers on {version} (viewerCertificate.minimumProtocolVersion)"
+        yield from _cdn(subject)
+    if subject.resource_type in KAFKA:
+        yield from _kafka(subject)
     if subject.resource_type in API_DOMAINS:
         policy = subject.get("securityPolicy")
         if policy and OLD_TLS.search(str(policy)):
             yield f"accepts TLS 1.0 (securityPolicy {policy})"
+
+
+def _cdn(subject: Subject) -> Iterator[str]:
+    behaviors = [subject.get("defaultCacheBehavior"), *as_list(subject.get("orderedCacheBehaviors"))]
+    for behavior in behaviors:
+        if dig(behavior, "viewerProtocolPolicy") == "allow-all":
+            path = dig(behavior, "pathPattern", default="the default behavior")
+            yield f"serves {path} over plain HTTP (viewerProtocolPolicy allow-all)"
+    version = subject.get("viewerCertificate", "minimumProtocolVersion")
+    if version in OLD_VIEWER_TLS:
+        yield f"accepts viewers on {version} (viewerCertificate.minimumProtocolVersion)"
+
+
+def _kafka(subject: Subject) -> Iterator[str]:
+    transit = subject.get("encryptionInfo", "encryptionInTransit", default={})
+    client = dig(transit, "clientBroker", default="TLS")  # the MSK API default is TLS
+    if client != "TLS":
+        yield f"lets clients connect to its brokers in plaintext (encryptionInTransit.clientBroker {client})"
+    if dig(transit, "inCluster") is False:
+        yield "sends traffic between its brokers in plaintext (encryptionInTransit.inCluster=false)"
 
 
 def _listener(subject: Subject) -> Iterator[str]:
@@ -147,9 +165,9 @@ encrypted_in_transit = resource_policy(
     severity=Severity.HIGH,
     remediation=(
         "Use HTTPS/TLS listeners with ssl_policy ELBSecurityPolicy-TLS13-1-2-2021-06 (HTTP only to redirect "
-        "to HTTPS), set transit_encryption_enabled=True, and enforce HTTPS with a TLS 1.2 policy on domains."
+        "to HTTPS), set transit_encryption_enabled=True (MSK: client_broker TLS, in_cluster true), and enforce HTTPS with a TLS 1.2 policy on domains."
     ),
-    resource_types=TRANSIT | LISTENERS | DOMAIN_ENDPOINTS | API_DOMAINS | CDN,
+    resource_types=TRANSIT | LISTENERS | DOMAIN_ENDPOINTS | API_DOMAINS | CDN | KAFKA,
     check=_in_transit,
 )
 

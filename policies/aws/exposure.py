@@ -21,17 +21,29 @@ PUBLIC_ACLS = ("public-read", "public-read-write", "authenticated-read")
 ACL_TYPES = types_with("acl")
 
 
+NOTEBOOK = "aws:sagemaker/notebookInstance:NotebookInstance"
+
+
 def _publicly_accessible(subject: Subject) -> Iterator[str]:
     if truthy(subject.get("publiclyAccessible")):
         yield "has publiclyAccessible=true, which gives it an endpoint reachable from the internet"
+    # A notebook reaches the internet directly unless told otherwise (the API default is Enabled).
+    if (
+        subject.resource_type == NOTEBOOK
+        and subject.get("directInternetAccess", default="Enabled") != "Disabled"
+    ):
+        yield "has direct internet access (directInternetAccess is Enabled, the default)"
 
 
 publicly_accessible = resource_policy(
     name="aws-all-resource-not-publicly-accessible",
     description="No database, warehouse, broker or replication instance is publicly accessible.",
     severity=Severity.CRITICAL,
-    remediation="Remove publicly_accessible (it defaults to False) and reach the service through the VPC.",
-    resource_types=PUBLICLY_ACCESSIBLE - AURORA,
+    remediation=(
+        "Remove publicly_accessible (it defaults to False), or set a SageMaker notebook's "
+        "direct_internet_access='Disabled' with a subnet_id, and reach the service through the VPC."
+    ),
+    resource_types=(PUBLICLY_ACCESSIBLE - AURORA) | {NOTEBOOK},
     check=_publicly_accessible,
 )
 

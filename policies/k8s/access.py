@@ -172,13 +172,19 @@ def _internal(annotations: Any) -> bool:
     return scheme == "internal" or internal in ("true", "0.0.0.0/0")
 
 
-def _service_exposure(subject: Subject) -> Iterator[str]:
+def _internet_facing(subject: Subject) -> bool:
+    """A LoadBalancer or NodePort Service that is neither internal nor limited to source ranges."""
     kind = subject.get("spec", "type")
     if kind not in ("LoadBalancer", "NodePort") or _internal(subject.get("metadata", "annotations")):
-        return
+        return False
     ranges = set(as_list(subject.get("spec", "loadBalancerSourceRanges")))
-    if kind == "LoadBalancer" and ranges and not ranges & OPEN_CIDRS:
+    return not (kind == "LoadBalancer" and ranges and not ranges & OPEN_CIDRS)
+
+
+def _service_exposure(subject: Subject) -> Iterator[str]:
+    if not _internet_facing(subject):
         return
+    kind = subject.get("spec", "type")
     for port in as_list(subject.get("spec", "ports")):
         number = dig(port, "port")
         if number in DATA_PORTS:
@@ -198,7 +204,48 @@ service_no_public_data_port = resource_policy(
 )
 
 
+def _load_balancer_open(subject: Subject) -> Iterator[str]:
+    if subject.get("spec", "type") != "LoadBalancer" or not _internet_facing(subject):
+        return
+    ports = [
+        dig(p, "port") for p in as_list(subject.get("spec", "ports")) if dig(p, "port") not in DATA_PORTS
+    ]
+    if ports:
+        listed = ", ".join(str(p) for p in ports)
+        yield (
+            f"opens {'port' if len(ports) == 1 else 'ports'} {listed} on an internet-facing load balancer "
+            "to every address (no loadBalancerSourceRanges, no internal scheme)"
+        )
+
+
+service_load_balancer_source_ranges = resource_policy(
+    name="kubernetes-service-load-balancer-source-ranges",
+    description="Internet-facing LoadBalancer Services say who may connect (loadBalancerSourceRanges).",
+    severity=Severity.MEDIUM,
+    remediation=(
+        "Set spec.loadBalancerSourceRanges to the networks that need the service, make the load balancer "
+        "internal (aws-load-balancer-scheme: internal), or publish HTTP(S) through an Ingress with TLS."
+    ),
+    resource_types=[SERVICE],
+    check=_load_balancer_open,
+    enforcement_level=ADVISORY,
+)
+
+
+def _alb_terminates_tls(annotations: Any) -> bool:
+    """An AWS Load Balancer Controller Ingress with a certificate that serves HTTPS only or redirects to it."""
+    if not isinstance(annotations, Mapping) or not annotations.get(
+        "alb.ingress.kubernetes.io/certificate-arn"
+    ):
+        return False
+    ports = str(annotations.get("alb.ingress.kubernetes.io/listen-ports", ""))
+    plain = '"HTTP"' in ports or not ports  # the controller listens on HTTP 80 when listen-ports is unset
+    return not plain or bool(annotations.get("alb.ingress.kubernetes.io/ssl-redirect"))
+
+
 def _ingress_tls(subject: Subject) -> Iterator[str]:
+    if _alb_terminates_tls(subject.get("metadata", "annotations")):
+        return
     hosts = {h for rule in as_list(subject.get("spec", "rules")) if (h := dig(rule, "host"))}
     tls_hosts = {h for entry in as_list(subject.get("spec", "tls")) for h in as_list(dig(entry, "hosts"))}
     if not as_list(subject.get("spec", "tls")):
@@ -222,5 +269,6 @@ POLICIES = [
     rbac_no_broad_admin,
     network_policy_restricts,
     service_no_public_data_port,
+    service_load_balancer_source_ranges,
     ingress_tls,
 ]

@@ -15,7 +15,7 @@ from pulumi_policy import PolicyResource, Severity
 from policies.framework import ADVISORY, dig, stack_policy
 from policies.k8s.workloads import (
     REPLICATED_TYPES,
-    WORKLOAD_TYPES,
+    RUNNING_TYPES,
     namespace_of,
     pod_labels,
     replicas,
@@ -40,7 +40,7 @@ def _network_policy(
 ) -> Iterator[tuple[str, str | None]]:
     policies = [r for r in resources if r.resource_type == NETWORK_POLICY]
     for workload in resources:
-        if workload.resource_type in WORKLOAD_TYPES and not _selected(
+        if workload.resource_type in RUNNING_TYPES and not _selected(
             workload, policies, ("spec", "podSelector")
         ):
             yield (
@@ -56,7 +56,7 @@ pod_network_policy = stack_policy(
     severity=Severity.HIGH,
     remediation="Add a NetworkPolicy whose podSelector matches the pod labels (a default-deny plus allow rules).",
     check=_network_policy,
-    covers=WORKLOAD_TYPES,
+    covers=RUNNING_TYPES,
 )
 
 

@@ -4,33 +4,25 @@ host access, pinned images, resources, probes, service-account tokens and spread
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
+from pulumi_policy import Severity
 
-from policies.framework import ADVISORY, MANDATORY, Subject, as_list, dig, resource_policy
+from policies.framework import ADVISORY, Subject, as_list, dig
+from policies.k8s.pod_security import BASELINE_POLICIES
 from policies.k8s.workloads import (
     LONG_RUNNING_TYPES,
+    PRIVILEGED_NAMESPACES,
     REPLICATED_TYPES,
-    WORKLOAD_TYPES,
     Container,
     containers,
-    namespace_of,
-    pod_spec,
     replicas,
+    workload_policy,
 )
 
-# Pod Security admission admits any pod in a namespace labelled `enforce: privileged`; the pack's config
-# lists those namespaces (the offline plan's `podSecurity.privilegedNamespaces` says which they are).
-PRIVILEGED_NAMESPACES = "privilegedNamespaces"
-_PRIVILEGED_SCHEMA: Mapping[str, Any] = {
-    "type": "array",
-    "items": {"type": "string"},
-    "default": [],
-    "description": "Namespaces labelled pod-security.kubernetes.io/enforce=privileged, exempt from this rule.",
-}
-PodCheck = Callable[[Subject, Mapping[str, Any]], Iterator[str]]
+__all__ = ["POLICIES", "PRIVILEGED_NAMESPACES"]
+
 ALLOWED_VOLUME_TYPES = (
     "configMap",
     "csi",
@@ -43,66 +35,26 @@ ALLOWED_VOLUME_TYPES = (
 )
 
 
-def _workload_policy(
-    *,
-    name: str,
-    description: str,
-    severity: Severity,
-    remediation: str,
-    check: PodCheck,
-    enforcement_level: EnforcementLevel = MANDATORY,
-    resource_types: frozenset[str] = WORKLOAD_TYPES,
-    config: Mapping[str, Mapping[str, Any]] | None = None,
-    pod_security: bool = False,
-) -> ResourceValidationPolicy:
-    """`pod_security`: a Pod Security "restricted" rule, which a namespace enforcing "privileged" waives."""
-
-    def run(subject: Subject) -> Iterator[str]:
-        spec = pod_spec(subject.resource_type, subject.props)
-        if spec is None:
-            yield "has no pod template spec to check"
-            return
-        if pod_security and namespace_of(subject.props) in as_list(subject.config.get(PRIVILEGED_NAMESPACES)):
-            return
-        yield from check(subject, spec)
-
-    if pod_security:
-        config = {**(config or {}), PRIVILEGED_NAMESPACES: _PRIVILEGED_SCHEMA}
-
-    return resource_policy(
-        name=name,
-        description=description,
-        severity=severity,
-        remediation=remediation,
-        resource_types=resource_types,
-        check=run,
-        enforcement_level=enforcement_level,
-        config=config,
-    )
-
-
 def _effective(spec: Mapping[str, Any], container: Container, key: str) -> Any:
     own = dig(container.spec, "securityContext", key)
     return own if own is not None else dig(spec, "securityContext", key)
 
 
 def _non_root(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
+    # PSS "Running as Non-root": each container's runAsNonRoot, or the pod's when the container leaves it
+    # unset, is true. "Running as Non-root user": runAsUser is 0 nowhere, pod level included.
+    if dig(spec, "securityContext", "runAsUser") == 0:
+        yield "runs the pod as UID 0 (spec.securityContext.runAsUser=0)"
     for container in containers(spec):
         if _effective(spec, container, "runAsNonRoot") is not True:
             yield f"lets {container.kind} {container.name} run as root (runAsNonRoot is not true)"
-        user = _effective(spec, container, "runAsUser")
-        if user == 0:
+        if dig(container.spec, "securityContext", "runAsUser") == 0:
             yield f"runs {container.kind} {container.name} as UID 0"
-        elif user is None:
-            yield (
-                f"sets no runAsUser for {container.kind} {container.name}, so an image whose default user is "
-                "root (or a name) cannot start under runAsNonRoot"
-            )
 
 
-run_as_non_root = _workload_policy(
+run_as_non_root = workload_policy(
     name="kubernetes-workload-pod-run-as-non-root",
-    description="Pods run as a non-root user (PSS restricted).",
+    description="Pods run as a non-root user (PSS restricted: running as non-root, non-root user).",
     severity=Severity.HIGH,
     remediation="Set securityContext.runAsNonRoot=true and a non-zero runAsUser on the pod or container.",
     check=_non_root,
@@ -110,37 +62,70 @@ run_as_non_root = _workload_policy(
 )
 
 
-def _no_escalation(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
+def _numeric_user(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
     for container in containers(spec):
-        context = dig(container.spec, "securityContext", default={})
-        if dig(context, "allowPrivilegeEscalation") is not False:
-            yield f"does not set allowPrivilegeEscalation=false on {container.kind} {container.name}"
-        if dig(context, "privileged") is True:
-            yield f"runs {container.kind} {container.name} privileged"
+        if _effective(spec, container, "runAsUser") is None:
+            yield (
+                f"sets no runAsUser for {container.kind} {container.name}, so under runAsNonRoot an image "
+                "whose default user is root or a name cannot start"
+            )
 
 
-no_privilege_escalation = _workload_policy(
-    name="kubernetes-workload-pod-no-privilege-escalation",
-    description="Containers are unprivileged and cannot escalate privileges (PSS restricted).",
-    severity=Severity.HIGH,
-    remediation="Set securityContext.allowPrivilegeEscalation=false and privileged=false on every container.",
-    check=_no_escalation,
+numeric_run_as_user = workload_policy(
+    name="kubernetes-workload-pod-numeric-run-as-user",
+    description="Every container runs as an explicit numeric UID, so runAsNonRoot can be verified at start.",
+    severity=Severity.MEDIUM,
+    remediation="Set a non-zero securityContext.runAsUser (and runAsGroup) on the pod or on every container.",
+    check=_numeric_user,
+    enforcement_level=ADVISORY,
     pod_security=True,
 )
 
 
-def _seccomp(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
+def _windows_pod(spec: Mapping[str, Any]) -> bool:
+    """PSS exempts pods with spec.os.name=windows from the Linux-only controls (privilege escalation,
+    seccomp, capabilities)."""
+    return bool(dig(spec, "os", "name") == "windows")
+
+
+def _no_escalation(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
+    if _windows_pod(spec):
+        return
     for container in containers(spec):
-        profile = dig(container.spec, "securityContext", "seccompProfile", "type") or dig(
-            spec, "securityContext", "seccompProfile", "type"
-        )
-        if profile not in ("RuntimeDefault", "Localhost"):
+        if dig(container.spec, "securityContext", "allowPrivilegeEscalation") is not False:
+            yield f"does not set allowPrivilegeEscalation=false on {container.kind} {container.name}"
+
+
+no_privilege_escalation = workload_policy(
+    name="kubernetes-workload-pod-no-privilege-escalation",
+    description="Containers cannot gain more privileges than their parent process (PSS restricted).",
+    severity=Severity.HIGH,
+    remediation="Set securityContext.allowPrivilegeEscalation=false on every container, init and ephemeral ones too.",
+    check=_no_escalation,
+    pod_security=True,
+)
+
+SECCOMP_ALLOWED = ("RuntimeDefault", "Localhost")
+
+
+def _seccomp(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
+    # Baseline forbids Unconfined anywhere; restricted also requires a profile on the pod or on every
+    # container (a container's own profile overrides the pod's).
+    if _windows_pod(spec):
+        return
+    pod_profile = dig(spec, "securityContext", "seccompProfile", "type")
+    if pod_profile is not None and pod_profile not in SECCOMP_ALLOWED:
+        yield f"sets the pod's seccomp profile to {pod_profile}"
+    for container in containers(spec):
+        own = dig(container.spec, "securityContext", "seccompProfile", "type")
+        profile = own if own is not None else pod_profile
+        if profile not in SECCOMP_ALLOWED and not (own is None and pod_profile is not None):
             yield f"runs {container.kind} {container.name} with seccomp profile {profile or 'unset'}"
 
 
-seccomp_runtime_default = _workload_policy(
+seccomp_runtime_default = workload_policy(
     name="kubernetes-workload-pod-seccomp-runtime-default",
-    description="Pods use the RuntimeDefault seccomp profile (PSS restricted).",
+    description="Pods use the RuntimeDefault or a Localhost seccomp profile, never Unconfined (PSS restricted).",
     severity=Severity.MEDIUM,
     remediation="Set spec.securityContext.seccompProfile.type=RuntimeDefault.",
     check=_seccomp,
@@ -149,6 +134,8 @@ seccomp_runtime_default = _workload_policy(
 
 
 def _capabilities(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
+    if _windows_pod(spec):
+        return
     for container in containers(spec):
         caps = dig(container.spec, "securityContext", "capabilities", default={})
         if "ALL" not in as_list(dig(caps, "drop")):
@@ -158,7 +145,7 @@ def _capabilities(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
             yield f"adds capabilities {extra} to {container.kind} {container.name}"
 
 
-drop_all_capabilities = _workload_policy(
+drop_all_capabilities = workload_policy(
     name="kubernetes-workload-pod-drop-all-capabilities",
     description="Containers drop ALL Linux capabilities and add back at most NET_BIND_SERVICE (PSS restricted).",
     severity=Severity.HIGH,
@@ -176,7 +163,7 @@ def _volumes(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
                 yield f"mounts volume {dig(volume, 'name', default='?')} of disallowed type {kind}"
 
 
-allowed_volume_types = _workload_policy(
+allowed_volume_types = workload_policy(
     name="kubernetes-workload-pod-allowed-volume-types",
     description="Pods use only the volume types PSS restricted allows.",
     severity=Severity.HIGH,
@@ -199,7 +186,7 @@ def _host_access(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
                 yield f"binds hostPort {dig(port, 'hostPort')} in {container.kind} {container.name}"
 
 
-no_host_access = _workload_policy(
+no_host_access = workload_policy(
     name="kubernetes-workload-pod-no-host-access",
     description="Pods share no host namespace, path or port.",
     severity=Severity.CRITICAL,
@@ -234,7 +221,7 @@ def _images(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
             yield f"runs image {image} in {container.kind} {container.name}, which {problem}"
 
 
-image_pinned = _workload_policy(
+image_pinned = workload_policy(
     name="kubernetes-workload-container-image-pinned",
     description="Container images are pinned to a version tag or digest, never latest or untagged.",
     severity=Severity.HIGH,
@@ -253,7 +240,7 @@ def _resources(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
                 yield f"sets no {section} for {missing} on {container.kind} {container.name}"
 
 
-resources_set = _workload_policy(
+resources_set = workload_policy(
     name="kubernetes-workload-container-resources",
     description="Containers declare CPU and memory requests and limits.",
     severity=Severity.MEDIUM,
@@ -272,7 +259,7 @@ def _probes(_subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
             yield f"has no {' or '.join(missing)} on container {container.name}"
 
 
-probes_set = _workload_policy(
+probes_set = workload_policy(
     name="kubernetes-workload-container-probes",
     description="Long-running containers have readiness and liveness probes.",
     severity=Severity.MEDIUM,
@@ -290,7 +277,7 @@ def _token(subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
         yield f"mounts a Kubernetes API token for service account {account}, which is not on the allow-list"
 
 
-service_account_token = _workload_policy(
+service_account_token = workload_policy(
     name="kubernetes-workload-pod-service-account-token",
     description="Pods mount a Kubernetes API token only when their service account is allow-listed.",
     severity=Severity.MEDIUM,
@@ -311,7 +298,7 @@ def _spread(subject: Subject, spec: Mapping[str, Any]) -> Iterator[str]:
         yield f"runs {replicas(subject.props)} replicas with no podAntiAffinity or topologySpreadConstraints"
 
 
-replicas_spread = _workload_policy(
+replicas_spread = workload_policy(
     name="kubernetes-workload-replicas-spread",
     description="Multi-replica workloads spread their pods across nodes and zones.",
     severity=Severity.MEDIUM,
@@ -323,6 +310,7 @@ replicas_spread = _workload_policy(
 
 POLICIES = [
     run_as_non_root,
+    numeric_run_as_user,
     no_privilege_escalation,
     seccomp_runtime_default,
     drop_all_capabilities,
@@ -333,4 +321,5 @@ POLICIES = [
     probes_set,
     service_account_token,
     replicas_spread,
+    *BASELINE_POLICIES,
 ]

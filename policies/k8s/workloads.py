@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from policies.framework import as_list, dig
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
+from policies.framework import MANDATORY, Subject, as_list, dig, resource_policy
+
+_TEMPLATE = ("spec", "template", "spec")
+_JOB_TEMPLATE = ("spec", "jobTemplate", "spec", "template", "spec")
+# Every pulumi-kubernetes kind that carries a pod spec, and where (tests/policies/test_k8s_coverage.py
+# reads the SDK's own Args classes and fails when a kind is missing). Patch kinds are left out: a patch
+# that omits a field does not unset it.
 TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "kubernetes:core/v1:Pod": ("spec",),
-    "kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:ReplicaSet": ("spec", "template", "spec"),
-    "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
-    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "kubernetes:core/v1:PodTemplate": ("template", "spec"),
+    "kubernetes:core/v1:ReplicationController": _TEMPLATE,
+    **{
+        f"kubernetes:{version}:{kind}": _TEMPLATE
+        for version, kinds in {
+            "apps/v1": ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"),
+            "apps/v1beta1": ("Deployment", "StatefulSet"),
+            "apps/v1beta2": ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"),
+            "extensions/v1beta1": ("Deployment", "DaemonSet", "ReplicaSet"),
+            "batch/v1": ("Job",),
+        }.items()
+        for kind in kinds
+    },
+    **{f"kubernetes:{v}:CronJob": _JOB_TEMPLATE for v in ("batch/v1", "batch/v1beta1", "batch/v2alpha1")},
 }
 WORKLOAD_TYPES = frozenset(TEMPLATE_PATHS)
-LONG_RUNNING_TYPES = WORKLOAD_TYPES - {"kubernetes:batch/v1:Job", "kubernetes:batch/v1:CronJob"}
-REPLICATED_TYPES = frozenset({"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"})
+POD_TEMPLATE = "kubernetes:core/v1:PodTemplate"
+RUNNING_TYPES = WORKLOAD_TYPES - {POD_TEMPLATE}
+"""Kinds whose pods run (a PodTemplate is only a template other objects copy)."""
+LONG_RUNNING_TYPES = frozenset(t for t in RUNNING_TYPES if not t.endswith("Job"))
+REPLICATED_TYPES = frozenset(
+    t
+    for t in WORKLOAD_TYPES
+    if t.endswith((":Deployment", ":StatefulSet", ":ReplicaSet", ":ReplicationController"))
+)
 
 
 @dataclass(frozen=True)
@@ -40,12 +62,15 @@ def pod_spec(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any] 
     return spec if isinstance(spec, Mapping) else None
 
 
-def pod_labels(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any]:
+def pod_metadata(resource_type: str, props: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """The pod's (or pod template's) ``metadata.<key>``: labels or annotations."""
     path = TEMPLATE_PATHS.get(resource_type, ())
-    labels = (
-        dig(props, "metadata", "labels") if len(path) == 1 else dig(props, *path[:-1], "metadata", "labels")
-    )
-    return labels if isinstance(labels, Mapping) else {}
+    found = dig(props, "metadata", key) if len(path) == 1 else dig(props, *path[:-1], "metadata", key)
+    return found if isinstance(found, Mapping) else {}
+
+
+def pod_labels(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any]:
+    return pod_metadata(resource_type, props, "labels")
 
 
 def namespace_of(props: Mapping[str, Any]) -> str:
@@ -87,3 +112,53 @@ def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, An
         ):
             return False
     return True
+
+
+# Pod Security admission admits any pod in a namespace labelled `enforce: privileged`; the pack's config
+# lists those namespaces (the offline plan's `podSecurity.privilegedNamespaces` says which they are).
+PRIVILEGED_NAMESPACES = "privilegedNamespaces"
+_PRIVILEGED_SCHEMA: Mapping[str, Any] = {
+    "type": "array",
+    "items": {"type": "string"},
+    "default": [],
+    "description": "Namespaces labelled pod-security.kubernetes.io/enforce=privileged, exempt from this rule.",
+}
+PodCheck = Callable[[Subject, Mapping[str, Any]], Iterator[str]]
+
+
+def workload_policy(
+    *,
+    name: str,
+    description: str,
+    severity: Severity,
+    remediation: str,
+    check: PodCheck,
+    enforcement_level: EnforcementLevel = MANDATORY,
+    resource_types: frozenset[str] = WORKLOAD_TYPES,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+    pod_security: bool = False,
+) -> ResourceValidationPolicy:
+    """`pod_security`: a Pod Security "restricted" rule, which a namespace enforcing "privileged" waives."""
+
+    def run(subject: Subject) -> Iterator[str]:
+        spec = pod_spec(subject.resource_type, subject.props)
+        if spec is None:
+            yield "has no pod template spec to check"
+            return
+        if pod_security and namespace_of(subject.props) in as_list(subject.config.get(PRIVILEGED_NAMESPACES)):
+            return
+        yield from check(subject, spec)
+
+    if pod_security:
+        config = {**(config or {}), PRIVILEGED_NAMESPACES: _PRIVILEGED_SCHEMA}
+
+    return resource_policy(
+        name=name,
+        description=description,
+        severity=severity,
+        remediation=remediation,
+        resource_types=resource_types,
+        check=run,
+        enforcement_level=enforcement_level,
+        config=config,
+    )

@@ -392,7 +392,36 @@ RESOURCE_CASES: dict[str, tuple[str, dict[str, Any], list[tuple[str, Any]]]] = {
     "kubernetes-workload-pod-no-privilege-escalation": (
         DEP,
         DEPLOYMENT,
-        [(f"{C}.securityContext.allowPrivilegeEscalation", True), (f"{C}.securityContext.privileged", True)],
+        [(f"{C}.securityContext.allowPrivilegeEscalation", True)],
+    ),
+    "kubernetes-workload-pod-not-privileged": (DEP, DEPLOYMENT, [(f"{C}.securityContext.privileged", True)]),
+    "kubernetes-workload-pod-no-windows-host-process": (
+        DEP,
+        DEPLOYMENT,
+        [(f"{S}.securityContext.windowsOptions", {"hostProcess": True})],
+    ),
+    "kubernetes-workload-pod-apparmor-confined": (
+        DEP,
+        DEPLOYMENT,
+        [(f"{C}.securityContext.appArmorProfile", {"type": "Unconfined"})],
+    ),
+    "kubernetes-workload-pod-selinux-default": (
+        DEP,
+        DEPLOYMENT,
+        [
+            (f"{C}.securityContext.seLinuxOptions", {"type": "spc_t"}),
+            (f"{S}.securityContext.seLinuxOptions", {"role": "sysadm_r"}),
+        ],
+    ),
+    "kubernetes-workload-pod-default-proc-mount": (
+        DEP,
+        DEPLOYMENT,
+        [(f"{C}.securityContext.procMount", "Unmasked")],
+    ),
+    "kubernetes-workload-pod-safe-sysctls": (
+        DEP,
+        DEPLOYMENT,
+        [(f"{S}.securityContext.sysctls", [{"name": "kernel.msgmax", "value": "1"}])],
     ),
     "kubernetes-workload-pod-seccomp-runtime-default": (
         DEP,

@@ -77,3 +77,42 @@ def deployment(
             "template": {"metadata": {"labels": LABELS}, "spec": spec or pod()},
         },
     )
+
+
+def workload(kind: str, spec: dict[str, Any] | None = None, annotations: dict[str, str] | None = None) -> Any:
+    """A ``kind`` (Pod, DaemonSet, StatefulSet, ReplicaSet, ReplicationController, Job, CronJob) running the
+    pod spec, with pod ``annotations``, and the NetworkPolicy that selects it."""
+    k8s.networking.v1.NetworkPolicy(
+        "web",
+        metadata={"name": "web", "namespace": "web"},
+        spec={"podSelector": {"matchLabels": LABELS}, "policyTypes": ["Ingress", "Egress"]},
+    )
+    spec = spec or pod()
+    metadata = {"name": "web", "namespace": "web"}
+    template = {"metadata": {"labels": LABELS, "annotations": annotations or {}}, "spec": spec}
+    selector = {"matchLabels": LABELS}
+    if kind == "Pod":
+        return k8s.core.v1.Pod(
+            "web", metadata={**metadata, "labels": LABELS, "annotations": annotations or {}}, spec=spec
+        )
+    if kind == "ReplicationController":
+        return k8s.core.v1.ReplicationController(
+            "web", metadata=metadata, spec={"replicas": 1, "selector": LABELS, "template": template}
+        )
+    if kind == "Job":
+        template["spec"] = {**spec, "restartPolicy": "Never"}
+        return k8s.batch.v1.Job("web", metadata=metadata, spec={"template": template})
+    if kind == "CronJob":
+        template["spec"] = {**spec, "restartPolicy": "Never"}
+        return k8s.batch.v1.CronJob(
+            "web",
+            metadata=metadata,
+            spec={"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": template}}},
+        )
+    classes = {
+        "DaemonSet": k8s.apps.v1.DaemonSet,
+        "StatefulSet": k8s.apps.v1.StatefulSet,
+        "ReplicaSet": k8s.apps.v1.ReplicaSet,
+    }
+    extra = {"serviceName": "web"} if kind == "StatefulSet" else {}
+    return classes[kind]("web", metadata=metadata, spec={"selector": selector, "template": template, **extra})

@@ -1,6 +1,6 @@
-"""No privilege escalation, or (violate) a privileged init container."""
+"""No privilege escalation, or (violate) an init container that allows it."""
 
-# expect: runs initContainer init privileged
+# expect: does not set allowPrivilegeEscalation=false on initContainer init
 import sys
 from pathlib import Path
 
@@ -10,5 +10,5 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _k8s import container, deployment, pod
 
 violate = pulumi.Config("corpus").get_bool("violate")
-init = container(name="init", securityContext={**container()["securityContext"], "privileged": violate})
-deployment(pod(initContainers=[init]))
+context = {**container()["securityContext"], "allowPrivilegeEscalation": bool(violate)}
+deployment(pod(initContainers=[container(name="init", securityContext=context)]))

@@ -1,6 +1,6 @@
 """RuntimeDefault seccomp, or (violate) Unconfined."""
 
-# expect: with seccomp profile Unconfined
+# expect: sets the pod's seccomp profile to Unconfined
 import sys
 from pathlib import Path
 
