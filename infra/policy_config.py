@@ -26,6 +26,8 @@ from infra.config import StackConfig, parse_stack_config
 from infra.monitoring_data.log_values import ALLOY_SERVICE_ACCOUNT
 from infra.standards import INSTANCE_FAMILIES
 from offline_plan.project import load_stack
+from policies.k8s.workloads import PRIVILEGED_NAMESPACES
+from policies.registry import ALL_POLICIES
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "policies" / "config"
@@ -67,15 +69,16 @@ BARS: dict[str, dict[str, Any]] = {
     },
 }
 
-# Pod Security rules that admit the node-level agents' namespace (host network and PID namespace).
-_POD_SECURITY_POLICIES = (
-    "kubernetes-workload-pod-run-as-non-root",
-    "kubernetes-workload-pod-no-privilege-escalation",
-    "kubernetes-workload-pod-seccomp-runtime-default",
-    "kubernetes-workload-pod-drop-all-capabilities",
-    "kubernetes-workload-pod-allowed-volume-types",
-    "kubernetes-workload-pod-no-host-access",
+# Pod Security rules admit the node-level agents' namespace (host network and PID namespace): every policy
+# of the pack that takes a `privilegedNamespaces` setting, so a new Pod Security rule is covered by itself.
+_POD_SECURITY_POLICIES = tuple(
+    policy.name
+    for policy in ALL_POLICIES
+    if policy.config_schema is not None and PRIVILEGED_NAMESPACES in (policy.config_schema.properties or {})
 )
+# Required of the platform's own pods, though the Pod Security Standards do not ask for it: an explicit UID
+# (kubelet cannot verify runAsNonRoot on an image whose USER is a name).
+_PLATFORM_MANDATORY = ("kubernetes-workload-pod-numeric-run-as-user",)
 # Service accounts whose pods may mount an API token: controllers and agents that call the API server.
 # The kube-prometheus-stack names are the chart's `<release>-<component>` accounts.
 TOKEN_ALLOWED_SERVICE_ACCOUNTS = (
@@ -117,7 +120,9 @@ def policy_config(config: StackConfig) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(json.dumps(BARS[config.environment]))  # a copy
     document["aws-eks-node-group-instance-families"] = {"allowedInstanceFamilies": sorted(INSTANCE_FAMILIES)}
     for policy in _POD_SECURITY_POLICIES:
-        document[policy] = {"privilegedNamespaces": [AGENTS_NAMESPACE]}
+        document[policy] = {PRIVILEGED_NAMESPACES: [AGENTS_NAMESPACE]}
+        if policy in _PLATFORM_MANDATORY:
+            document[policy] = {"enforcementLevel": MANDATORY, **document[policy]}
     document["kubernetes-workload-pod-service-account-token"] = {
         "tokenAllowedServiceAccounts": sorted(TOKEN_ALLOWED_SERVICE_ACCOUNTS)
     }
