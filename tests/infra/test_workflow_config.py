@@ -26,12 +26,45 @@ STACKS = ("staging", "production")
 # https://github.com/pulumi/actions/blob/v7.0.0/action.yml). An undeclared input such as `configMap` is
 # ignored by the action with only a warning, so config it carries would silently never be set.
 PULUMI_ACTION_INPUTS = frozenset(
-    "command stack-name pulumi-version pulumi-version-file work-dir comment-on-pr comment-on-pr-number "
-    "comment-on-summary github-token cloud-url secrets-provider parallel message config-map "
-    "expect-no-changes diff replace exclude exclude-dependents target target-dependents policyPacks "
-    "policyPackConfigs refresh upsert remove edit-pr-comment color exclude-protected plan "
-    "suppress-outputs suppress-progress always-include-summary continue-on-error log-verbosity log-flow "
-    "debug".split()
+    [
+        "command",
+        "stack-name",
+        "pulumi-version",
+        "pulumi-version-file",
+        "work-dir",
+        "comment-on-pr",
+        "comment-on-pr-number",
+        "comment-on-summary",
+        "github-token",
+        "cloud-url",
+        "secrets-provider",
+        "parallel",
+        "message",
+        "config-map",
+        "expect-no-changes",
+        "diff",
+        "replace",
+        "exclude",
+        "exclude-dependents",
+        "target",
+        "target-dependents",
+        "policyPacks",
+        "policyPackConfigs",
+        "refresh",
+        "upsert",
+        "remove",
+        "edit-pr-comment",
+        "color",
+        "exclude-protected",
+        "plan",
+        "suppress-outputs",
+        "suppress-progress",
+        "always-include-summary",
+        "continue-on-error",
+        "log-verbosity",
+        "log-flow",
+        "debug",
+    ]
 )
 # What CI expressions evaluate to on a real run (a commit SHA, the image job's full image reference).
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -94,7 +127,9 @@ def workflow_config_sets() -> list[tuple[str, str, bool, str, str]]:
                 for index, step in enumerate(job["steps"]):
                     where = f"{workflow.name}:{job_name}:step {index + 1}"
                     uses = str(step.get("uses", ""))
-                    inputs = {key: _evaluate(str(value), matrix) for key, value in step.get("with", {}).items()}
+                    inputs = {
+                        key: _evaluate(str(value), matrix) for key, value in step.get("with", {}).items()
+                    }
                     if uses.startswith("pulumi/actions@"):
                         unknown = sorted(set(inputs) - PULUMI_ACTION_INPUTS)
                         assert not unknown, f"{where}: pulumi/actions ignores undeclared input(s) {unknown}"
@@ -104,7 +139,9 @@ def workflow_config_sets() -> list[tuple[str, str, bool, str, str]]:
                     env = {key: _evaluate(str(value), matrix) for key, value in step.get("env", {}).items()}
                     for stack, path, key, value in _config_sets(_evaluate(str(step.get("run", "")), matrix)):
                         assert stack is not None, f"{where}: `pulumi config set {key}` must name --stack"
-                        changes.append((where, _expand_shell(stack, env), path, key, _expand_shell(value, env)))
+                        changes.append(
+                            (where, _expand_shell(stack, env), path, key, _expand_shell(value, env))
+                        )
     return changes
 
 
