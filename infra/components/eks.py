@@ -53,6 +53,13 @@ class ClusterConfig(ConfigModel):
     admin_role_arns: tuple[str, ...] = Field(
         default=(), description="IAM roles granted cluster-admin through EKS access entries."
     )
+    create_autoscaling_service_linked_role: bool = Field(
+        default=True,
+        description=(
+            "Create AWSServiceRoleForAutoScaling, which the EBS key's policy names (KMS refuses a principal "
+            "that does not exist); false in an account that already has it (it is account-wide)."
+        ),
+    )
 
     @field_validator("version")
     @classmethod
@@ -232,7 +239,12 @@ class EksCluster(pulumi.ComponentResource):
             self._addon(name, cluster, "kube-proxy", config.version),
         ]
         ebs_key = node_volume_key(
-            self, name, partition=self._partition, account_id=self._account_id, tags=tags
+            self,
+            name,
+            partition=self._partition,
+            account_id=self._account_id,
+            tags=tags,
+            create_service_linked_role=config.create_autoscaling_service_linked_role,
         )
         role = node_role(self, name, partition=self._partition, tags=tags)
         self.node_groups = {

@@ -109,13 +109,36 @@ _NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOn
 
 
 def node_volume_key(
-    parent: pulumi.Resource, name: str, *, partition: str, account_id: str, tags: dict[str, str]
+    parent: pulumi.Resource,
+    name: str,
+    *,
+    partition: str,
+    account_id: str,
+    tags: dict[str, str],
+    create_service_linked_role: bool = True,
 ) -> aws.kms.Key:
-    """The KMS key of node root volumes and persistent volumes; Auto Scaling may use it for nodes."""
+    """The KMS key of node root volumes and persistent volumes; Auto Scaling may use it for nodes.
+
+    Managed node groups launch through EC2 Auto Scaling, whose service-linked role must be allowed to use
+    a customer-managed key (EC2 Auto Scaling user guide, "Required AWS KMS key policy for use with
+    encrypted volumes"). KMS rejects a key policy naming a principal that does not exist, so the role is
+    created first (and kept on destroy: it is account-wide) unless the account already has it.
+    """
     autoscaling = (
         f"arn:{partition}:iam::{account_id}:role/aws-service-role/"
         "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
     )
+    first: list[pulumi.Resource] = []
+    if create_service_linked_role:
+        first.append(
+            aws.iam.ServiceLinkedRole(
+                f"{name}-autoscaling-service-role",
+                aws_service_name="autoscaling.amazonaws.com",
+                description="EC2 Auto Scaling (EKS managed node groups); account-wide, kept on destroy",
+                tags=aws_tags(tags, f"{name}-autoscaling-service-role"),
+                opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=True),
+            )
+        )
     statements: list[dict[str, Any]] = [
         {
             "Sid": "AutoScalingUsesKeyForNodeVolumes",
@@ -145,6 +168,7 @@ def node_volume_key(
         tags=tags,
         parent=parent,
         service_statements=statements,
+        depends_on=first,
     )
 
 
