@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from offline_plan.document import PlanDocument
 from tests.conftest import by_urn, of_type
 
+CHARTS = Path(__file__).resolve().parents[3] / "shared" / "charts"
 SERVICE_LINKED_ROLE = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
 
 
@@ -33,3 +41,47 @@ def test_kms_keys_name_the_autoscaling_role_only_after_creating_it(stack_plan: P
         ]
         assert [r["inputs"]["awsServiceName"] for r in roles] == ["autoscaling.amazonaws.com"], key["urn"]
         assert roles[0]["options"]["retainOnDelete"] is True  # account-wide: a destroy must not remove it
+
+
+def _lb_controller_policy(plan: PlanDocument) -> dict[str, Any]:
+    [role] = [r for r in of_type(plan, "aws:iam/role:Role") if r["name"].endswith("-lb-controller")]
+    [policy] = [
+        r
+        for r in of_type(plan, "aws:iam/rolePolicy:RolePolicy")
+        if role["urn"] in r["propertyDependencies"].get("role", [])
+    ]
+    document: dict[str, Any] = json.loads(policy["inputs"]["policy"])
+    return document
+
+
+def test_load_balancer_controller_policy_is_upstreams_at_the_pinned_controller_version(
+    stack_plan: PlanDocument,
+) -> None:
+    addons = importlib.import_module("infra.components.cluster_addons")
+    upstream = getattr(addons, "LOAD_BALANCER_CONTROLLER_POLICY", None)
+    assert upstream is not None, "the controller's policy must be upstream's iam_policy.json, kept as data"
+    chart = addons.CHARTS["aws-load-balancer-controller"]
+    with tarfile.open(CHARTS / f"{chart.name}-{chart.version}.tgz") as archive:
+        member = archive.extractfile(f"{chart.name}/Chart.yaml")
+        assert member is not None
+        app_version = yaml.safe_load(member.read())["appVersion"]
+    assert upstream.version == chart.app_version == app_version
+    assert upstream.source.endswith(
+        f"/aws-load-balancer-controller/{app_version}/docs/install/iam_policy.json"
+    )
+    text = upstream.path.read_text()
+    assert hashlib.sha256(text.encode()).hexdigest() == upstream.sha256, "the data file is not upstream's"
+    assert _lb_controller_policy(stack_plan) == json.loads(text)
+
+
+def test_load_balancer_controller_cannot_adopt_untagged_load_balancers(stack_plan: PlanDocument) -> None:
+    statements = _lb_controller_policy(stack_plan)["Statement"]
+    actions = {
+        a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert "elasticloadbalancing:SetRulePriorities" in actions
+    for statement in statements:
+        granted = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        if {"elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"} & set(granted):
+            if statement["Resource"] != "*" and any("loadbalancer/" in r for r in statement["Resource"]):
+                assert "Condition" in statement, statement  # only load balancers the controller tagged
