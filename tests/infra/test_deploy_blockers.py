@@ -90,5 +90,5 @@ def test_load_balancer_controller_cannot_adopt_untagged_load_balancers(stack_pla
     for statement in tagging:
         # Load balancers and target groups only if the controller tagged them; listeners and rules
         # carry no cluster tag, so upstream leaves those unconditioned.
-        listeners_only = all("/listener" in resource for resource in _listed(statement["Resource"]))
+        listeners_only = all(":listener" in resource for resource in _listed(statement["Resource"]))
         assert "Condition" in statement or listeners_only, statement
