@@ -234,8 +234,20 @@ class EksCluster(pulumi.ComponentResource):
             self._cluster_admin(name, cluster, index, arn) for index, arn in enumerate(dict.fromkeys(admins))
         ]
 
+        cni_role, cni_grants = self._vpc_cni_role(name)
         network_addons = [
-            self._addon(name, cluster, "vpc-cni", config.version, self._vpc_cni_role(name)),
+            # NetworkPolicies are enforced only with the add-on's network policy agent on; the managed
+            # add-on's key is `enableNetworkPolicy`, a string (EKS user guide, "Restrict Pod network
+            # traffic with Kubernetes network policies").
+            self._addon(
+                name,
+                cluster,
+                "vpc-cni",
+                config.version,
+                cni_role,
+                depends_on=cni_grants,
+                configuration_values={"enableNetworkPolicy": "true"},
+            ),
             self._addon(name, cluster, "kube-proxy", config.version),
         ]
         ebs_key = node_volume_key(
@@ -246,7 +258,7 @@ class EksCluster(pulumi.ComponentResource):
             tags=tags,
             create_service_linked_role=config.create_autoscaling_service_linked_role,
         )
-        role = node_role(self, name, partition=self._partition, tags=tags)
+        role, role_grants = node_role(self, name, partition=self._partition, tags=tags)
         self.node_groups = {
             pool.name: node_group(
                 self,
@@ -258,19 +270,15 @@ class EksCluster(pulumi.ComponentResource):
                 cluster_name=args.cluster_name,
                 subnet_ids=args.private_subnet_ids,
                 tags=tags,
-                depends_on=network_addons,
+                depends_on=[*network_addons, *role_grants],
             )
             for pool in args.node_pools
         }
         after_nodes = list(self.node_groups.values())
         self._addon(name, cluster, "coredns", config.version, depends_on=after_nodes)
+        csi_role, csi_grants = self._ebs_csi_role(name, ebs_key)
         self._addon(
-            name,
-            cluster,
-            "aws-ebs-csi-driver",
-            config.version,
-            self._ebs_csi_role(name, ebs_key),
-            after_nodes,
+            name, cluster, "aws-ebs-csi-driver", config.version, csi_role, [*after_nodes, *csi_grants]
         )
 
         self.provider = k8s.Provider(
@@ -313,6 +321,27 @@ class EksCluster(pulumi.ComponentResource):
         parent: pulumi.Resource | None = None,
     ) -> aws.iam.Role:
         """An IRSA role only the one service account of one namespace can assume."""
+        role, _ = self._irsa_role(
+            name,
+            namespace=namespace,
+            service_account=service_account,
+            policy=policy,
+            managed_policies=managed_policies,
+            parent=parent,
+        )
+        return role
+
+    def _irsa_role(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        policy: pulumi.Input[str] | None = None,
+        managed_policies: Sequence[str] = (),
+        parent: pulumi.Resource | None = None,
+    ) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+        """`service_account_role` and the policies granted to it, which its users must wait for."""
         condition = self.oidc_issuer.apply(
             lambda issuer: {
                 f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
@@ -337,13 +366,19 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=owner),
         )
         role_child = pulumi.ResourceOptions(parent=role)
+        grants: list[pulumi.Resource] = []
         if policy is not None:
-            aws.iam.RolePolicy(name, role=role.id, policy=policy, opts=role_child)
+            grants.append(aws.iam.RolePolicy(name, role=role.id, policy=policy, opts=role_child))
         for managed in managed_policies:
-            aws.iam.RolePolicyAttachment(
-                f"{name}-{managed}", role=role.name, policy_arn=self._managed_policy(managed), opts=role_child
+            grants.append(
+                aws.iam.RolePolicyAttachment(
+                    f"{name}-{managed}",
+                    role=role.name,
+                    policy_arn=self._managed_policy(managed),
+                    opts=role_child,
+                )
             )
-        return role
+        return role, grants
 
     def _managed_policy(self, policy_name: str) -> str:
         return f"arn:{self._partition}:iam::aws:policy/{policy_name}"
@@ -376,6 +411,7 @@ class EksCluster(pulumi.ComponentResource):
         kubernetes_version: str,
         role: aws.iam.Role | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
+        configuration_values: dict[str, Any] | None = None,
     ) -> aws.eks.Addon:
         version = aws.eks.get_addon_version(
             addon_name=addon,
@@ -389,21 +425,22 @@ class EksCluster(pulumi.ComponentResource):
             addon_name=addon,
             addon_version=version,
             service_account_role_arn=role.arn if role else None,
+            configuration_values=json.dumps(configuration_values) if configuration_values else None,
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="PRESERVE",
             tags=aws_tags(self._tags, f"{name}-{addon}"),
             opts=pulumi.ResourceOptions(parent=cluster, depends_on=list(depends_on)),
         )
 
-    def _vpc_cni_role(self, name: str) -> aws.iam.Role:
-        return self.service_account_role(
+    def _vpc_cni_role(self, name: str) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+        return self._irsa_role(
             f"{name}-vpc-cni",
             namespace="kube-system",
             service_account="aws-node",
             managed_policies=["AmazonEKS_CNI_Policy"],
         )
 
-    def _ebs_csi_role(self, name: str, ebs_key: aws.kms.Key) -> aws.iam.Role:
+    def _ebs_csi_role(self, name: str, ebs_key: aws.kms.Key) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
         kms = policy_json(
             [
                 {
@@ -425,7 +462,7 @@ class EksCluster(pulumi.ComponentResource):
                 },
             ]
         )
-        return self.service_account_role(
+        return self._irsa_role(
             f"{name}-ebs-csi",
             namespace="kube-system",
             service_account="ebs-csi-controller-sa",

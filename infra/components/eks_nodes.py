@@ -172,22 +172,30 @@ def node_volume_key(
     )
 
 
-def node_role(parent: pulumi.Resource, name: str, *, partition: str, tags: dict[str, str]) -> aws.iam.Role:
-    """The IAM role every node of every pool runs as."""
+def node_role(
+    parent: pulumi.Resource, name: str, *, partition: str, tags: dict[str, str]
+) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+    """The IAM role every node of every pool runs as, and its policy attachments.
+
+    Node groups must wait for the attachments, not just the role: a node that boots before
+    AmazonEKSWorkerNodePolicy is attached cannot join, and the group fails to create.
+    """
     role = aws.iam.Role(
         f"{name}-nodes",
         assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
         tags=aws_tags(tags, f"{name}-nodes"),
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    for managed in _NODE_POLICIES:
+    attachments = [
         aws.iam.RolePolicyAttachment(
             f"{name}-nodes-{managed}",
             role=role.name,
             policy_arn=f"arn:{partition}:iam::aws:policy/{managed}",
             opts=pulumi.ResourceOptions(parent=role),
         )
-    return role
+        for managed in _NODE_POLICIES
+    ]
+    return role, attachments
 
 
 def node_group(
@@ -240,7 +248,9 @@ def node_group(
     return aws.eks.NodeGroup(
         resource_name,
         cluster_name=cluster.name,
-        node_group_name=pool_name,
+        # A prefix, not a fixed name: a change that replaces the group (instance type, capacity type,
+        # subnets) creates the new group before deleting the old, and two groups cannot share a name.
+        node_group_name_prefix=f"{pool_name}-",
         node_role_arn=node_role.arn,
         subnet_ids=list(subnet_ids),
         ami_type="AL2023_x86_64_STANDARD",

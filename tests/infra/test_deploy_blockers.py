@@ -92,3 +92,44 @@ def test_load_balancer_controller_cannot_adopt_untagged_load_balancers(stack_pla
         # carry no cluster tag, so upstream leaves those unconditioned.
         listeners_only = all(":listener" in resource for resource in _listed(statement["Resource"]))
         assert "Condition" in statement or listeners_only, statement
+
+
+def test_vpc_cni_enforces_network_policies(stack_plan: PlanDocument) -> None:
+    [cni] = [a for a in of_type(stack_plan, "aws:eks/addon:Addon") if a["inputs"]["addonName"] == "vpc-cni"]
+    values = json.loads(cni["inputs"].get("configurationValues") or "{}")
+    assert values.get("enableNetworkPolicy") == "true"  # the managed add-on's key; a string, per the EKS docs
+
+
+def test_node_groups_can_be_replaced_without_a_name_clash(stack_plan: PlanDocument) -> None:
+    groups = of_type(stack_plan, "aws:eks/nodeGroup:NodeGroup")
+    assert groups
+    for group in groups:
+        assert "nodeGroupName" not in group["inputs"], group["urn"]
+        assert group["inputs"]["nodeGroupNamePrefix"].endswith("-")
+
+
+GRANT_TYPES = {"aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"}
+
+
+def test_node_groups_and_addons_wait_for_their_roles_permissions(stack_plan: PlanDocument) -> None:
+    """Creating a node group or add-on before its role's policies are attached fails (nodes never join)."""
+    grants: dict[str, set[str]] = {}
+    for grant in stack_plan.resources:
+        if grant["type"] in GRANT_TYPES:
+            for role in grant["propertyDependencies"].get("role", []):
+                grants.setdefault(role, set()).add(grant["urn"])
+    users = [
+        (resource, prop)
+        for resource_type, prop in (
+            ("aws:eks/nodeGroup:NodeGroup", "nodeRoleArn"),
+            ("aws:eks/addon:Addon", "serviceAccountRoleArn"),
+        )
+        for resource in of_type(stack_plan, resource_type)
+        if resource["propertyDependencies"].get(prop)
+    ]
+    assert len(users) >= 3  # the pools, vpc-cni and the EBS CSI driver
+    for resource, prop in users:
+        for role in resource["propertyDependencies"][prop]:
+            assert grants.get(role), role
+            missing = grants[role] - set(resource["dependencies"])
+            assert not missing, f"{resource['urn']} does not wait for {sorted(missing)}"
