@@ -4,9 +4,12 @@ Defaults and why:
 - Secrets are envelope-encrypted with a rotated customer-managed key; every control-plane log type
   goes to a CloudWatch log group with a retention and its own key.
 - The API endpoint is private; it is public only for the CIDRs a stack file lists.
-- Access is granted by EKS access entries (authentication mode API), never the aws-auth ConfigMap:
-  the identity running `pulumi up` and the configured admin roles get cluster-admin; the cluster
-  creator gets nothing implicit.
+- Access is granted by EKS access entries (authentication mode API), never the aws-auth ConfigMap,
+  from static lists in the stack file keyed by role ARN: `adminRoleArns` (the deploy role and the
+  break-glass admins) get cluster-admin, `readOnlyRoleArns` (the preview/drift role) read everything
+  (AmazonEKSAdminViewPolicy; Pulumi's refresh reads Secrets). Whoever runs Pulumi gets nothing
+  implicit, so a preview by another identity plans no access change, and the cluster creator gets
+  nothing either.
 - One managed node group per pool (`eks_nodes`), each with its own launch template.
 - Add-ons are EKS-managed at AWS's default version for the cluster version. vpc-cni and kube-proxy
   come before the node groups (nodes cannot become Ready without a CNI); coredns and the EBS CSI
@@ -22,12 +25,12 @@ import ipaddress
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from infra.components._base import ComponentArgs, encryption_key, logs_key_statement, policy_json
 from infra.components.eks_nodes import POOL_LABEL, NodePool, node_group, node_role, node_volume_key
@@ -51,7 +54,12 @@ class ClusterConfig(ConfigModel):
     )
     log_retention_days: int = Field(default=90, ge=1, description="Retention of control-plane logs.")
     admin_role_arns: tuple[str, ...] = Field(
-        default=(), description="IAM roles granted cluster-admin through EKS access entries."
+        default=(),
+        description="IAM roles granted cluster-admin through EKS access entries (deploy role, break-glass).",
+    )
+    read_only_role_arns: tuple[str, ...] = Field(
+        default=(),
+        description="IAM roles that may read every object, Secrets included (the preview/drift role).",
     )
     create_autoscaling_service_linked_role: bool = Field(
         default=True,
@@ -83,13 +91,40 @@ class ClusterConfig(ConfigModel):
             raise ValueError("0.0.0.0/0 would expose the API server to the internet; list your CIDRs")
         return value
 
-    @field_validator("admin_role_arns")
+    @field_validator("admin_role_arns", "read_only_role_arns")
     @classmethod
     def _role_arns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         bad = [arn for arn in value if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/.+", arn)]
         if bad:
             raise ValueError(f"{bad} are not IAM role ARNs like 'arn:aws:iam::123456789012:role/Admin'")
         return value
+
+    @model_validator(mode="after")
+    def _one_entry_per_role(self) -> Self:
+        arns = [*self.admin_role_arns, *self.read_only_role_arns]
+        repeated = sorted({arn for arn in arns if arns.count(arn) > 1})
+        if repeated:
+            raise ValueError(
+                f"{repeated} listed twice in adminRoleArns/readOnlyRoleArns; list each role once"
+            )
+        names = [access_entry_key(arn) for arn in arns]
+        clashing = sorted({arn for arn in arns if names.count(access_entry_key(arn)) > 1})
+        if clashing:
+            raise ValueError(
+                f"{clashing} share a role name; access entries are named after it, keep it unique"
+            )
+        return self
+
+    def access_entries(self) -> dict[str, tuple[str, str]]:
+        """Resource key -> (role ARN, EKS access policy name), from the ARN, never a list index."""
+        entries = dict.fromkeys(self.admin_role_arns, "AmazonEKSClusterAdminPolicy")
+        entries |= dict.fromkeys(self.read_only_role_arns, "AmazonEKSAdminViewPolicy")
+        return {access_entry_key(arn): (arn, policy) for arn, policy in entries.items()}
+
+
+def access_entry_key(role_arn: str) -> str:
+    """A resource-name part from a role ARN: its role name, lower-case (stable while the ARN is)."""
+    return re.sub(r"[^a-z0-9-]+", "-", role_arn.rsplit("/", 1)[-1].lower()).strip("-")
 
 
 __all__ = ["DEFAULT_STORAGE_CLASS", "POOL_LABEL", "EksCluster", "EksClusterArgs"]
@@ -228,10 +263,9 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.oidc_provider_arn = oidc.arn
 
-        deployer = aws.iam.get_session_context(arn=identity.arn, opts=invoke).issuer_arn
-        admins = [deployer, *config.admin_role_arns]
         access = [
-            self._cluster_admin(name, cluster, index, arn) for index, arn in enumerate(dict.fromkeys(admins))
+            self._access_entry(name, cluster, key, arn, policy)
+            for key, (arn, policy) in config.access_entries().items()
         ]
 
         cni_role, cni_grants = self._vpc_cni_role(name)
@@ -383,22 +417,23 @@ class EksCluster(pulumi.ComponentResource):
     def _managed_policy(self, policy_name: str) -> str:
         return f"arn:{self._partition}:iam::aws:policy/{policy_name}"
 
-    def _cluster_admin(
-        self, name: str, cluster: aws.eks.Cluster, index: int, principal: str
+    def _access_entry(
+        self, name: str, cluster: aws.eks.Cluster, key: str, principal: str, policy: str
     ) -> aws.eks.AccessPolicyAssociation:
+        resource_name = f"{name}-access-{key}"
         entry = aws.eks.AccessEntry(
-            f"{name}-admin-{index}",
+            resource_name,
             cluster_name=cluster.name,
             principal_arn=principal,
             type="STANDARD",
-            tags=aws_tags(self._tags, f"{name}-admin-{index}"),
+            tags=aws_tags(self._tags, resource_name),
             opts=pulumi.ResourceOptions(parent=cluster),
         )
         return aws.eks.AccessPolicyAssociation(
-            f"{name}-admin-{index}",
+            resource_name,
             cluster_name=cluster.name,
             principal_arn=entry.principal_arn,
-            policy_arn=f"arn:{self._partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            policy_arn=f"arn:{self._partition}:eks::aws:cluster-access-policy/{policy}",
             access_scope={"type": "cluster"},
             opts=pulumi.ResourceOptions(parent=entry),
         )

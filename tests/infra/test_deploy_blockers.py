@@ -133,3 +133,37 @@ def test_node_groups_and_addons_wait_for_their_roles_permissions(stack_plan: Pla
             assert grants.get(role), role
             missing = grants[role] - set(resource["dependencies"])
             assert not missing, f"{resource['urn']} does not wait for {sorted(missing)}"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
+ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+
+def test_access_entries_are_the_stack_files_roles_named_after_each_role(stack_plan: PlanDocument) -> None:
+    """Whoever runs Pulumi is not an entry (every preview by another identity planned a replacement)."""
+    cluster = yaml.safe_load((ROOT / f"Pulumi.{stack_plan.stack}.yaml").read_text())["config"][
+        "memory-platform:cluster"
+    ]
+    expected = dict.fromkeys(cluster["adminRoleArns"], ADMIN) | dict.fromkeys(
+        cluster["readOnlyRoleArns"], VIEW
+    )
+    assert cluster["readOnlyRoleArns"], "the preview/drift role reads the cluster"
+    entries = {e["inputs"]["principalArn"]: e for e in of_type(stack_plan, "aws:eks/accessEntry:AccessEntry")}
+    assert set(entries) == set(expected)
+    granted = {
+        a["inputs"]["principalArn"]: a["inputs"]["policyArn"]
+        for a in of_type(stack_plan, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    }
+    assert granted == expected
+    for arn, entry in entries.items():
+        assert entry["name"] == f"memory-{stack_plan.stack}-access-{arn.rsplit('/', 1)[-1].lower()}"
+
+
+def test_access_entry_names_do_not_depend_on_list_order() -> None:
+    cluster = importlib.import_module("infra.components.eks").ClusterConfig
+    admins = ["arn:aws:iam::123456789012:role/Deploy", "arn:aws:iam::123456789012:role/BreakGlass"]
+    viewer = ["arn:aws:iam::123456789012:role/Preview"]
+    one = cluster(admin_role_arns=admins, read_only_role_arns=viewer).access_entries()
+    other = cluster(admin_role_arns=admins[::-1], read_only_role_arns=viewer).access_entries()
+    assert one == other and set(one) == {"deploy", "breakglass", "preview"}
