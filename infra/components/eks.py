@@ -309,17 +309,22 @@ class EksCluster(pulumi.ComponentResource):
             for pool in args.node_pools
         }
         after_nodes = list(self.node_groups.values())
-        self._addon(name, cluster, "coredns", config.version, depends_on=after_nodes)
+        coredns = self._addon(name, cluster, "coredns", config.version, depends_on=after_nodes)
         csi_role, csi_grants = self._ebs_csi_role(name, ebs_key)
-        self._addon(
+        ebs_csi = self._addon(
             name, cluster, "aws-ebs-csi-driver", config.version, csi_role, [*after_nodes, *csi_grants]
         )
 
+        # Every Kubernetes object goes through this provider, so its dependencies order them all: nothing
+        # is applied before there are nodes, DNS and a volume driver (Helm releases wait for pods that
+        # could not schedule, StatefulSets for volumes nobody provisions), and on destroy every object,
+        # Ingresses included (the load balancer controller clears their finalizers and ALBs), is gone
+        # before the node groups and add-ons are deleted.
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=_kubeconfig(cluster, region),
             enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=access),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*access, *after_nodes, coredns, ebs_csi]),
         )
         storage_class = k8s.storage.v1.StorageClass(
             f"{name}-{DEFAULT_STORAGE_CLASS}",

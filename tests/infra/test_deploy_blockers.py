@@ -167,3 +167,31 @@ def test_access_entry_names_do_not_depend_on_list_order() -> None:
     one = cluster(admin_role_arns=admins, read_only_role_arns=viewer).access_entries()
     other = cluster(admin_role_arns=admins[::-1], read_only_role_arns=viewer).access_entries()
     assert one == other and set(one) == {"deploy", "breakglass", "preview"}
+
+
+def test_kubernetes_objects_wait_for_nodes_dns_and_the_volume_driver(stack_plan: PlanDocument) -> None:
+    """Every Kubernetes object (releases and StatefulSets included) is ordered after the node groups,
+    CoreDNS and the EBS CSI driver, and so is deleted before them."""
+    resources = by_urn(stack_plan)
+    addons = {a["inputs"]["addonName"]: a["urn"] for a in of_type(stack_plan, "aws:eks/addon:Addon")}
+    needed = {g["urn"] for g in of_type(stack_plan, "aws:eks/nodeGroup:NodeGroup")}
+    needed |= {addons["coredns"], addons["aws-ebs-csi-driver"]}
+    objects = [r for r in stack_plan.resources if r["type"].startswith("kubernetes:")]
+    assert any(r["type"] == "kubernetes:apps/v1:StatefulSet" for r in objects)
+    assert any(r["type"] == "kubernetes:helm.sh/v3:Release" for r in objects)
+    for obj in objects:
+        provider = resources[obj["provider"].rsplit("::", 1)[0]]
+        missing = needed - set(provider["dependencies"]) - set(obj["dependencies"])
+        assert not missing, f"{obj['urn']} may start before {sorted(missing)}"
+
+
+def test_the_api_ingress_is_deleted_before_the_load_balancer_controller(stack_plan: PlanDocument) -> None:
+    [controller] = [
+        r
+        for r in of_type(stack_plan, "kubernetes:helm.sh/v3:Release")
+        if r["inputs"]["chart"] == "aws-load-balancer-controller"
+    ]
+    ingresses = of_type(stack_plan, "kubernetes:networking.k8s.io/v1:Ingress")
+    assert ingresses
+    for ingress in ingresses:
+        assert controller["urn"] in ingress["dependencies"], ingress["urn"]
