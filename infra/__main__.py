@@ -4,6 +4,7 @@ import pulumi
 
 from infra import config
 from infra.components.aurora import AuroraPostgres, AuroraPostgresArgs
+from infra.components.ci_runner import CiRunner, CiRunnerArgs, runner_project_name
 from infra.components.disaster_recovery import DisasterRecovery, DisasterRecoveryArgs
 from infra.components.eks import EksCluster, EksClusterArgs
 from infra.components.network import Network, NetworkArgs
@@ -27,6 +28,19 @@ cluster = EksCluster(
         tags=tags,
     ),
 )
+if stack.ci_runner.enabled:
+    runner = CiRunner(
+        f"{prefix}-ci",
+        CiRunnerArgs(
+            config=stack.ci_runner,
+            project_name=runner_project_name(prefix),
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids,
+            cluster_security_group_id=cluster.security_group_id,
+            tags=tags,
+        ),
+    )
+    pulumi.export("ciRunnerProject", runner.project_name)
 observability = Observability(
     prefix,
     ObservabilityArgs(

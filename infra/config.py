@@ -21,6 +21,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 from pydantic.alias_generators import to_camel
 
 from infra.components.aurora import DatabaseConfig
+from infra.components.ci_runner import CiRunnerConfig
 from infra.components.disaster_recovery_config import DisasterRecoveryConfig
 from infra.components.eks import ClusterConfig
 from infra.components.eks_nodes import NodePool, reference_pools
@@ -75,6 +76,9 @@ class StackConfig(ConfigModel):
     tags: Tags = Field(description="owner, cost-center and environment are required.")
     network: NetworkConfig = Field(default_factory=NetworkConfig, description="The VPC.")
     cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="The EKS cluster.")
+    ci_runner: CiRunnerConfig = Field(
+        default_factory=CiRunnerConfig, description="In-VPC GitHub Actions runners that deploy the stack."
+    )
     node_pools: tuple[NodePool, ...] = Field(
         default_factory=reference_pools, description="EKS managed node groups."
     )
@@ -203,6 +207,7 @@ _TOP_LEVEL_KEYS = {
     "tags": "tags",
     "network": "network",
     "cluster": "cluster",
+    "ciRunner": "ci_runner",
     "nodePools": "node_pools",
     "database": "database",
     "cache": "cache",

@@ -37,6 +37,7 @@ FAMILIES: dict[str, tuple[tuple[str, ...], str]] = {
             "aws-s3-bucket-public-access-block",
             "aws-s3-bucket-has-public-access-block",
             "aws-eks-cluster-endpoint-restricted",
+            "aws-eks-cluster-reachable-from-deployer",
             "aws-elasticache-replication-group-private",
         ),
         "CKV_AWS_17, CKV_AWS_88, CKV_AWS_87, CKV_AWS_130, CKV_AWS_258, CKV_AWS_20, CKV_AWS_53-56, CKV_AWS_39",

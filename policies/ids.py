@@ -68,6 +68,7 @@ POLICY_IDS: dict[str, str] = {
     "aws-cloudtrail-trail-complete": "MP_AWS_059",
     "aws-all-resource-access-logs": "MP_AWS_060",
     "aws-all-resource-required-tags": "MP_AWS_061",
+    "aws-eks-cluster-reachable-from-deployer": "MP_AWS_062",
     "all-resource-inputs-no-secret-literal": "MP_ALL_001",
     "kubernetes-workload-pod-run-as-non-root": "MP_K8S_001",
     "kubernetes-workload-pod-no-privilege-escalation": "MP_K8S_002",

@@ -41,10 +41,12 @@ def encryption_key(
     parent: pulumi.Resource,
     service_statements: list[dict[str, Any]] | None = None,
     provider: pulumi.ProviderResource | None = None,
+    depends_on: list[pulumi.Resource] | None = None,
 ) -> aws.kms.Key:
     """A rotated customer-managed KMS key whose policy admits the account and the named services.
 
     `provider` puts the key in another region; without it the key uses the parent's provider.
+    `depends_on` names what must exist first, e.g. a role the policy names (KMS refuses unknown principals).
     """
     invoke = pulumi.InvokeOptions(parent=parent, provider=provider)
     identity = aws.get_caller_identity(opts=invoke)
@@ -68,7 +70,7 @@ def encryption_key(
         deletion_window_in_days=30,
         policy=policy_json(statements),
         tags=aws_tags(tags, name),
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on),
     )
     aws.kms.Alias(
         f"{name}-alias",

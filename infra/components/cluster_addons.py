@@ -4,8 +4,9 @@ Today that is the AWS Load Balancer Controller, which turns the memory API's Ing
 Defaults and why:
 - Every third-party chart version is pinned in `infra/standards.py`, the one place to bump them.
 - The controller runs with its own IRSA role (service account `kube-system/aws-load-balancer-controller`);
-  nodes carry no load-balancer permissions. Write actions on load balancers, target groups and
-  security groups are limited to resources tagged `elbv2.k8s.aws/cluster`, i.e. the ones it created.
+  nodes carry no load-balancer permissions. Its policy is upstream's `docs/install/iam_policy.json` at
+  the controller version of the pinned chart, verbatim (a data file; a test holds it to the source):
+  hand-edited copies drifted (missing actions, conditions the controller cannot satisfy).
 - `--aws-region` and `--aws-vpc-id` are passed explicitly: node IMDS hop limit is 1, so pods cannot
   discover them from instance metadata.
 - Two replicas on the application pool with a PodDisruptionBudget (the chart's), non-root with an
@@ -16,12 +17,14 @@ Defaults and why:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.components._base import ComponentArgs, StrInput, policy_json
+from infra.components._base import ComponentArgs, StrInput
 from infra.components.eks import POOL_LABEL, EksCluster
 from infra.standards import (
     AWS_LOAD_BALANCER_CONTROLLER,
@@ -32,7 +35,7 @@ from infra.standards import (
 LOAD_BALANCER_CONTROLLER_NAMESPACE = "kube-system"
 LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT = "aws-load-balancer-controller"
 INGRESS_CLASS = "alb"
-_CLUSTER_TAG = "elbv2.k8s.aws/cluster"
+_DATA = Path(__file__).resolve().parent / "data"
 
 
 class ClusterAddonsArgs(ComponentArgs):
@@ -57,7 +60,7 @@ class ClusterAddons(pulumi.ComponentResource):
             f"{name}-lb-controller",
             namespace=LOAD_BALANCER_CONTROLLER_NAMESPACE,
             service_account=LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
-            policy=policy_json(load_balancer_controller_statements()),
+            policy=LOAD_BALANCER_CONTROLLER_POLICY.text(),
             parent=self,
         )
         chart = AWS_LOAD_BALANCER_CONTROLLER
@@ -121,166 +124,28 @@ class ClusterAddons(pulumi.ComponentResource):
         self.register_outputs({"loadBalancerControllerRoleArn": role.arn})
 
 
-def load_balancer_controller_statements() -> list[dict[str, Any]]:
-    """What the controller needs to run ALBs/NLBs; writes are limited to what it tagged itself."""
-    owned = {"Null": {f"aws:ResourceTag/{_CLUSTER_TAG}": "false"}}
-    tagging_new = {"Null": {f"aws:RequestTag/{_CLUSTER_TAG}": "false"}}
-    return [
-        {
-            "Sid": "CreateServiceLinkedRole",
-            "Effect": "Allow",
-            "Action": "iam:CreateServiceLinkedRole",
-            "Resource": "*",
-            "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
-        },
-        {
-            "Sid": "Discover",
-            "Effect": "Allow",
-            "Action": [
-                "ec2:DescribeAccountAttributes",
-                "ec2:DescribeAddresses",
-                "ec2:DescribeAvailabilityZones",
-                "ec2:DescribeInternetGateways",
-                "ec2:DescribeVpcs",
-                "ec2:DescribeVpcPeeringConnections",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeSecurityGroups",
-                "ec2:DescribeInstances",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeTags",
-                "ec2:DescribeCoipPools",
-                "ec2:GetCoipPoolUsage",
-                "ec2:DescribeRouteTables",
-                "ec2:GetSecurityGroupsForVpc",
-                "ec2:DescribeIpamPools",
-                "elasticloadbalancing:Describe*",
-                "acm:ListCertificates",
-                "acm:DescribeCertificate",
-                "iam:ListServerCertificates",
-                "iam:GetServerCertificate",
-                "cognito-idp:DescribeUserPoolClient",
-                "waf-regional:GetWebACL",
-                "waf-regional:GetWebACLForResource",
-                "waf-regional:AssociateWebACL",
-                "waf-regional:DisassociateWebACL",
-                "wafv2:GetWebACL",
-                "wafv2:GetWebACLForResource",
-                "wafv2:AssociateWebACL",
-                "wafv2:DisassociateWebACL",
-                "shield:GetSubscriptionState",
-                "shield:DescribeProtection",
-                "shield:CreateProtection",
-                "shield:DeleteProtection",
-            ],
-            "Resource": "*",
-        },
-        {
-            "Sid": "ManageIngressOfNodeSecurityGroups",
-            "Effect": "Allow",
-            "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
-            "Resource": "*",
-        },
-        {
-            "Sid": "CreateTaggedSecurityGroups",
-            "Effect": "Allow",
-            "Action": "ec2:CreateSecurityGroup",
-            "Resource": "*",
-            "Condition": tagging_new,
-        },
-        {
-            "Sid": "TagOnCreate",
-            "Effect": "Allow",
-            "Action": "ec2:CreateTags",
-            "Resource": "arn:aws:ec2:*:*:security-group/*",
-            "Condition": {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}, **tagging_new},
-        },
-        {
-            "Sid": "ManageOwnSecurityGroups",
-            "Effect": "Allow",
-            "Action": [
-                "ec2:CreateTags",
-                "ec2:DeleteTags",
-                "ec2:AuthorizeSecurityGroupIngress",
-                "ec2:RevokeSecurityGroupIngress",
-                "ec2:DeleteSecurityGroup",
-            ],
-            "Resource": "*",
-            "Condition": owned,
-        },
-        {
-            "Sid": "CreateTaggedLoadBalancers",
-            "Effect": "Allow",
-            "Action": ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
-            "Resource": "*",
-            "Condition": tagging_new,
-        },
-        {
-            "Sid": "ManageListenersAndRules",
-            "Effect": "Allow",
-            "Action": [
-                "elasticloadbalancing:CreateListener",
-                "elasticloadbalancing:DeleteListener",
-                "elasticloadbalancing:CreateRule",
-                "elasticloadbalancing:DeleteRule",
-                "elasticloadbalancing:ModifyListener",
-                "elasticloadbalancing:ModifyRule",
-                "elasticloadbalancing:AddListenerCertificates",
-                "elasticloadbalancing:RemoveListenerCertificates",
-                "elasticloadbalancing:SetWebAcl",
-            ],
-            "Resource": "*",
-        },
-        {
-            "Sid": "TagOwnLoadBalancers",
-            "Effect": "Allow",
-            "Action": ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-            "Resource": [
-                "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
-                "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
-                "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*",
-                "arn:aws:elasticloadbalancing:*:*:listener/*/*/*/*",
-                "arn:aws:elasticloadbalancing:*:*:listener-rule/*/*/*/*",
-            ],
-        },
-        {
-            "Sid": "ModifyOwnLoadBalancers",
-            "Effect": "Allow",
-            "Action": [
-                "elasticloadbalancing:ModifyLoadBalancerAttributes",
-                "elasticloadbalancing:SetIpAddressType",
-                "elasticloadbalancing:SetSecurityGroups",
-                "elasticloadbalancing:SetSubnets",
-                "elasticloadbalancing:DeleteLoadBalancer",
-                "elasticloadbalancing:ModifyTargetGroup",
-                "elasticloadbalancing:ModifyTargetGroupAttributes",
-                "elasticloadbalancing:DeleteTargetGroup",
-                "elasticloadbalancing:ModifyListenerAttributes",
-                "elasticloadbalancing:ModifyCapacityReservation",
-                "elasticloadbalancing:ModifyIpPools",
-            ],
-            "Resource": "*",
-            "Condition": owned,
-        },
-        {
-            "Sid": "TagOnCreateLoadBalancers",
-            "Effect": "Allow",
-            "Action": "elasticloadbalancing:AddTags",
-            "Resource": [
-                "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
-                "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
-                "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*",
-            ],
-            "Condition": {
-                "StringEquals": {
-                    "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"]
-                },
-                **tagging_new,
-            },
-        },
-        {
-            "Sid": "RegisterTargets",
-            "Effect": "Allow",
-            "Action": ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
-            "Resource": "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
-        },
-    ]
+@dataclass(frozen=True)
+class UpstreamPolicy:
+    """An IAM policy document copied verbatim from its upstream repository at one version."""
+
+    path: Path
+    version: str
+    source: str
+    sha256: str
+
+    def text(self) -> str:
+        return self.path.read_text()
+
+
+# docs/install/iam_policy.json of kubernetes-sigs/aws-load-balancer-controller at the controller version
+# the pinned chart ships (chart 1.17.1, appVersion v2.17.1; tag commit 3b9bdb1e3fb2). Bump it with the
+# chart: replace the file with the new tag's, and update version and sha256.
+LOAD_BALANCER_CONTROLLER_POLICY = UpstreamPolicy(
+    path=_DATA / "aws-load-balancer-controller-iam-policy-v2.17.1.json",
+    version="v2.17.1",
+    source=(
+        "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/v2.17.1/"
+        "docs/install/iam_policy.json"
+    ),
+    sha256="16f232c9d9f79366fe949c4550ad517a202380058a9e48d45a4e215044a20a6a",
+)

@@ -4,9 +4,12 @@ Defaults and why:
 - Secrets are envelope-encrypted with a rotated customer-managed key; every control-plane log type
   goes to a CloudWatch log group with a retention and its own key.
 - The API endpoint is private; it is public only for the CIDRs a stack file lists.
-- Access is granted by EKS access entries (authentication mode API), never the aws-auth ConfigMap:
-  the identity running `pulumi up` and the configured admin roles get cluster-admin; the cluster
-  creator gets nothing implicit.
+- Access is granted by EKS access entries (authentication mode API), never the aws-auth ConfigMap,
+  from static lists in the stack file keyed by role ARN: `adminRoleArns` (the deploy role and the
+  break-glass admins) get cluster-admin, `readOnlyRoleArns` (the preview/drift role) read everything
+  (AmazonEKSAdminViewPolicy; Pulumi's refresh reads Secrets). Whoever runs Pulumi gets nothing
+  implicit, so a preview by another identity plans no access change, and the cluster creator gets
+  nothing either.
 - One managed node group per pool (`eks_nodes`), each with its own launch template.
 - Add-ons are EKS-managed at AWS's default version for the cluster version. vpc-cni and kube-proxy
   come before the node groups (nodes cannot become Ready without a CNI); coredns and the EBS CSI
@@ -22,12 +25,12 @@ import ipaddress
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from infra.components._base import ComponentArgs, encryption_key, logs_key_statement, policy_json
 from infra.components.eks_nodes import POOL_LABEL, NodePool, node_group, node_role, node_volume_key
@@ -51,7 +54,19 @@ class ClusterConfig(ConfigModel):
     )
     log_retention_days: int = Field(default=90, ge=1, description="Retention of control-plane logs.")
     admin_role_arns: tuple[str, ...] = Field(
-        default=(), description="IAM roles granted cluster-admin through EKS access entries."
+        default=(),
+        description="IAM roles granted cluster-admin through EKS access entries (deploy role, break-glass).",
+    )
+    read_only_role_arns: tuple[str, ...] = Field(
+        default=(),
+        description="IAM roles that may read every object, Secrets included (the preview/drift role).",
+    )
+    create_autoscaling_service_linked_role: bool = Field(
+        default=True,
+        description=(
+            "Create AWSServiceRoleForAutoScaling, which the EBS key's policy names (KMS refuses a principal "
+            "that does not exist); false in an account that already has it (it is account-wide)."
+        ),
     )
 
     @field_validator("version")
@@ -76,13 +91,40 @@ class ClusterConfig(ConfigModel):
             raise ValueError("0.0.0.0/0 would expose the API server to the internet; list your CIDRs")
         return value
 
-    @field_validator("admin_role_arns")
+    @field_validator("admin_role_arns", "read_only_role_arns")
     @classmethod
     def _role_arns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         bad = [arn for arn in value if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/.+", arn)]
         if bad:
             raise ValueError(f"{bad} are not IAM role ARNs like 'arn:aws:iam::123456789012:role/Admin'")
         return value
+
+    @model_validator(mode="after")
+    def _one_entry_per_role(self) -> Self:
+        arns = [*self.admin_role_arns, *self.read_only_role_arns]
+        repeated = sorted({arn for arn in arns if arns.count(arn) > 1})
+        if repeated:
+            raise ValueError(
+                f"{repeated} listed twice in adminRoleArns/readOnlyRoleArns; list each role once"
+            )
+        names = [access_entry_key(arn) for arn in arns]
+        clashing = sorted({arn for arn in arns if names.count(access_entry_key(arn)) > 1})
+        if clashing:
+            raise ValueError(
+                f"{clashing} share a role name; access entries are named after it, keep it unique"
+            )
+        return self
+
+    def access_entries(self) -> dict[str, tuple[str, str]]:
+        """Resource key -> (role ARN, EKS access policy name), from the ARN, never a list index."""
+        entries = dict.fromkeys(self.admin_role_arns, "AmazonEKSClusterAdminPolicy")
+        entries |= dict.fromkeys(self.read_only_role_arns, "AmazonEKSAdminViewPolicy")
+        return {access_entry_key(arn): (arn, policy) for arn, policy in entries.items()}
+
+
+def access_entry_key(role_arn: str) -> str:
+    """A resource-name part from a role ARN: its role name, lower-case (stable while the ARN is)."""
+    return re.sub(r"[^a-z0-9-]+", "-", role_arn.rsplit("/", 1)[-1].lower()).strip("-")
 
 
 __all__ = ["DEFAULT_STORAGE_CLASS", "POOL_LABEL", "EksCluster", "EksClusterArgs"]
@@ -221,20 +263,36 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.oidc_provider_arn = oidc.arn
 
-        deployer = aws.iam.get_session_context(arn=identity.arn, opts=invoke).issuer_arn
-        admins = [deployer, *config.admin_role_arns]
         access = [
-            self._cluster_admin(name, cluster, index, arn) for index, arn in enumerate(dict.fromkeys(admins))
+            self._access_entry(name, cluster, key, arn, policy)
+            for key, (arn, policy) in config.access_entries().items()
         ]
 
+        cni_role, cni_grants = self._vpc_cni_role(name)
         network_addons = [
-            self._addon(name, cluster, "vpc-cni", config.version, self._vpc_cni_role(name)),
+            # NetworkPolicies are enforced only with the add-on's network policy agent on; the managed
+            # add-on's key is `enableNetworkPolicy`, a string (EKS user guide, "Restrict Pod network
+            # traffic with Kubernetes network policies").
+            self._addon(
+                name,
+                cluster,
+                "vpc-cni",
+                config.version,
+                cni_role,
+                depends_on=cni_grants,
+                configuration_values={"enableNetworkPolicy": "true"},
+            ),
             self._addon(name, cluster, "kube-proxy", config.version),
         ]
         ebs_key = node_volume_key(
-            self, name, partition=self._partition, account_id=self._account_id, tags=tags
+            self,
+            name,
+            partition=self._partition,
+            account_id=self._account_id,
+            tags=tags,
+            create_service_linked_role=config.create_autoscaling_service_linked_role,
         )
-        role = node_role(self, name, partition=self._partition, tags=tags)
+        role, role_grants = node_role(self, name, partition=self._partition, tags=tags)
         self.node_groups = {
             pool.name: node_group(
                 self,
@@ -246,26 +304,27 @@ class EksCluster(pulumi.ComponentResource):
                 cluster_name=args.cluster_name,
                 subnet_ids=args.private_subnet_ids,
                 tags=tags,
-                depends_on=network_addons,
+                depends_on=[*network_addons, *role_grants],
             )
             for pool in args.node_pools
         }
         after_nodes = list(self.node_groups.values())
-        self._addon(name, cluster, "coredns", config.version, depends_on=after_nodes)
-        self._addon(
-            name,
-            cluster,
-            "aws-ebs-csi-driver",
-            config.version,
-            self._ebs_csi_role(name, ebs_key),
-            after_nodes,
+        coredns = self._addon(name, cluster, "coredns", config.version, depends_on=after_nodes)
+        csi_role, csi_grants = self._ebs_csi_role(name, ebs_key)
+        ebs_csi = self._addon(
+            name, cluster, "aws-ebs-csi-driver", config.version, csi_role, [*after_nodes, *csi_grants]
         )
 
+        # Every Kubernetes object goes through this provider, so its dependencies order them all: nothing
+        # is applied before there are nodes, DNS and a volume driver (Helm releases wait for pods that
+        # could not schedule, StatefulSets for volumes nobody provisions), and on destroy every object,
+        # Ingresses included (the load balancer controller clears their finalizers and ALBs), is gone
+        # before the node groups and add-ons are deleted.
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=_kubeconfig(cluster, region),
             enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=access),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*access, *after_nodes, coredns, ebs_csi]),
         )
         storage_class = k8s.storage.v1.StorageClass(
             f"{name}-{DEFAULT_STORAGE_CLASS}",
@@ -301,6 +360,27 @@ class EksCluster(pulumi.ComponentResource):
         parent: pulumi.Resource | None = None,
     ) -> aws.iam.Role:
         """An IRSA role only the one service account of one namespace can assume."""
+        role, _ = self._irsa_role(
+            name,
+            namespace=namespace,
+            service_account=service_account,
+            policy=policy,
+            managed_policies=managed_policies,
+            parent=parent,
+        )
+        return role
+
+    def _irsa_role(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        policy: pulumi.Input[str] | None = None,
+        managed_policies: Sequence[str] = (),
+        parent: pulumi.Resource | None = None,
+    ) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+        """`service_account_role` and the policies granted to it, which its users must wait for."""
         condition = self.oidc_issuer.apply(
             lambda issuer: {
                 f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
@@ -325,33 +405,40 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=owner),
         )
         role_child = pulumi.ResourceOptions(parent=role)
+        grants: list[pulumi.Resource] = []
         if policy is not None:
-            aws.iam.RolePolicy(name, role=role.id, policy=policy, opts=role_child)
+            grants.append(aws.iam.RolePolicy(name, role=role.id, policy=policy, opts=role_child))
         for managed in managed_policies:
-            aws.iam.RolePolicyAttachment(
-                f"{name}-{managed}", role=role.name, policy_arn=self._managed_policy(managed), opts=role_child
+            grants.append(
+                aws.iam.RolePolicyAttachment(
+                    f"{name}-{managed}",
+                    role=role.name,
+                    policy_arn=self._managed_policy(managed),
+                    opts=role_child,
+                )
             )
-        return role
+        return role, grants
 
     def _managed_policy(self, policy_name: str) -> str:
         return f"arn:{self._partition}:iam::aws:policy/{policy_name}"
 
-    def _cluster_admin(
-        self, name: str, cluster: aws.eks.Cluster, index: int, principal: str
+    def _access_entry(
+        self, name: str, cluster: aws.eks.Cluster, key: str, principal: str, policy: str
     ) -> aws.eks.AccessPolicyAssociation:
+        resource_name = f"{name}-access-{key}"
         entry = aws.eks.AccessEntry(
-            f"{name}-admin-{index}",
+            resource_name,
             cluster_name=cluster.name,
             principal_arn=principal,
             type="STANDARD",
-            tags=aws_tags(self._tags, f"{name}-admin-{index}"),
+            tags=aws_tags(self._tags, resource_name),
             opts=pulumi.ResourceOptions(parent=cluster),
         )
         return aws.eks.AccessPolicyAssociation(
-            f"{name}-admin-{index}",
+            resource_name,
             cluster_name=cluster.name,
             principal_arn=entry.principal_arn,
-            policy_arn=f"arn:{self._partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            policy_arn=f"arn:{self._partition}:eks::aws:cluster-access-policy/{policy}",
             access_scope={"type": "cluster"},
             opts=pulumi.ResourceOptions(parent=entry),
         )
@@ -364,6 +451,7 @@ class EksCluster(pulumi.ComponentResource):
         kubernetes_version: str,
         role: aws.iam.Role | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
+        configuration_values: dict[str, Any] | None = None,
     ) -> aws.eks.Addon:
         version = aws.eks.get_addon_version(
             addon_name=addon,
@@ -377,21 +465,22 @@ class EksCluster(pulumi.ComponentResource):
             addon_name=addon,
             addon_version=version,
             service_account_role_arn=role.arn if role else None,
+            configuration_values=json.dumps(configuration_values) if configuration_values else None,
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="PRESERVE",
             tags=aws_tags(self._tags, f"{name}-{addon}"),
             opts=pulumi.ResourceOptions(parent=cluster, depends_on=list(depends_on)),
         )
 
-    def _vpc_cni_role(self, name: str) -> aws.iam.Role:
-        return self.service_account_role(
+    def _vpc_cni_role(self, name: str) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+        return self._irsa_role(
             f"{name}-vpc-cni",
             namespace="kube-system",
             service_account="aws-node",
             managed_policies=["AmazonEKS_CNI_Policy"],
         )
 
-    def _ebs_csi_role(self, name: str, ebs_key: aws.kms.Key) -> aws.iam.Role:
+    def _ebs_csi_role(self, name: str, ebs_key: aws.kms.Key) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
         kms = policy_json(
             [
                 {
@@ -413,7 +502,7 @@ class EksCluster(pulumi.ComponentResource):
                 },
             ]
         )
-        return self.service_account_role(
+        return self._irsa_role(
             f"{name}-ebs-csi",
             namespace="kube-system",
             service_account="ebs-csi-controller-sa",

@@ -109,13 +109,36 @@ _NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOn
 
 
 def node_volume_key(
-    parent: pulumi.Resource, name: str, *, partition: str, account_id: str, tags: dict[str, str]
+    parent: pulumi.Resource,
+    name: str,
+    *,
+    partition: str,
+    account_id: str,
+    tags: dict[str, str],
+    create_service_linked_role: bool = True,
 ) -> aws.kms.Key:
-    """The KMS key of node root volumes and persistent volumes; Auto Scaling may use it for nodes."""
+    """The KMS key of node root volumes and persistent volumes; Auto Scaling may use it for nodes.
+
+    Managed node groups launch through EC2 Auto Scaling, whose service-linked role must be allowed to use
+    a customer-managed key (EC2 Auto Scaling user guide, "Required AWS KMS key policy for use with
+    encrypted volumes"). KMS rejects a key policy naming a principal that does not exist, so the role is
+    created first (and kept on destroy: it is account-wide) unless the account already has it.
+    """
     autoscaling = (
         f"arn:{partition}:iam::{account_id}:role/aws-service-role/"
         "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
     )
+    first: list[pulumi.Resource] = []
+    if create_service_linked_role:
+        first.append(
+            aws.iam.ServiceLinkedRole(
+                f"{name}-autoscaling-service-role",
+                aws_service_name="autoscaling.amazonaws.com",
+                description="EC2 Auto Scaling (EKS managed node groups); account-wide, kept on destroy",
+                tags=aws_tags(tags, f"{name}-autoscaling-service-role"),
+                opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=True),
+            )
+        )
     statements: list[dict[str, Any]] = [
         {
             "Sid": "AutoScalingUsesKeyForNodeVolumes",
@@ -145,25 +168,34 @@ def node_volume_key(
         tags=tags,
         parent=parent,
         service_statements=statements,
+        depends_on=first,
     )
 
 
-def node_role(parent: pulumi.Resource, name: str, *, partition: str, tags: dict[str, str]) -> aws.iam.Role:
-    """The IAM role every node of every pool runs as."""
+def node_role(
+    parent: pulumi.Resource, name: str, *, partition: str, tags: dict[str, str]
+) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+    """The IAM role every node of every pool runs as, and its policy attachments.
+
+    Node groups must wait for the attachments, not just the role: a node that boots before
+    AmazonEKSWorkerNodePolicy is attached cannot join, and the group fails to create.
+    """
     role = aws.iam.Role(
         f"{name}-nodes",
         assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
         tags=aws_tags(tags, f"{name}-nodes"),
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    for managed in _NODE_POLICIES:
+    attachments = [
         aws.iam.RolePolicyAttachment(
             f"{name}-nodes-{managed}",
             role=role.name,
             policy_arn=f"arn:{partition}:iam::aws:policy/{managed}",
             opts=pulumi.ResourceOptions(parent=role),
         )
-    return role
+        for managed in _NODE_POLICIES
+    ]
+    return role, attachments
 
 
 def node_group(
@@ -216,7 +248,9 @@ def node_group(
     return aws.eks.NodeGroup(
         resource_name,
         cluster_name=cluster.name,
-        node_group_name=pool_name,
+        # A prefix, not a fixed name: a change that replaces the group (instance type, capacity type,
+        # subnets) creates the new group before deleting the old, and two groups cannot share a name.
+        node_group_name_prefix=f"{pool_name}-",
         node_role_arn=node_role.arn,
         subnet_ids=list(subnet_ids),
         ami_type="AL2023_x86_64_STANDARD",

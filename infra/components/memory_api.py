@@ -104,6 +104,9 @@ class MemoryApiArgs(ComponentArgs):
     secrets_kms_key_arns: tuple[StrInput, ...] = ()
     qdrant: QdrantEndpoint
     ingress_class: str
+    # The controller serving `ingress_class`: the Ingress is created after it and deleted before it, so
+    # the controller is still there to clear its finalizer and delete the ALB.
+    ingress_controller: pulumi.Resource | None = None
     otlp_endpoint: str  # the OTLP/HTTP collector the API sends traces to
     monitoring_crds: pulumi.Resource | None = None  # the release installing the ServiceMonitor CRD
     tags: dict[str, str]
@@ -364,7 +367,12 @@ class MemoryApi(pulumi.ComponentResource):
                     ],
                 },
             ),
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[service])),
+            opts=pulumi.ResourceOptions.merge(
+                child,
+                pulumi.ResourceOptions(
+                    depends_on=[service, *([args.ingress_controller] if args.ingress_controller else [])]
+                ),
+            ),
         )
 
     def _network_policies(self, name: str, args: MemoryApiArgs, labels: dict[str, str]) -> None:

@@ -126,6 +126,7 @@ class Workloads(pulumi.ComponentResource):
                     grpc_port=GRPC_PORT,
                 ),
                 ingress_class=self.addons.ingress_class,
+                ingress_controller=self.addons.load_balancer_controller,
                 otlp_endpoint=args.otlp_endpoint,
                 monitoring_crds=args.monitoring_crds,
                 tags=args.tags,

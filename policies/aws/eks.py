@@ -4,15 +4,19 @@ instance families."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
-from pulumi_policy import Severity
+from pulumi_policy import PolicyResource, Severity
 
 from infra.standards import INSTANCE_FAMILIES
-from policies.framework import ADVISORY, Subject, as_list, dig, is_set, resource_policy
+from policies.framework import ADVISORY, Subject, as_list, dig, is_set, resource_policy, stack_policy
 
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+CODEBUILD_PROJECT = "aws:codebuild/project:Project"
+CODEBUILD_WEBHOOK = "aws:codebuild/webhook:Webhook"
 OPEN_CIDRS = {"0.0.0.0/0", "::/0"}
 
 
@@ -37,6 +41,83 @@ cluster_endpoint_restricted = resource_policy(
     ),
     resource_types=[CLUSTER],
     check=_endpoint,
+)
+
+
+def _private_only(cluster: PolicyResource) -> bool:
+    return dig(cluster.props.get("vpcConfig"), "endpointPublicAccess") is False
+
+
+def _deps(resource: PolicyResource, prop: str) -> set[str]:
+    return {d.urn for d in resource.property_dependencies.get(prop, [])}
+
+
+def _runner_subnets(resources: Sequence[PolicyResource]) -> set[str]:
+    """Subnets (URNs) of CodeBuild projects in a VPC that take GitHub Actions jobs through a webhook."""
+    takes_jobs = {
+        urn
+        for hook in resources
+        if hook.resource_type == CODEBUILD_WEBHOOK
+        and any(
+            dig(f, "type") == "EVENT" and "WORKFLOW_JOB_QUEUED" in str(dig(f, "pattern"))
+            for group in as_list(hook.props.get("filterGroups"))
+            for f in as_list(dig(group, "filters"))
+        )
+        for urn in _deps(hook, "projectName")
+    }
+    return {
+        subnet
+        for project in resources
+        if project.resource_type == CODEBUILD_PROJECT
+        and project.urn in takes_jobs
+        and is_set(dig(project.props.get("vpcConfig"), "vpcId"))
+        for subnet in _deps(project, "vpcConfig")
+    }
+
+
+def _reachable_from_deployer(
+    resources: Sequence[PolicyResource], config: Mapping[str, Any]
+) -> Iterator[tuple[str, str | None]]:
+    private = {r.urn: r for r in resources if r.resource_type == CLUSTER and _private_only(r)}
+    if not private:
+        return
+    runner_subnets = _runner_subnets(resources)
+    for provider in resources:
+        if provider.resource_type != K8S_PROVIDER:
+            continue
+        clusters = [private[urn] for urn in _deps(provider, "kubeconfig") if urn in private]
+        deployed = sum(
+            1
+            for r in resources
+            if r.resource_type.startswith("kubernetes:")
+            and r.provider is not None
+            and r.provider.urn == provider.urn
+        )
+        for cluster in clusters:
+            if deployed and not _deps(cluster, "vpcConfig") & runner_subnets:
+                yield (
+                    f"aws:eks/cluster:Cluster '{cluster.name}' has a private-only API endpoint "
+                    f"(endpointPublicAccess=false), yet {deployed} Kubernetes resource(s) are deployed through "
+                    f"provider '{provider.name}' and no in-VPC CI runner (a CodeBuild project in the cluster's "
+                    "subnets with a WORKFLOW_JOB_QUEUED webhook) exists, so `pulumi up` from GitHub-hosted "
+                    "runners cannot reach the cluster.",
+                    cluster.urn,
+                )
+
+
+cluster_reachable_from_deployer = stack_policy(
+    name="aws-eks-cluster-reachable-from-deployer",
+    description=(
+        "A cluster whose Kubernetes resources the stack deploys is reachable by the deployer: a public endpoint "
+        "limited to CIDRs, or CI runners inside the cluster's subnets."
+    ),
+    severity=Severity.HIGH,
+    remediation=(
+        "Set memory-platform:ciRunner (CodeBuild-hosted GitHub Actions runners in the private subnets) or "
+        "list the deployers' CIDRs in memory-platform:cluster.publicAccessCidrs."
+    ),
+    check=_reachable_from_deployer,
+    covers=[CLUSTER],
 )
 
 
@@ -149,6 +230,7 @@ node_group_instance_families = resource_policy(
 
 POLICIES = [
     cluster_endpoint_restricted,
+    cluster_reachable_from_deployer,
     cluster_secrets_encrypted,
     cluster_audit_logging,
     cluster_access_entries,

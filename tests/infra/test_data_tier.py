@@ -201,7 +201,12 @@ def test_redis_topology_per_stack(production_plan: PlanDocument, staging_plan: P
 def test_data_stores_admit_only_the_eks_cluster(stack_plan: PlanDocument) -> None:
     resources = by_urn(stack_plan)
     eks = eks_security_group_source(stack_plan)
-    rules = of_type(stack_plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    [cluster] = of_type(stack_plan, "aws:eks/cluster:Cluster")
+    rules = [  # the cluster's own group admits the CI runners (test_ci_access.py); the rest are data stores
+        rule
+        for rule in of_type(stack_plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if rule["propertyDependencies"]["securityGroupId"] != [cluster["urn"]]
+    ]
     ports = {}
     for rule in rules:
         assert rule["propertyDependencies"]["referencedSecurityGroupId"] == [eks]

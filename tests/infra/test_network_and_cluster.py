@@ -132,7 +132,7 @@ def test_node_group_sizes_come_from_the_stack_file(
 ) -> None:
     def sizes(plan: PlanDocument) -> dict[str, tuple[int, int, int, list[str]]]:
         return {
-            g["nodeGroupName"]: (
+            g["nodeGroupNamePrefix"].removesuffix("-"): (
                 g["scalingConfig"]["minSize"],
                 g["scalingConfig"]["desiredSize"],
                 g["scalingConfig"]["maxSize"],
@@ -150,7 +150,10 @@ def test_node_group_sizes_come_from_the_stack_file(
 
 
 def test_only_the_database_pool_is_tainted(stack_plan: PlanDocument) -> None:
-    groups = {g["nodeGroupName"]: g for g in inputs_of(stack_plan, "aws:eks/nodeGroup:NodeGroup")}
+    groups = {
+        g["nodeGroupNamePrefix"].removesuffix("-"): g
+        for g in inputs_of(stack_plan, "aws:eks/nodeGroup:NodeGroup")
+    }
     assert groups["database"]["taints"] == [
         {"key": "dedicated", "value": "database", "effect": "NO_SCHEDULE"}
     ]

@@ -145,3 +145,60 @@ def test_a_global_secondary_needs_only_one_instance_but_the_primary_two() -> Non
     assert run_policy("aws-rds-cluster-multi-az", paired) == []
     without_standby = [primary, secondary, global_cluster, instance("p1", primary), instance("p2", primary)]
     assert [v.urn for v in run_policy("aws-rds-cluster-multi-az", without_standby)] == [secondary["urn"]]
+
+
+def _cluster_with_k8s(public: bool) -> list[dict]:
+    subnet = record("aws:ec2/subnet:Subnet", "private-a", {})
+    vpc_config = {"endpointPrivateAccess": True, "endpointPublicAccess": public, "subnetIds": ["subnet-1"]}
+    if public:
+        vpc_config["publicAccessCidrs"] = ["203.0.113.0/24"]
+    cluster = record(
+        "aws:eks/cluster:Cluster",
+        "eks",
+        {"vpcConfig": vpc_config},
+        propertyDependencies={"vpcConfig": [subnet["urn"]]},
+    )
+    provider = record(
+        "pulumi:providers:kubernetes",
+        "k8s",
+        {"kubeconfig": "{}"},
+        propertyDependencies={"kubeconfig": [cluster["urn"]]},
+    )
+    namespace = record(
+        "kubernetes:core/v1:Namespace",
+        "ns",
+        {"metadata": {"name": "memory"}},
+        provider=f"{provider['urn']}::id",
+    )
+    return [subnet, cluster, provider, namespace]
+
+
+def _runner(subnet_urn: str, event: str = "WORKFLOW_JOB_QUEUED") -> list[dict]:
+    project = record(
+        "aws:codebuild/project:Project",
+        "runner",
+        {"vpcConfig": {"vpcId": "vpc-1", "subnets": ["subnet-1"], "securityGroupIds": ["sg-1"]}},
+        propertyDependencies={"vpcConfig": [subnet_urn]},
+    )
+    hook = record(
+        "aws:codebuild/webhook:Webhook",
+        "hook",
+        {"projectName": "runner", "filterGroups": [{"filters": [{"type": "EVENT", "pattern": event}]}]},
+        propertyDependencies={"projectName": [project["urn"]]},
+    )
+    return [project, hook]
+
+
+def test_private_only_cluster_needs_a_deployer_inside_the_vpc() -> None:
+    name = "aws-eks-cluster-reachable-from-deployer"
+    private = _cluster_with_k8s(public=False)
+    subnet, cluster = private[0], private[1]
+    [violation] = run_policy(name, private)
+    assert violation.mandatory and violation.urn == cluster["urn"]
+    assert run_policy(name, [*private, *_runner(subnet["urn"])]) == []
+    assert run_policy(name, [*private, *_runner(subnet["urn"], event="PUSH")])  # not a GitHub Actions runner
+    assert run_policy(
+        name, [*private, *_runner("urn:other-vpc-subnet")]
+    )  # runner outside the cluster's subnets
+    assert run_policy(name, _cluster_with_k8s(public=True)) == []  # CIDR-limited public endpoint
+    assert run_policy(name, private[:3]) == []  # no Kubernetes resources deployed through the provider
