@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field
 
-from offline_plan.document import REDACTED as SECRET_MARKER
+from offline_plan.markers import REDACTED as SECRET_MARKER
 from offline_plan.yaml_text import to_yaml
 
 __all__ = [

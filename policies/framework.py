@@ -30,7 +30,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, _is_unknown
 
 from infra.standards import SECRET_MARKER
-from offline_plan.document import UNKNOWN
+from offline_plan.markers import UNKNOWN
 from policies.ids import policy_id
 
 MANDATORY = EnforcementLevel.MANDATORY

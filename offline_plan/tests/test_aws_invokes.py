@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from offline_plan.cli import main
-from offline_plan.document import REDACTED
+from offline_plan.markers import REDACTED
 
 
 def plan(tmp_path: Path, body: str, region: str = "us-east-1", name: str = "prog") -> dict[str, Any]:

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from offline_plan.document import REDACTED, PlanDocument
+from offline_plan.document import PlanDocument
+from offline_plan.markers import REDACTED
 from offline_plan.mocks import fake_password
 from offline_plan.project import load_stack
 from offline_plan.runner import run_program

@@ -16,7 +16,8 @@ import yaml
 from infra.monitoring_data.rules import render_rule_groups
 from infra.standards import CHARTS
 from offline_plan.cli import main as offline_plan
-from offline_plan.document import REDACTED, PlanDocument
+from offline_plan.document import PlanDocument
+from offline_plan.markers import REDACTED
 from offline_plan.project import SECRET_PLACEHOLDER, load_stack
 
 ROOT = Path(__file__).resolve().parents[2]

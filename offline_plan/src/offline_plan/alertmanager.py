@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from offline_plan.document import REDACTED, UNKNOWN
+from offline_plan.markers import REDACTED, UNKNOWN
 from offline_plan.yaml_text import to_yaml
 
 PLACEHOLDER_HOST = "redacted.invalid"

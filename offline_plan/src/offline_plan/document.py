@@ -22,12 +22,6 @@ from typing_extensions import TypedDict
 
 SCHEMA_VERSION: Final = 2
 """Bump when a reader of an older document would misread a newer one (a field renamed or retyped)."""
-REDACTED: Final = "[secret]"
-"""What a value that is a Pulumi secret becomes wherever the plan records it (inputs, outputs, values)."""
-UNKNOWN: Final = "[unknown]"
-"""What a recorded value that is unknown during preview becomes."""
-REDACTED_ANNOTATION: Final = "offline-plan/redacted-secret-fields"
-"""Annotation of a written manifest naming the fields whose secret content was withheld."""
 
 
 class PlanDocumentError(ValueError):

@@ -30,7 +30,7 @@ import yaml
 from offline_plan import kube_yaml
 from offline_plan.chart_values import check_values
 from offline_plan.charts import ChartArchive, ChartCache, PinProblem
-from offline_plan.document import REDACTED, REDACTED_ANNOTATION
+from offline_plan.markers import REDACTED, REDACTED_ANNOTATION
 from offline_plan.yaml_text import manifest_yaml
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"

@@ -25,8 +25,8 @@ import yaml
 
 from offline_plan import kube_yaml
 from offline_plan.charts import ChartCache
-from offline_plan.document import REDACTED, UNKNOWN
 from offline_plan.helm import render
+from offline_plan.markers import REDACTED, UNKNOWN
 from offline_plan.remote import Expander
 from offline_plan.runner import plain
 

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from offline_plan.document import REDACTED
+from offline_plan.markers import REDACTED
 
 DECODE = "kubernetes:yaml:decode"
 KUSTOMIZE = "kubernetes:kustomize:directory"

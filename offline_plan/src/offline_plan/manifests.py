@@ -14,7 +14,7 @@ import kubernetes_validate
 import kubernetes_validate.utils
 from referencing import Registry, Resource
 
-from offline_plan.document import REDACTED, REDACTED_ANNOTATION
+from offline_plan.markers import REDACTED, REDACTED_ANNOTATION
 from offline_plan.yaml_text import manifest_yaml, to_yaml
 
 

@@ -40,7 +40,7 @@ from pulumi.runtime.stack import run_in_stack
 
 from offline_plan import kube_yaml, remote
 from offline_plan.aws_answers import redact_values
-from offline_plan.document import REDACTED, UNKNOWN
+from offline_plan.markers import REDACTED, UNKNOWN
 from offline_plan.mocks import PlanMocks, short_hash
 from offline_plan.settings import StackSettings
 
