@@ -172,6 +172,8 @@ def main() -> int:
         "MEMORY_API_PORT": str(api_port),
         "MEMORY_API_RATE_LIMIT_PER_MINUTE": "1000000000",
         "MEMORY_API_RATE_LIMIT_PER_HOUR": "1000000000",
+        "MEMORY_API_IP_RATE_LIMIT_PER_MINUTE": "1000000000",  # wrk sends everything from one address
+        "MEMORY_API_IP_RATE_LIMIT_PER_HOUR": "1000000000",
         "MEMORY_API_LOG_LEVEL": "WARNING",
     }
     servers: list[object] = []

@@ -84,7 +84,13 @@ def build_state(settings: Settings) -> AppState:
         cache = RedisCache(gate)
     else:
         cache = InProcessCache()
-    limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_per_hour, gate)
+    limiter = RateLimiter(
+        settings.rate_limit_per_minute,
+        settings.rate_limit_per_hour,
+        gate,
+        address_per_minute=settings.ip_rate_limit_per_minute,
+        address_per_hour=settings.ip_rate_limit_per_hour,
+    )
     relay = OutboxRelay(
         sessions,
         vector_store,

@@ -12,16 +12,24 @@ import time
 from collections import OrderedDict
 from typing import Protocol
 
-from memory_api.services.redis_gate import RedisGate, RedisUnavailableError
+from redis.asyncio import Redis
+
+from memory_api.services.redis_gate import REDIS_PREFIX, RedisGate, RedisUnavailableError
 
 
 class Cache(Protocol):
     async def get(self, key: str) -> bytes | None: ...
     async def get_many(self, keys: list[str]) -> list[bytes | None]: ...
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
+    async def set_many(self, items: list[tuple[str, bytes, int]]) -> None:
+        """Set each ``(key, value, ttl_seconds)``, in one round trip."""
+
     async def delete(self, key: str) -> None: ...
     async def delete_now(self, keys: list[str]) -> bool:
         """Delete the keys; False if the cache could not be reached (nothing is remembered then)."""
+
+    def stale(self, key: str) -> bool:
+        """True while an invalidation of ``key`` waits for the cache: a value read for it is not used."""
 
 
 class InProcessCache:
@@ -51,6 +59,10 @@ class InProcessCache:
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
+    async def set_many(self, items: list[tuple[str, bytes, int]]) -> None:
+        for key, value, ttl_seconds in items:
+            await self.set(key, value, ttl_seconds)
+
     async def delete(self, key: str) -> None:
         self._entries.pop(key, None)
 
@@ -59,9 +71,12 @@ class InProcessCache:
             self._entries.pop(key, None)
         return True
 
+    def stale(self, key: str) -> bool:
+        return False
+
 
 class RedisCache:
-    def __init__(self, gate: RedisGate, prefix: str = "memory-api:") -> None:
+    def __init__(self, gate: RedisGate, prefix: str = REDIS_PREFIX) -> None:
         self.gate, self.prefix = gate, prefix
         self._pending_invalidations: set[str] = set()
         gate.on_recovery(self._replay_invalidations)
@@ -92,6 +107,19 @@ class RedisCache:
         with contextlib.suppress(RedisUnavailableError):
             await self.gate.run(lambda client: client.set(self.prefix + key, value, ex=ttl_seconds))
 
+    async def set_many(self, items: list[tuple[str, bytes, int]]) -> None:
+        async def pipelined(client: Redis) -> None:
+            pipeline = client.pipeline(transaction=False)
+            for key, value, ttl_seconds in items:
+                pipeline.set(self.prefix + key, value, ex=ttl_seconds)
+            await pipeline.execute()
+
+        if len(items) == 1:
+            await self.set(*items[0])
+        elif items:
+            with contextlib.suppress(RedisUnavailableError):
+                await self.gate.run(pipelined)
+
     async def delete(self, key: str) -> None:
         try:
             await self.gate.run(lambda client: client.delete(self.prefix + key))
@@ -107,6 +135,9 @@ class RedisCache:
             return False
         self._pending_invalidations -= set(keys)
         return True
+
+    def stale(self, key: str) -> bool:
+        return bool(self._pending_invalidations) and key in self._pending_invalidations
 
     async def _replay_invalidations(self) -> None:
         pending, self._pending_invalidations = self._pending_invalidations, set()

@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 
 log = structlog.get_logger("memory_api.redis")
 T = TypeVar("T")
+REDIS_PREFIX = "memory-api:"  # every key the app writes starts with it
 
 
 class RedisUnavailableError(Exception):
