@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,7 +19,9 @@ LB = [ipaddress.ip_network("10.0.0.0/16")]
 LB_PEER = ("10.0.3.7", 40000)  # a load balancer node inside LB
 
 
-def start_api_from(settings: Settings, peer: tuple[str, int]) -> Iterator[Api]:
+@contextmanager
+def api_from(settings: Settings, peer: tuple[str, int]) -> Iterator[Api]:
+    """The app, its requests coming from ``peer`` (the TCP peer address the server sees)."""
     with TestClient(create_app(settings), client=peer, raise_server_exceptions=False) as client:
         yield Api(client, client.app.state.memory_api)  # type: ignore[attr-defined]
 
@@ -58,7 +61,7 @@ def test_without_configured_balancers_forwarded_for_is_ignored() -> None:
 def test_a_catch_all_balancer_network_is_refused_outside_development() -> None:
     with pytest.raises(ValueError, match="LOAD_BALANCER_CIDRS contains a /0"):
         Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             environment="production",
             database_url="postgresql+psycopg://u@db/memory",
             redis_url="rediss://cache:6379/0",
@@ -69,7 +72,7 @@ def test_a_catch_all_balancer_network_is_refused_outside_development() -> None:
 
 def test_one_address_is_limited_across_all_its_keys(make_settings: SettingsFactory) -> None:
     settings = make_settings(rate_limit_per_minute=100, ip_rate_limit_per_minute=3, ip_rate_limit_per_hour=50)
-    for api in start_api_from(settings, ("203.0.113.9", 5000)):
+    with api_from(settings, ("203.0.113.9", 5000)) as api:
         keys = [api.key("acme"), api.key("acme"), api.key("globex"), api.key("initech")]
         responses = [api.client.get("/v1/memories", headers=key) for key in keys]
         assert [r.status_code for r in responses] == [200, 200, 200, 429]
@@ -86,7 +89,7 @@ def test_behind_the_balancer_each_forwarded_client_has_its_own_budget(make_setti
     settings = make_settings(
         rate_limit_per_minute=100, ip_rate_limit_per_minute=2, load_balancer_cidrs=[str(LB[0])]
     )
-    for api in start_api_from(settings, LB_PEER):
+    with api_from(settings, LB_PEER) as api:
         key = api.key("acme")
 
         def status(forwarded: str) -> int:
@@ -105,7 +108,7 @@ def test_from_outside_the_balancer_network_forwarded_for_cannot_pick_a_budget(
     settings = make_settings(
         rate_limit_per_minute=100, ip_rate_limit_per_minute=2, load_balancer_cidrs=[str(LB[0])]
     )
-    for api in start_api_from(settings, ("203.0.113.9", 5000)):
+    with api_from(settings, ("203.0.113.9", 5000)) as api:
         key = api.key("acme")
         statuses = [
             api.client.get("/v1/memories", headers={**key, "X-Forwarded-For": f"198.51.100.{i}"}).status_code
@@ -117,7 +120,7 @@ def test_from_outside_the_balancer_network_forwarded_for_cannot_pick_a_budget(
 def test_failed_authentications_are_counted_per_forwarded_client(make_settings: SettingsFactory) -> None:
     """Behind the balancer every connection has its address: one guesser must not lock out the rest."""
     settings = make_settings(auth_failures_per_minute=3, load_balancer_cidrs=[str(LB[0])])
-    for api in start_api_from(settings, LB_PEER):
+    with api_from(settings, LB_PEER) as api:
 
         def status(forwarded: str, key: str) -> int:
             return api.client.get(

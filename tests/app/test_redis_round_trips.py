@@ -2,38 +2,64 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from memory_api.core.config import Settings
-from redis.asyncio.connection import AbstractConnection
 
 from tests.app.app_servers import PostgresServer, RedisServer
 from tests.app.conftest import Api, start_api
 
 
-class RoundTrips:
-    """Every write of a command (or of a whole pipeline) to Redis, except the client's health pings."""
+class RedisMonitor:
+    """The commands the app sends, as Redis's MONITOR reports them: each is at least one round trip,
+    and commands a Lua script runs are marked as such and not counted (they cost no trip)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.sent: list[bytes] = []
-        original = AbstractConnection.send_packed_command
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.lines: list[str] = []
+        self._monitor = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self._monitor.sendall(b"MONITOR\r\n")
+        self._buffer = b""
+        self._read_until("+OK")
+        self._markers = 0
 
-        async def counting(connection: AbstractConnection, command: Any, check_health: bool = True) -> None:
-            first = command if isinstance(command, bytes | str) else b"".join(command)
-            first = first.encode() if isinstance(first, str) else first
-            if b"PING" not in first[:32].upper():
-                self.sent.append(first[:80])
-            await original(connection, command, check_health)
+    def _read_until(self, needle: str) -> None:
+        while needle.encode() not in self._buffer:
+            chunk = self._monitor.recv(65536)
+            assert chunk, "MONITOR connection closed"
+            self._buffer += chunk
+        *complete, self._buffer = self._buffer.split(b"\r\n")
+        self.lines += [line.decode(errors="replace") for line in complete]
 
-        monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    def _sync(self) -> int:
+        """Read MONITOR up to a marker sent now; returns the marker's line number."""
+        self._markers += 1
+        marker = f"round-trip-marker-{self._markers}"
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as other:
+            other.sendall(f"ECHO {marker}\r\n".encode())
+            other.recv(64)
+        self._read_until(f'{marker}"\r\n')
+        return next(i for i, line in enumerate(self.lines) if marker in line)
 
-    def during(self, action: Any) -> list[bytes]:
-        start = len(self.sent)
+    def during(self, action: Callable[[], object]) -> list[str]:
+        """The app's commands (not from Lua, no health pings) while ``action`` ran."""
+        start = self._sync()
         action()
-        return self.sent[start:]
+        seen = self.lines[start + 1 : self._sync()]
+        return [line for line in seen if " lua] " not in line and '"PING"' not in line.upper()]
+
+    def close(self) -> None:
+        self._monitor.close()
+
+
+@pytest.fixture
+def trips(redis_server: RedisServer) -> Iterator[RedisMonitor]:
+    monitor = RedisMonitor(redis_server.port)
+    yield monitor
+    monitor.close()
 
 
 @pytest.fixture
@@ -41,7 +67,7 @@ def redis_api(postgres_server: PostgresServer, redis_server: RedisServer, tmp_pa
     redis_server.flush()
     yield from start_api(
         Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             database_url=postgres_server.create_database(
                 f"t_{tmp_path.name[-20:].lower().replace('-', '_')}"
             ),
@@ -53,7 +79,7 @@ def redis_api(postgres_server: PostgresServer, redis_server: RedisServer, tmp_pa
 
 
 def test_a_cached_get_and_a_cached_search_each_cost_one_round_trip(
-    redis_api: Api, monkeypatch: pytest.MonkeyPatch
+    redis_api: Api, trips: RedisMonitor
 ) -> None:
     api = redis_api
     headers = api.key("acme")
@@ -65,7 +91,6 @@ def test_a_cached_get_and_a_cached_search_each_cost_one_round_trip(
     for _ in range(2):  # fill the caches
         assert api.client.get(f"/v1/memories/{memory_id}", headers=headers).status_code == 200
         assert api.client.post("/v1/search", json=search, headers=headers).json()["results"]
-    trips = RoundTrips(monkeypatch)
     for _ in range(5):
         sent = trips.during(lambda: api.client.get(f"/v1/memories/{memory_id}", headers=headers))
         assert len(sent) == 1, sent
@@ -77,9 +102,7 @@ def test_a_cached_get_and_a_cached_search_each_cost_one_round_trip(
     assert int(response.headers["RateLimit-Remaining"]) < 60
 
 
-def test_an_uncached_search_costs_at_most_three_round_trips(
-    redis_api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_uncached_search_costs_at_most_three_round_trips(redis_api: Api, trips: RedisMonitor) -> None:
     """Count and cache reads, the hits' documents, and storing the result: one trip each."""
     api = redis_api
     headers = api.key("acme")
@@ -87,7 +110,6 @@ def test_an_uncached_search_costs_at_most_three_round_trips(
     api.state.relay.wake()
     api.wait_indexed()
     api.client.post("/v1/search", json={"query": "warm up"}, headers=headers)  # the tenant's generation
-    trips = RoundTrips(monkeypatch)
     for i in range(3):
         sent = trips.during(
             lambda i=i: api.client.post("/v1/search", json={"query": f"ferry timetable {i}"}, headers=headers)

@@ -77,7 +77,9 @@ class TenantKey(APIKeyHeader):
         principal = await _authenticate(state, request.headers.get(self.model.name), address)
         request.state.tenant_id = principal.tenant_id
         tenant_id_var.set(principal.tenant_id)
-        lookup = await self.lookup(request, state.memories, principal.tenant_id) if self.lookup else None
+        lookup = None
+        if self.lookup is not None and state.limiter.gate is not None:  # (in-process: no trip to save)
+            lookup = await self.lookup(request, state.memories, principal.tenant_id)
         decision, prefetch = await state.limiter.check(principal.key_id, address, lookup)
         # The middleware adds these to whatever response goes out, the 429 included.
         setattr(request.state, RESPONSE_HEADERS_STATE, decision.headers())

@@ -12,9 +12,8 @@ import time
 from collections import OrderedDict
 from typing import Protocol
 
-from redis.asyncio import Redis
-
 from memory_api.services.redis_gate import REDIS_PREFIX, RedisGate, RedisUnavailableError
+from memory_api.services.redis_pipe import Command
 
 
 class Cache(Protocol):
@@ -85,7 +84,7 @@ class RedisCache:
         if self._pending_invalidations and key in self._pending_invalidations:
             return None
         try:
-            value = await self.gate.run(lambda client: client.get(self.prefix + key))
+            value = await self.gate.call("GET", self.prefix + key)
         except RedisUnavailableError:
             return None
         if value is None:
@@ -95,7 +94,7 @@ class RedisCache:
     async def get_many(self, keys: list[str]) -> list[bytes | None]:
         """One MGET; keys with an invalidation still pending read as missing."""
         try:
-            values = await self.gate.run(lambda client: client.mget([self.prefix + key for key in keys]))
+            values = await self.gate.call("MGET", *(self.prefix + key for key in keys))
         except RedisUnavailableError:
             return [None] * len(keys)
         return [
@@ -105,20 +104,12 @@ class RedisCache:
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
         with contextlib.suppress(RedisUnavailableError):
-            await self.gate.run(lambda client: client.set(self.prefix + key, value, ex=ttl_seconds))
+            await self.gate.call("SET", self.prefix + key, value, "EX", ttl_seconds)
 
     async def set_many(self, items: list[tuple[str, bytes, int]]) -> None:
-        async def pipelined(client: Redis) -> None:
-            pipeline = client.pipeline(transaction=False)
-            for key, value, ttl_seconds in items:
-                pipeline.set(self.prefix + key, value, ex=ttl_seconds)
-            await pipeline.execute()
-
-        if len(items) == 1:
-            await self.set(*items[0])
-        elif items:
-            with contextlib.suppress(RedisUnavailableError):
-                await self.gate.run(pipelined)
+        commands: list[Command] = [("SET", self.prefix + key, value, "EX", ttl) for key, value, ttl in items]
+        with contextlib.suppress(RedisUnavailableError):
+            await self.gate.pipeline(commands)
 
     async def delete(self, key: str) -> None:
         try:

@@ -115,7 +115,6 @@ class RateLimiter:
             _Counter("address", "hour", address_per_hour),
         )
         self.gate = gate
-        self._script = gate.client.register_script(_COUNT_AND_READ) if gate else None
         self._limits = [counter.limit for counter in self.counters]
         self._local: dict[tuple[str, int, int], int] = {}
         self._local_sweep_bucket = 0
@@ -133,8 +132,7 @@ class RateLimiter:
         now = time.time()
         buckets = [int(now // counter.seconds) for counter in self.counters]
         ids = (key_id, key_id, f"ip:{address}", f"ip:{address}")
-        if self.gate is not None and self._script is not None:
-            script = self._script
+        if self.gate is not None:
             keys = [f"{REDIS_PREFIX}rl:{ids[i]}:{c.window}:{buckets[i]}" for i, c in enumerate(self.counters)]
             args: list[str | int] = [*self._limits, ""]
             if lookup is not None:
@@ -147,7 +145,7 @@ class RateLimiter:
                     args[4] = "search"
                     args += [REDIS_PREFIX + lookup.search_prefix, ":" + lookup.search_digest]
             try:
-                reply = await self.gate.run(lambda _: script(keys=keys, args=args))
+                reply = await self.gate.script(_COUNT_AND_READ, keys, args)
             except RedisUnavailableError:
                 pass
             else:
