@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import uvloop
 from memory_api.core.config import Settings
+from memory_api.services.redis_pipe import PipelinedRedis
 
 from tests.app.app_servers import PostgresServer, RedisServer
 from tests.app.conftest import Api, start_api
@@ -115,3 +118,28 @@ def test_an_uncached_search_costs_at_most_three_round_trips(redis_api: Api, trip
             lambda i=i: api.client.post("/v1/search", json={"query": f"ferry timetable {i}"}, headers=headers)
         )
         assert len(sent) <= 3, sent
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_the_pipelined_connection_works_on_both_event_loops_uvicorn_uses(
+    redis_server: RedisServer, loop: str
+) -> None:
+    """uvicorn runs on uvloop when it is installed (it is, with uvicorn[standard]); the tests' own
+    client runs on asyncio. Concurrent commands share the connection and get their own replies."""
+
+    async def exercise() -> list[object]:
+        pipe = PipelinedRedis(redis_server.url, timeout_seconds=2)
+        try:
+            await pipe.call("SET", "memory-api:pipe-test", b"\x00binary\r\n")
+            replies = await asyncio.gather(
+                *(pipe.call("ECHO", f"reply-{i}") for i in range(50)),
+                pipe.call("GET", "memory-api:pipe-test"),
+            )
+            replies.append(await pipe.run_script("return ARGV[1]", [], ["scripted"]))
+            return replies
+        finally:
+            pipe.close()
+
+    runner = uvloop.run if loop == "uvloop" else asyncio.run
+    replies = runner(exercise())
+    assert replies == [f"reply-{i}".encode() for i in range(50)] + [b"\x00binary\r\n", b"scripted"]
