@@ -115,7 +115,7 @@ def run_wrk(
     port: int, scenario: str, env: dict[str, str], connections: int, duration: int, pid: int
 ) -> dict[str, float]:
     """One wrk run; besides wrk's figures, the server's CPU time per request, which (unlike
-    throughput) hardly depends on what else the machine runs meanwhile."""
+    throughput) depends less on what else the machine runs meanwhile."""
     cpu_before = cpu_seconds(pid)
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -300,7 +300,7 @@ def main() -> int:
     cpu_ratio = rows["bare FastAPI GET"]["cpu_us"] / rows["GET /v1/memories/{id}"]["cpu_us"]
     print(
         f"server CPU per request, bare / get-by-id: {cpu_ratio:.2f} (the throughput ratio a saturated "
-        "core would give, whatever else the machine runs)"
+        "core would give; less sensitive than throughput to other load)"
     )
     return 0
 
