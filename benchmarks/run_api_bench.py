@@ -105,9 +105,18 @@ def server(command: list[str], env: dict[str, str], health_url: str) -> Iterator
             process.kill()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_wrk(
-    port: int, scenario: str, env: dict[str, str], connections: int, duration: int
+    port: int, scenario: str, env: dict[str, str], connections: int, duration: int, pid: int
 ) -> dict[str, float]:
+    """One wrk run; besides wrk's figures, the server's CPU time per request, which (unlike
+    throughput) depends less on what else the machine runs meanwhile."""
+    cpu_before = cpu_seconds(pid)
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -130,7 +139,9 @@ def run_wrk(
     )
     line = next(line for line in result.stdout.splitlines() if line.startswith('{"requests"'))
     data = json.loads(line)
+    cpu = cpu_seconds(pid) - cpu_before
     return {
+        "cpu_us": cpu / max(1, data["requests"]) * 1e6,
         "rps": data["requests"] / (data["duration_us"] / 1e6),
         "p50": data["p50_us"] / 1000,
         "p95": data["p95_us"] / 1000,
@@ -172,6 +183,8 @@ def main() -> int:
         "MEMORY_API_PORT": str(api_port),
         "MEMORY_API_RATE_LIMIT_PER_MINUTE": "1000000000",
         "MEMORY_API_RATE_LIMIT_PER_HOUR": "1000000000",
+        "MEMORY_API_IP_RATE_LIMIT_PER_MINUTE": "1000000000",  # wrk sends everything from one address
+        "MEMORY_API_IP_RATE_LIMIT_PER_HOUR": "1000000000",
         "MEMORY_API_LOG_LEVEL": "WARNING",
     }
     servers: list[object] = []
@@ -211,9 +224,10 @@ def main() -> int:
         ]
         api_cmd = [python, "-m", "memory_api.cli", "serve"]
         with (
-            server(bare_cmd, env, f"http://127.0.0.1:{bare_port}/bare"),
-            server(api_cmd, env, f"http://127.0.0.1:{api_port}/health/ready"),
+            server(bare_cmd, env, f"http://127.0.0.1:{bare_port}/bare") as bare_server,
+            server(api_cmd, env, f"http://127.0.0.1:{api_port}/health/ready") as api_server,
         ):
+            pids = {bare_port: bare_server.pid, api_port: api_server.pid}
             base = f"http://127.0.0.1:{api_port}"
             with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
                 ids = [
@@ -236,8 +250,8 @@ def main() -> int:
                 "IDS_FILE": str(work / "ids.txt"),
                 "QUERIES_FILE": str(work / "queries.txt"),
             }
-            run_wrk(bare_port, "bare", {}, args.connections, 2)  # warm-up
-            run_wrk(api_port, "get", scenario_env, args.connections, 2)
+            run_wrk(bare_port, "bare", {}, args.connections, 2, pids[bare_port])  # warm-up
+            run_wrk(api_port, "get", scenario_env, args.connections, 2, pids[api_port])
             with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
                 for query in queries:  # fill the search cache once, as steady traffic would
                     client.post("/v1/search", json={"query": query, "top_k": 10})
@@ -246,9 +260,13 @@ def main() -> int:
             for _ in range(args.rounds):
                 for label, scenario in SCENARIOS[:-1]:
                     port = bare_port if scenario == "bare" else api_port
-                    runs[label].append(run_wrk(port, scenario, scenario_env, args.connections, args.duration))
+                    runs[label].append(
+                        run_wrk(port, scenario, scenario_env, args.connections, args.duration, pids[port])
+                    )
             label, scenario = SCENARIOS[-1]
-            runs[label].append(run_wrk(api_port, scenario, scenario_env, args.connections, args.duration))
+            runs[label].append(
+                run_wrk(api_port, scenario, scenario_env, args.connections, args.duration, pids[api_port])
+            )
     finally:
         for running in servers:
             running.destroy()  # type: ignore[attr-defined]
@@ -260,11 +278,14 @@ def main() -> int:
         f"-d{args.duration}s x {args.rounds} rounds (medians), {args.seed_memories} memories seeded, "
         f"{os.cpu_count()} CPUs"
     )
-    print(f"{'scenario':<24} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(
+        f"{'scenario':<24} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'CPU us/req':>10}"
+    )
     for label, row in rows.items():
         print(
             f"{label:<24} {row['rps']:>9.0f} {row['p50']:>8.2f} {row['p95']:>8.2f} {row['p99']:>8.2f} "
-            f"{int(row['errors']):>7}"
+            f"{int(row['errors']):>7} {row['cpu_us']:>10.0f}"
         )
     ratios = [
         get["rps"] / bare["rps"]
@@ -275,6 +296,11 @@ def main() -> int:
         f"{', '.join(f'{r:.2f}' for r in ratios)}; target >= 0.5); search p95: "
         f"{rows['POST /v1/search']['p95']:.1f} ms cached, {rows['POST /v1/search uncached']['p95']:.1f} ms "
         "uncached (target < 50 ms)"
+    )
+    cpu_ratio = rows["bare FastAPI GET"]["cpu_us"] / rows["GET /v1/memories/{id}"]["cpu_us"]
+    print(
+        f"server CPU per request, bare / get-by-id: {cpu_ratio:.2f} (the throughput ratio a saturated "
+        "core would give; less sensitive than throughput to other load)"
     )
     return 0
 

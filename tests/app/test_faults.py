@@ -111,7 +111,12 @@ def test_postgres_down_answers_503_recovers_and_loses_no_acknowledged_write(
 ) -> None:
     errors_before = REGISTRY.get_sample_value("database_connection_errors_total") or 0.0
     settings = _cluster_settings(
-        own_postgres, None, tmp_path, database_pool_timeout_seconds=1, rate_limit_per_minute=100_000
+        own_postgres,
+        None,
+        tmp_path,
+        database_pool_timeout_seconds=1,
+        rate_limit_per_minute=100_000,
+        ip_rate_limit_per_minute=100_000,
     )
     for api in start_api(settings):
         headers = api.key("acme")
@@ -194,6 +199,7 @@ def test_a_hung_postgres_gives_fast_503s_readiness_reports_it_and_recovery_needs
         database_pool_timeout_seconds=1,
         database_retry_after_seconds=1.0,
         rate_limit_per_minute=100_000,
+        ip_rate_limit_per_minute=100_000,
     )
     for api in start_api(settings):
         headers = api.key("acme")

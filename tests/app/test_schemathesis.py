@@ -53,7 +53,11 @@ class Served:
 @pytest.fixture
 def served(make_settings: SettingsFactory) -> Iterator[Served]:
     app_settings = make_settings(
-        rate_limit_per_minute=10**6, rate_limit_per_hour=10**6, auth_failures_per_minute=10**6
+        rate_limit_per_minute=10**6,
+        rate_limit_per_hour=10**6,
+        ip_rate_limit_per_minute=10**6,
+        ip_rate_limit_per_hour=10**6,
+        auth_failures_per_minute=10**6,
     )
     app = create_app(app_settings)
     port = free_port()

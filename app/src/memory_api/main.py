@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await relay_task
             await replay_task
             if state.redis_gate is not None:
+                state.redis_gate.pipe.close()
                 await state.redis_gate.client.aclose()
             await run_in_threadpool(state.vector_store.close)
             state.engine.dispose()

@@ -20,6 +20,7 @@ from memory_api.services.memories import MemoryService
 from memory_api.services.outbox import OutboxRelay
 from memory_api.services.rate_limit import RateLimiter
 from memory_api.services.redis_gate import RedisGate
+from memory_api.services.redis_pipe import PipelinedRedis
 from memory_api.services.vector_store import VectorStore, VectorStoreError
 
 log = structlog.get_logger("memory_api.state")
@@ -80,11 +81,18 @@ def build_state(settings: Settings) -> AppState:
             socket_connect_timeout=settings.redis_timeout_seconds,
             health_check_interval=30,
         )
-        gate = RedisGate(client, settings.redis_retry_after_seconds)
+        pipe = PipelinedRedis(url, settings.redis_timeout_seconds)
+        gate = RedisGate(client, settings.redis_retry_after_seconds, pipe)
         cache = RedisCache(gate)
     else:
         cache = InProcessCache()
-    limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_per_hour, gate)
+    limiter = RateLimiter(
+        settings.rate_limit_per_minute,
+        settings.rate_limit_per_hour,
+        gate,
+        address_per_minute=settings.ip_rate_limit_per_minute,
+        address_per_hour=settings.ip_rate_limit_per_hour,
+    )
     relay = OutboxRelay(
         sessions,
         vector_store,

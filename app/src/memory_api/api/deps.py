@@ -6,21 +6,27 @@ memory routes depend on exactly one node: the security scheme itself does the wo
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.requests import HTTPConnection
 from fastapi.security import APIKeyHeader
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from memory_api.core import metrics
+from memory_api.core.client_ip import client_address
 from memory_api.core.context import tenant_id_var
 from memory_api.core.errors import ApiError
 from memory_api.core.middleware import RESPONSE_HEADERS_STATE
 from memory_api.db.engine import breaker
+from memory_api.schemas import SearchRequest
 from memory_api.services.keys import Principal, find_principal, hash_key
 from memory_api.services.memories import MemoryService
+from memory_api.services.rate_limit import CacheLookup, Prefetch
 from memory_api.state import AppState
 
 
@@ -39,32 +45,56 @@ class Caller:
 
     tenant_id: str
     memories: MemoryService
+    # The route's cache read, done in the rate limiter's Redis round trip (None: not done).
+    prefetch: Prefetch | None = None
+
+
+# What a route will read from the cache first, known before the route runs (None: nothing).
+LookupFor = Callable[[HTTPConnection, MemoryService, str], Awaitable[CacheLookup | None]]
+
+
+def request_address(state: AppState, request: HTTPConnection) -> str:
+    """The client address the per-address limits count (see ``core/client_ip.py``)."""
+    peer = request.client.host if request.client else ""
+    trusted = state.settings.load_balancer_cidrs
+    forwarded = request.headers.getlist("x-forwarded-for") if trusted else ()
+    return client_address(peer, forwarded, trusted)
 
 
 class TenantKey(APIKeyHeader):
     """The ``X-API-Key`` security scheme (so OpenAPI documents it) that also authenticates the key and
-    counts the request against its rate limit: one dependency node per request (there were six)."""
+    counts the request against its key's and its address's rate limits: one dependency node per
+    request (there were six). With ``lookup``, the count also reads what the route serves from the
+    cache, so a cached read costs one Redis round trip."""
+
+    def __init__(self, *, lookup: LookupFor | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lookup = lookup
 
     async def __call__(self, request: HTTPConnection) -> Caller:  # type: ignore[override]
         state: AppState = request.app.state.memory_api
-        client_ip = request.client.host if request.client else ""
-        principal = await _authenticate(state, request.headers.get(self.model.name), client_ip)
+        address = request_address(state, request)
+        principal = await _authenticate(state, request.headers.get(self.model.name), address)
         request.state.tenant_id = principal.tenant_id
         tenant_id_var.set(principal.tenant_id)
-        decision = await state.limiter.check(principal.key_id)
+        lookup = None
+        if self.lookup is not None and state.limiter.gate is not None:  # (in-process: no trip to save)
+            lookup = await self.lookup(request, state.memories, principal.tenant_id)
+        decision, prefetch = await state.limiter.check(principal.key_id, address, lookup)
         # The middleware adds these to whatever response goes out, the 429 included.
         setattr(request.state, RESPONSE_HEADERS_STATE, decision.headers())
         if not decision.allowed:
             window = decision.exceeded_window or "minute"
             metrics.RATE_LIMIT_EXCEEDED.labels(window).inc()
+            whose = "this client address" if decision.exceeded_scope == "address" else "this API key"
             raise ApiError(
                 429,
                 "rate_limited",
-                f"Rate limit of {decision.limit} requests per {window} exceeded; retry after "
-                f"{decision.reset_seconds} s.",
+                f"Rate limit of {decision.limit} requests per {window} for {whose} exceeded; retry "
+                f"after {decision.reset_seconds} s.",
                 {"Retry-After": str(decision.reset_seconds)},
             )
-        return Caller(principal.tenant_id, state.memories)
+        return Caller(principal.tenant_id, state.memories, prefetch)
 
 
 MAX_KEY_CHARS = 256  # issued keys have 47
@@ -118,10 +148,36 @@ def _lookup(state: AppState, api_key: str) -> Principal | None:
         return find_principal(session, api_key)
 
 
-tenant_key = TenantKey(
-    name="X-API-Key",
-    scheme_name="APIKeyHeader",
-    auto_error=False,
-    description="Tenant API key from `memory-api keys create`.",
-)
+async def _memory_lookup(
+    request: HTTPConnection, memories: MemoryService, tenant_id: str
+) -> CacheLookup | None:
+    try:
+        memory_id = uuid.UUID(str(request.path_params.get("memory_id")))
+    except ValueError:
+        return None  # answered 422 by the route's own validation
+    return memories.memory_lookup(tenant_id, str(memory_id))
+
+
+async def _search_lookup(
+    request: HTTPConnection, memories: MemoryService, tenant_id: str
+) -> CacheLookup | None:
+    if not isinstance(request, Request):
+        return None
+    try:  # FastAPI parsed the body already (request.json() returns its copy); it validates it again
+        body = SearchRequest.model_validate(await request.json())
+    except (ValidationError, ValueError):
+        return None
+    return memories.search_lookup(tenant_id, body)
+
+
+_SCHEME: dict[str, Any] = {
+    "name": "X-API-Key",
+    "scheme_name": "APIKeyHeader",
+    "auto_error": False,
+    "description": "Tenant API key from `memory-api keys create`.",
+}
+tenant_key = TenantKey(**_SCHEME)
 Authorized = Annotated[Caller, Depends(tenant_key)]
+# The same scheme for the cached reads: the count reads the cache in the same round trip.
+AuthorizedGet = Annotated[Caller, Depends(TenantKey(lookup=_memory_lookup, **_SCHEME))]
+AuthorizedSearch = Annotated[Caller, Depends(TenantKey(lookup=_search_lookup, **_SCHEME))]

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "staging", "production"]
@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     otlp_endpoint: str | None = Field(None, description="OTLP/HTTP base URL, e.g. http://jaeger:4318.")
     rate_limit_per_minute: int = Field(60, ge=1)
     rate_limit_per_hour: int = Field(1000, ge=1)
+    ip_rate_limit_per_minute: int = Field(60, ge=1, description="Requests per client address and minute.")
+    ip_rate_limit_per_hour: int = Field(1000, ge=1, description="Requests per client address and hour.")
+    load_balancer_cidrs: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Networks of the load balancer(s): only from these is X-Forwarded-For believed.",
+    )
     cache_ttl_seconds: int = Field(300, ge=1)
     auth_cache_ttl_seconds: float = Field(10.0, ge=0, description="How long a key lookup is reused.")
     auth_failures_per_minute: int = Field(
@@ -108,6 +114,11 @@ class Settings(BaseSettings):
             problems.append("MEMORY_API_DATABASE_URL points at SQLite; use PostgreSQL")
         if "*" in self.cors_allow_origins:
             problems.append("MEMORY_API_CORS_ALLOW_ORIGINS contains '*'; list the allowed origins")
+        if any(network.prefixlen == 0 for network in self.load_balancer_cidrs):
+            problems.append(
+                "MEMORY_API_LOAD_BALANCER_CIDRS contains a /0 network, which would let any client choose "
+                "its address through X-Forwarded-For; list the load balancer's subnets"
+            )
         if self.redis_url is None:
             problems.append("MEMORY_API_REDIS_URL is unset; replicas would not share rate limits")
         elif self.environment == "production" and not self.redis_url.get_secret_value().startswith(

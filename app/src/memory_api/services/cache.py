@@ -12,16 +12,23 @@ import time
 from collections import OrderedDict
 from typing import Protocol
 
-from memory_api.services.redis_gate import RedisGate, RedisUnavailableError
+from memory_api.services.redis_gate import REDIS_PREFIX, RedisGate, RedisUnavailableError
+from memory_api.services.redis_pipe import Command
 
 
 class Cache(Protocol):
     async def get(self, key: str) -> bytes | None: ...
     async def get_many(self, keys: list[str]) -> list[bytes | None]: ...
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
+    async def set_many(self, items: list[tuple[str, bytes, int]]) -> None:
+        """Set each ``(key, value, ttl_seconds)``, in one round trip."""
+
     async def delete(self, key: str) -> None: ...
     async def delete_now(self, keys: list[str]) -> bool:
         """Delete the keys; False if the cache could not be reached (nothing is remembered then)."""
+
+    def stale(self, key: str) -> bool:
+        """True while an invalidation of ``key`` waits for the cache: a value read for it is not used."""
 
 
 class InProcessCache:
@@ -51,6 +58,10 @@ class InProcessCache:
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
+    async def set_many(self, items: list[tuple[str, bytes, int]]) -> None:
+        for key, value, ttl_seconds in items:
+            await self.set(key, value, ttl_seconds)
+
     async def delete(self, key: str) -> None:
         self._entries.pop(key, None)
 
@@ -59,9 +70,12 @@ class InProcessCache:
             self._entries.pop(key, None)
         return True
 
+    def stale(self, key: str) -> bool:
+        return False
+
 
 class RedisCache:
-    def __init__(self, gate: RedisGate, prefix: str = "memory-api:") -> None:
+    def __init__(self, gate: RedisGate, prefix: str = REDIS_PREFIX) -> None:
         self.gate, self.prefix = gate, prefix
         self._pending_invalidations: set[str] = set()
         gate.on_recovery(self._replay_invalidations)
@@ -70,7 +84,7 @@ class RedisCache:
         if self._pending_invalidations and key in self._pending_invalidations:
             return None
         try:
-            value = await self.gate.run(lambda client: client.get(self.prefix + key))
+            value = await self.gate.call("GET", self.prefix + key)
         except RedisUnavailableError:
             return None
         if value is None:
@@ -80,7 +94,7 @@ class RedisCache:
     async def get_many(self, keys: list[str]) -> list[bytes | None]:
         """One MGET; keys with an invalidation still pending read as missing."""
         try:
-            values = await self.gate.run(lambda client: client.mget([self.prefix + key for key in keys]))
+            values = await self.gate.call("MGET", *(self.prefix + key for key in keys))
         except RedisUnavailableError:
             return [None] * len(keys)
         return [
@@ -90,7 +104,12 @@ class RedisCache:
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
         with contextlib.suppress(RedisUnavailableError):
-            await self.gate.run(lambda client: client.set(self.prefix + key, value, ex=ttl_seconds))
+            await self.gate.call("SET", self.prefix + key, value, "EX", ttl_seconds)
+
+    async def set_many(self, items: list[tuple[str, bytes, int]]) -> None:
+        commands: list[Command] = [("SET", self.prefix + key, value, "EX", ttl) for key, value, ttl in items]
+        with contextlib.suppress(RedisUnavailableError):
+            await self.gate.pipeline(commands)
 
     async def delete(self, key: str) -> None:
         try:
@@ -107,6 +126,9 @@ class RedisCache:
             return False
         self._pending_invalidations -= set(keys)
         return True
+
+    def stale(self, key: str) -> bool:
+        return bool(self._pending_invalidations) and key in self._pending_invalidations
 
     async def _replay_invalidations(self) -> None:
         pending, self._pending_invalidations = self._pending_invalidations, set()

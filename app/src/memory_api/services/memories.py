@@ -35,6 +35,7 @@ from memory_api.db.models import CacheInvalidation, Memory, MemoryTag, VectorOut
 from memory_api.schemas import MemoryCreate, MemoryOut, SearchRequest
 from memory_api.services.cache import Cache
 from memory_api.services.embedder import Embedder
+from memory_api.services.rate_limit import CacheLookup, Prefetch
 from memory_api.services.vector_store import VectorStore, VectorStoreError
 
 GENERATION_TTL_SECONDS = 7 * 24 * 3600
@@ -215,11 +216,19 @@ class MemoryService:
             )
         return memory_to_dict(memory)
 
+    def memory_lookup(self, tenant_id: str, memory_id: str) -> CacheLookup:
+        """The cache read ``get_json`` starts with, for the rate limiter to do in its round trip."""
+        return CacheLookup(self._cache_key(tenant_id, memory_id))
+
+    def _prefetched(self, key: str, prefetch: Prefetch) -> bytes | None:
+        return None if prefetch.document is None or self.cache.stale(key) else prefetch.document
+
     @tracked("get")
-    async def get_json(self, tenant_id: str, memory_id: str) -> bytes:
-        """The memory as the JSON document ``GET /v1/memories/{id}`` serves."""
+    async def get_json(self, tenant_id: str, memory_id: str, prefetch: Prefetch | None = None) -> bytes:
+        """The memory as the JSON document ``GET /v1/memories/{id}`` serves; ``prefetch`` is the
+        cache read of ``memory_lookup`` if it was done already."""
         key = self._cache_key(tenant_id, memory_id)
-        cached = await self.cache.get(key)
+        cached = await self.cache.get(key) if prefetch is None else self._prefetched(key, prefetch)
         if cached is not None:
             _MEMORY_CACHE_HITS.inc()
             return cached
@@ -314,13 +323,16 @@ class MemoryService:
     def _generation_key(tenant_id: str) -> str:
         return f"gen:{tenant_id}"
 
-    async def _search_generation(self, tenant_id: str) -> str:
-        current = await self.cache.get(self._generation_key(tenant_id))
-        if current is not None:
-            return current.decode()
-        fresh = uuid.uuid4().hex
-        await self.cache.set(self._generation_key(tenant_id), fresh.encode(), GENERATION_TTL_SECONDS)
-        return fresh
+    async def _search_generation(self, tenant_id: str, prefetch: Prefetch | None) -> tuple[str, bool]:
+        """The tenant's search generation, and whether it is new (then the caller stores it)."""
+        key = self._generation_key(tenant_id)
+        if prefetch is None:
+            current = await self.cache.get(key)
+            if current is not None:
+                return current.decode(), False
+        elif prefetch.generation is not None and not self.cache.stale(key):
+            return prefetch.generation, False
+        return uuid.uuid4().hex, True
 
     async def invalidate_searches(self, tenant_ids: set[str]) -> None:
         for tenant_id in tenant_ids:
@@ -352,29 +364,69 @@ class MemoryService:
         with self.engine.begin() as connection:
             connection.execute(delete(CacheInvalidation).where(CacheInvalidation.id.in_(row_ids)))
 
+    @staticmethod
+    def _search_digest(request: SearchRequest) -> str:
+        return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+    def search_lookup(self, tenant_id: str, request: SearchRequest) -> CacheLookup:
+        """The cache reads ``search_json`` starts with (generation, result, embedding), for the rate
+        limiter to do in its round trip."""
+        return CacheLookup(
+            self._generation_key(tenant_id),
+            search_prefix=f"search:{tenant_id}:",
+            search_digest=self._search_digest(request),
+            embedding_key=self._embedding_key(request.query) if self.embedder.blocking else "",
+        )
+
     @tracked("search")
-    async def search_json(self, tenant_id: str, request: SearchRequest) -> bytes:
-        """The ranked results as the JSON document ``POST /v1/search`` serves."""
-        generation = await self._search_generation(tenant_id)
-        digest = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
-        key = f"search:{tenant_id}:{generation}:{digest}"
-        cached = await self.cache.get(key)
+    async def search_json(
+        self, tenant_id: str, request: SearchRequest, prefetch: Prefetch | None = None
+    ) -> bytes:
+        """The ranked results as the JSON document ``POST /v1/search`` serves; ``prefetch`` is the
+        cache read of ``search_lookup`` if it was done already."""
+        generation, new_generation = await self._search_generation(tenant_id, prefetch)
+        key = f"search:{tenant_id}:{generation}:{self._search_digest(request)}"
+        if new_generation:
+            cached = None  # nothing was stored under a generation that did not exist
+        elif prefetch is None:
+            cached = await self.cache.get(key)
+        else:  # the prefetched result belongs to the prefetched generation only
+            cached = self._prefetched(key, prefetch) if generation == prefetch.generation else None
         if cached is not None:
             _MEMORY_CACHE_HITS.inc()
             return cached
         _MEMORY_CACHE_MISSES.inc()
-        hits = await self._nearest(tenant_id, request)
+        embedding = prefetch.embedding if prefetch is not None else None
+        hits, new_embedding = await self._nearest(
+            tenant_id, request, embedding, looked_up=prefetch is not None
+        )
         documents = await self._memory_documents(tenant_id, [memory_id for memory_id, _ in hits])
         document = search_results_json([(documents[m], score) for m, score in hits if m in documents])
-        await self.cache.set(key, document, self.cache_ttl_seconds)
+        # One round trip stores what this search made: the result, a new generation, the embedding.
+        writes = [(key, document, self.cache_ttl_seconds)]
+        if new_generation:
+            writes.append((self._generation_key(tenant_id), generation.encode(), GENERATION_TTL_SECONDS))
+        if new_embedding is not None:
+            writes.append(new_embedding)
+        await self.cache.set_many(writes)
         return document
 
-    async def _nearest(self, tenant_id: str, request: SearchRequest) -> list[tuple[str, float]]:
-        """Embed the query (unless cached) and ask the vector store, in one trip to the thread pool if
-        either of them blocks."""
+    async def _nearest(
+        self, tenant_id: str, request: SearchRequest, cached: bytes | None, *, looked_up: bool
+    ) -> tuple[list[tuple[str, float]], tuple[str, bytes, int] | None]:
+        """Embed the query (unless its embedding is cached: ``cached``, or read here unless
+        ``looked_up``) and ask the vector store, in one trip to the thread pool if either blocks.
+        Also returns the embedding's cache entry to store, if it should be.
+
+        Only a model's embeddings are cached: the hashing embedder takes ~30 µs a query, less than a
+        cache round trip."""
         embedding_key = self._embedding_key(request.query)
-        cached = await self.cache.get(embedding_key)
-        (metrics.CACHE_HITS if cached is not None else metrics.CACHE_MISSES).labels("embedding").inc()
+        if not self.embedder.blocking:
+            cached = None
+        elif not looked_up:
+            cached = await self.cache.get(embedding_key)
+        if self.embedder.blocking:
+            (metrics.CACHE_HITS if cached is not None else metrics.CACHE_MISSES).labels("embedding").inc()
         vector = np.frombuffer(cached, dtype=np.float32).tolist() if cached is not None else None
         if self.embedder.blocking or self.vector_store.blocking:
             hits, used_vector = await self._in_thread(
@@ -382,10 +434,10 @@ class MemoryService:
             )
         else:  # embedded Qdrant and the hashing embedder: a thread hop would cost more than the work
             hits, used_vector = self._embed_and_query(tenant_id, request, vector)
-        if cached is None:
+        if cached is None and self.embedder.blocking:
             vector_bytes = np.asarray(used_vector, dtype=np.float32).tobytes()
-            await self.cache.set(embedding_key, vector_bytes, self.cache_ttl_seconds)
-        return hits
+            return hits, (embedding_key, vector_bytes, self.cache_ttl_seconds)
+        return hits, None
 
     def _embed_and_query(
         self, tenant_id: str, request: SearchRequest, vector: list[float] | None

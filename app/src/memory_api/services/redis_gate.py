@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from memory_api.services.redis_pipe import Command, PipelinedRedis
+
 log = structlog.get_logger("memory_api.redis")
 T = TypeVar("T")
+REDIS_PREFIX = "memory-api:"  # every key the app writes starts with it
 
 
 class RedisUnavailableError(Exception):
@@ -19,8 +22,9 @@ class RedisUnavailableError(Exception):
 
 
 class RedisGate:
-    def __init__(self, client: Redis, retry_after_seconds: float) -> None:
+    def __init__(self, client: Redis, retry_after_seconds: float, pipe: PipelinedRedis) -> None:
         self.client = client
+        self.pipe = pipe  # the per-request commands go here (see redis_pipe.py)
         self.retry_after_seconds = retry_after_seconds
         self._down_until = 0.0
         self._failed = False
@@ -55,6 +59,16 @@ class RedisGate:
             for hook in self._recovery_hooks:
                 await hook()
         return result
+
+    async def call(self, *command: str | bytes | int) -> Any:
+        """One command on the pipelined connection, behind the breaker."""
+        return await self.run(lambda _: self.pipe.call(*command))
+
+    async def pipeline(self, commands: list[Command]) -> list[Any]:
+        return await self.run(lambda _: self.pipe.pipeline(commands))
+
+    async def script(self, source: str, keys: list[str], args: list[str | int]) -> Any:
+        return await self.run(lambda _: self.pipe.run_script(source, keys, args))
 
     async def ping(self) -> bool:
         try:

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from memory_api.api.deps import Authorized, tenant_key
+from memory_api.api.deps import Authorized, AuthorizedGet, AuthorizedSearch, tenant_key
 from memory_api.core.errors import ApiError
 from memory_api.schemas import (
     MAX_PAGE_SIZE,
@@ -84,8 +84,8 @@ async def create_memory(body: MemoryCreate, caller: Authorized, response: Respon
 
 # Reads answer with the cached JSON document as it is; response_model documents its shape.
 @router.get("/memories/{memory_id}", response_model=MemoryOut, responses=NOT_FOUND)
-async def get_memory(memory_id: uuid.UUID, caller: Authorized) -> Any:
-    return JSONBytes(await caller.memories.get_json(caller.tenant_id, str(memory_id)))
+async def get_memory(memory_id: uuid.UUID, caller: AuthorizedGet) -> Any:
+    return JSONBytes(await caller.memories.get_json(caller.tenant_id, str(memory_id), caller.prefetch))
 
 
 @router.get("/memories", response_model=MemoryPage)
@@ -106,6 +106,6 @@ async def delete_memory(memory_id: uuid.UUID, caller: Authorized) -> None:
 
 
 @router.post("/search", response_model=SearchResponse)
-async def search(body: SearchRequest, caller: Authorized) -> Any:
+async def search(body: SearchRequest, caller: AuthorizedSearch) -> Any:
     """Memories ranked by cosine similarity to `query`, best first, within the caller's tenant."""
-    return JSONBytes(await caller.memories.search_json(caller.tenant_id, body))
+    return JSONBytes(await caller.memories.search_json(caller.tenant_id, body, caller.prefetch))
