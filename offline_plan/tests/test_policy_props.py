@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pytest
 from pulumi_policy import (
     EnforcementLevel,
     ReportViolation,
@@ -56,7 +57,11 @@ INPUTS: dict[str, Any] = {
 def observe(value: Any) -> Any:
     """Everything a policy can read from `value`: types, lengths, keys, items (or the error), slices."""
     if isinstance(value, Mapping):
-        seen: dict[str, Any] = {"proxy": isinstance(value, _DictProxy), "len": len(value), "keys": list(value)}
+        seen: dict[str, Any] = {
+            "proxy": isinstance(value, _DictProxy),
+            "len": len(value),
+            "keys": list(value),
+        }
         for key in value:
             seen[f"[{key}]"] = read(lambda key=key: value[key])
             seen[f"get({key})"] = read(lambda key=key: value.get(key))
@@ -96,12 +101,11 @@ def test_lazy_props_read_exactly_like_the_analyzers_proxy() -> None:
 
 def test_reading_an_unknown_names_its_path_as_the_sdk_does() -> None:
     props = policy_props(INPUTS)
-    try:
+    with pytest.raises(UnknownValueError) as raised:
         props["spec"]["template"]["spec"]["containers"][1]["args"][1]
-    except UnknownValueError as error:
-        assert error.message == "string value at .spec.template.spec.containers.1.args.1 can't be known during preview"
-    else:
-        raise AssertionError("an unknown value was read without UnknownValueError")
+    assert raised.value.message == (
+        "string value at .spec.template.spec.containers.1.args.1 can't be known during preview"
+    )
 
 
 def test_writes_through_props_stay_in_that_policys_copy() -> None:

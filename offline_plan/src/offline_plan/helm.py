@@ -22,14 +22,17 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import helm_python
 import yaml
 
 from offline_plan import kube_yaml
-from offline_plan.chart_values import check_values
 from offline_plan.charts import ChartArchive, ChartCache, PinProblem
+
+if TYPE_CHECKING:
+    import helm_python
+
+    from offline_plan.prerender import Prerenderer
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 REDACTED = "[secret]"
@@ -154,6 +157,11 @@ _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 
 
+def manifest_text(body: dict[str, Any]) -> str:
+    """A rendered object's manifest file."""
+    return yaml.dump(body, Dumper=_Dumper, sort_keys=False)
+
+
 def _documents(text: str, source: str) -> Iterator[dict[str, Any]]:
     yield from _objects(yaml.load_all(text, Loader=_Loader), source)
 
@@ -200,6 +208,10 @@ def render(
     local: str | None = None,
 ) -> RenderedRelease:
     """Render one Release record of the plan; `problems`/`pin_problem` say why it was not rendered."""
+    # Helm's SDK (libhelm) is loaded on first use: with a `prerender` worker, the plan's process needs none.
+    import helm_python  # noqa: PLC0415
+
+    from offline_plan.chart_values import check_values  # noqa: PLC0415
     inputs = release["inputs"]
     chart_name = str(inputs.get("chart") or "")
     namespace = str(inputs.get("namespace") or "default")
@@ -431,8 +443,12 @@ def plan_releases(
     *,
     strict: bool,
     taken: set[Path] | None = None,
+    prerendered: Prerenderer | None = None,
 ) -> ReleasesPlan:
-    """Render every release, write its objects under `folder/<release>/`; pins per `strict` (CI)."""
+    """Render every release, write its objects under `folder/<release>/`; pins per `strict` (CI).
+
+    A release `prerendered` already rendered from this very record is taken from it (see `prerender`).
+    """
     plan = ReleasesPlan()
     taken = set(taken or ())
     crd_kinds = {
@@ -441,8 +457,14 @@ def plan_releases(
         if r["type"].endswith(":CustomResourceDefinition")
         and (r["inputs"].get("spec") or {}).get("scope") == "Cluster"
     }
+    scoped_by_plan = crd_kinds - CLUSTER_SCOPED_KINDS  # a worker renders with the built-in kinds only
     for release in release_records(resources):
-        rendered = render(release, cache, cluster_scoped=CLUSTER_SCOPED_KINDS | crd_kinds)
+        done = prerendered.result(release) if prerendered else None
+        if done is not None and not {str(o["kind"]) for o in done.release.objects} & scoped_by_plan:
+            rendered, texts = done.release, done.texts
+        else:
+            rendered = render(release, cache, cluster_scoped=CLUSTER_SCOPED_KINDS | crd_kinds)
+            texts = [manifest_text(body) for body in rendered.objects]
         plan.releases.append(rendered)
         if rendered.pin_problem is not None:
             message = (
@@ -457,7 +479,7 @@ def plan_releases(
             continue
         plan.errors += rendered.values_problems
         plan.records += object_records(release, rendered)
-        for body in rendered.objects:
+        for body, text in zip(rendered.objects, texts, strict=True):
             path = manifest_path(folder, rendered, body)
             if path in taken:
                 plan.errors.append(
@@ -467,7 +489,7 @@ def plan_releases(
                 continue
             taken.add(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(yaml.dump(body, Dumper=_Dumper, sort_keys=False))
+            path.write_text(text)
             metadata = body.get("metadata") or {}
             plan.manifests.append(
                 Manifest(

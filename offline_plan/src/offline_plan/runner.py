@@ -114,13 +114,19 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
     """A mock resource monitor that also keeps the engine's view of every registration."""
 
     def __init__(
-        self, mocks: PlanMocks, plan: Recording, config: dict[str, str], on_register: Callable[[int], None]
+        self,
+        mocks: PlanMocks,
+        plan: Recording,
+        config: dict[str, str],
+        on_register: Callable[[int], None],
+        on_record: Callable[[dict[str, Any]], None] | None = None,
     ):
         super().__init__(mocks)
         self._plan_mocks = mocks
         self.plan = plan
         self._config = config
         self._on_register = on_register
+        self._on_record = on_record
         self._by_urn: dict[str, dict[str, Any]] = {}
         self._default_providers: dict[str, str] = {}
         # The SDK unwraps secret invoke arguments before they reach the monitor; `_secret_invoke_args`
@@ -162,6 +168,8 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         )
         if request.custom and request.type.startswith("kubernetes:"):
             _record_autoname(record, response)
+        if self._on_record is not None:
+            self._on_record(record)
         return response
 
     # -- what kube_yaml needs to register a v2 yaml/kustomize component's children -----------------------
@@ -406,25 +414,35 @@ def _program_context(settings: StackSettings) -> Iterator[None]:
 
 
 def run_program(
-    settings: StackSettings, on_register: Callable[[int], None] = lambda _: None, *, preview: bool = True
+    settings: StackSettings,
+    on_register: Callable[[int], None] = lambda _: None,
+    *,
+    preview: bool = True,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
 ) -> PlanDocument:
     """Run the program of `settings` once under mocks and return its typed plan.
 
     `preview=True` (the default) plans as `pulumi preview`; `preview=False` as `pulumi up`.
+    `on_record` sees each resource's record once the monitor has answered its registration.
     """
     from offline_plan.document import PlanDocument  # noqa: PLC0415 - pydantic: not in the worker's env
 
-    return PlanDocument.from_recording(record_program(settings, on_register, preview=preview).to_json())
+    recording = record_program(settings, on_register, preview=preview, on_record=on_record)
+    return PlanDocument.from_recording(recording.to_json())
 
 
 def record_program(
-    settings: StackSettings, on_register: Callable[[int], None] = lambda _: None, *, preview: bool = True
+    settings: StackSettings,
+    on_register: Callable[[int], None] = lambda _: None,
+    *,
+    preview: bool = True,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
 ) -> Recording:
     """Run the program of `settings` once under mocks and return what the monitor recorded."""
     plan = Recording(project=settings.project, stack=settings.stack, preview=preview)
     mocks = PlanMocks(settings.config)
     mocks.stack_outputs = settings.stack_outputs
-    monitor = RecordingMonitor(mocks, plan, settings.config, on_register)
+    monitor = RecordingMonitor(mocks, plan, settings.config, on_register, on_record)
     mocks.provider_region = monitor.provider_region
     engine = _RecordingEngine()
 
