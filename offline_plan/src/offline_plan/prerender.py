@@ -5,7 +5,7 @@ dumping each object's manifest) needs only the release's record, which is comple
 registers it. `Prerenderer` hands each release to one worker process as soon as it is registered, so on
 a machine with a spare core the charts render alongside the rest of the program.
 
-`helm.plan_releases` takes a worker's result only where it is the result a render in the plan's own
+`helm_releases.plan_releases` takes a worker's result only where it is the result a render in the plan's own
 process would give: the record (URN, name, inputs) it was rendered from equals the plan's final one, and
 no object's kind is one the plan's own CRDs make cluster-scoped (the worker renders with the built-in
 list). Otherwise, or when the worker failed, the release is rendered in place, as without a worker.
@@ -52,6 +52,7 @@ class Prerenderer:
         self._futures: dict[str, Future[Prerendered | None]] = {}
         self.stopped: BaseException | None = None  # why the worker stopped answering
         self._lock = threading.Lock()
+        self._sending = threading.Lock()
         self._process = subprocess.Popen(
             [sys.executable, "-m", "offline_plan.prerender"],
             stdin=subprocess.PIPE,
@@ -91,9 +92,14 @@ class Prerenderer:
         with self._lock:  # the SDK registers resources from several threads
             if key is None or key in self._futures or self._process.poll() is not None:
                 return
-            self._futures[key] = Future()
-            if not self._send(key):
-                self._futures[key].set_result(None)
+            future = self._futures[key] = Future()
+        # Not under `_lock`: the thread collecting results takes it while the worker may wait on us.
+        with self._sending:
+            sent = self._send(key)
+        if not sent:
+            with self._lock:
+                if not future.done():
+                    future.set_result(None)
 
     def result(self, record: Mapping[str, Any]) -> Prerendered | None:
         """The worker's render of exactly this record, or None (not submitted, changed, or failed)."""
