@@ -9,7 +9,7 @@ from typing import Any
 
 from test_helm_releases import CRD, DEPLOYMENT, OPAQUE_OBJECT, REPO, WIDGET, make_chart
 
-from offline_plan import helm
+from offline_plan import helm, helm_releases
 from offline_plan.charts import ChartCache
 from offline_plan.prerender import Prerenderer
 
@@ -37,12 +37,14 @@ def written(folder: Path) -> dict[str, str]:
 
 def releases_plan(
     records: list[dict[str, Any]], repo: Path, folder: Path, prerendered: Prerenderer | None
-) -> tuple[helm.ReleasesPlan, dict[str, str]]:
-    plan = helm.plan_releases(records, ChartCache(repo), folder, strict=True, prerendered=prerendered)
+) -> tuple[helm_releases.ReleasesPlan, dict[str, str]]:
+    plan = helm_releases.plan_releases(
+        records, ChartCache(repo), folder, strict=True, prerendered=prerendered
+    )
     return plan, written(folder)
 
 
-def comparable(plan: helm.ReleasesPlan, out: Path) -> Any:
+def comparable(plan: helm_releases.ReleasesPlan, out: Path) -> Any:
     return plan.records, plan.errors, plan.warnings, plan.document(out), plan.summary()
 
 

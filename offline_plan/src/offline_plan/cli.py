@@ -38,7 +38,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from offline_plan import alertmanager, crds, helm, helm_v4, mocks, policy_check, remote, tool_checks
+from offline_plan import (
+    alertmanager,
+    crds,
+    helm,
+    helm_releases,
+    helm_v4,
+    mocks,
+    policy_check,
+    remote,
+    tool_checks,
+)
 from offline_plan.charts import ChartCache, ChartCacheError, strict_pins
 from offline_plan.document import ChartsSection, PlanDocument, PodSecuritySection, PolicyViolationRecord
 from offline_plan.environment import (
@@ -241,7 +251,7 @@ def plan_program(
 
 
 def validate_all(
-    out: Path, manifests: list[Manifest], releases: helm.ReleasesPlan, kubernetes_version: str
+    out: Path, manifests: list[Manifest], releases: helm_releases.ReleasesPlan, kubernetes_version: str
 ) -> list[str]:
     """Kubernetes schema problems of every manifest, then custom resources against the plan's CRDs."""
     problems = validate([*manifests, *releases.manifests], kubernetes_version)
@@ -251,7 +261,7 @@ def validate_all(
     return problems + crd_problems
 
 
-def charts_text(releases: helm.ReleasesPlan, privileged: list[str]) -> str:
+def charts_text(releases: helm_releases.ReleasesPlan, privileged: list[str]) -> str:
     if not releases.releases:
         return ""
     text = "\n\n" + releases.summary()
@@ -265,7 +275,7 @@ class PlanParts:
     """What `main` gathered for the plan files, besides the program's own plan."""
 
     manifests: list[Manifest]
-    releases: helm.ReleasesPlan
+    releases: helm_releases.ReleasesPlan
     problems: list[str]
     policy: list[dict[str, Any]] | None
     policy_text: str
@@ -281,7 +291,7 @@ def write_plan(out: Path, plan: PlanDocument, parts: PlanParts) -> str:
         plan.policy_violations = [PolicyViolationRecord.model_validate(v) for v in parts.policy]
     rendered = {release.urn: release.unredacted for release in releases.releases if release.rendered}
     write_checked_files(plan, out, rendered)
-    privileged = helm.privileged_namespaces([*plan.resources, *releases.records])
+    privileged = helm_releases.privileged_namespaces([*plan.resources, *releases.records])
     plan.charts = ChartsSection.model_validate(
         {
             "cache": str(parts.cache.directory) if parts.cache else None,
@@ -374,7 +384,7 @@ def _plan(args: argparse.Namespace, err: TextIO, phases: Phases, prerenderer: Pr
     out.mkdir(parents=True)
     manifests = write_manifests([body for _, body in pairs], out / "manifests", [urn for urn, _ in pairs])
     phases.done("manifests")
-    releases = helm.plan_releases(
+    releases = helm_releases.plan_releases(
         plan.resources,
         cache,
         out / "manifests",
@@ -384,7 +394,7 @@ def _plan(args: argparse.Namespace, err: TextIO, phases: Phases, prerenderer: Pr
     )
     plan.warnings.extend(releases.warnings)
     releases.errors[:0] = plan.charts.errors if plan.charts else []  # helm.v4.Chart's, from `run`
-    err.write(helm.timings(releases.releases))
+    err.write(helm_releases.timings(releases.releases))
     phases.done("charts")
 
     policy: list[dict[str, Any]] | None = None

@@ -26,8 +26,8 @@ import yaml
 from offline_plan import kube_yaml
 from offline_plan.charts import ChartCache
 from offline_plan.helm import REDACTED, render
+from offline_plan.recording import UNKNOWN, plain
 from offline_plan.remote import Expander
-from offline_plan.runner import UNKNOWN, plain
 
 CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
 _HOOK_ANNOTATION = "helm.sh/hook"
