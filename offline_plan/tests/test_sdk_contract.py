@@ -17,17 +17,17 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
 
-from offline_plan import runner
+from offline_plan import monitor, recording
 
 
 def test_wire_signatures_match_the_sdk() -> None:
     """`plain()` recognises secrets, resource references, output values and assets by these constants."""
-    assert rpc._special_sig_key == runner._SIG_KEY
-    assert rpc._special_secret_sig == runner._SECRET_SIG
-    assert rpc._special_resource_sig == runner._RESOURCE_SIG
-    assert rpc._special_output_value_sig == runner._OUTPUT_SIG
-    assert {rpc._special_asset_sig: "asset", rpc._special_archive_sig: "archive"} == runner._ASSET_SIGS
-    assert rpc.UNKNOWN == runner._UNKNOWN_VALUE
+    assert rpc._special_sig_key == recording._SIG_KEY
+    assert rpc._special_secret_sig == recording._SECRET_SIG
+    assert rpc._special_resource_sig == recording._RESOURCE_SIG
+    assert rpc._special_output_value_sig == recording._OUTPUT_SIG
+    assert {rpc._special_asset_sig: "asset", rpc._special_archive_sig: "archive"} == recording._ASSET_SIGS
+    assert rpc.UNKNOWN == recording._UNKNOWN_VALUE
 
 
 def test_the_mock_monitor_has_the_methods_the_recorder_overrides() -> None:
@@ -40,7 +40,7 @@ def test_the_mock_monitor_has_the_methods_the_recorder_overrides() -> None:
     ):
         assert callable(getattr(runtime_mocks.MockMonitor, method, None)), method
     assert hasattr(runtime_mocks.MockMonitor, "ResourceRegistration")
-    assert issubclass(runner.RecordingMonitor, runtime_mocks.MockMonitor)
+    assert issubclass(monitor.RecordingMonitor, runtime_mocks.MockMonitor)
     assert set(inspect.signature(runtime_mocks.MockResourceArgs).parameters) >= {
         "typ",
         "name",

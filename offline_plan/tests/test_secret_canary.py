@@ -12,7 +12,7 @@ from pathlib import Path
 from tiny_programs import plan_of, write_program
 
 from offline_plan.mocks import fake_password
-from offline_plan.runner import REDACTED
+from offline_plan.markers import REDACTED
 
 LEAKY = """
 import pulumi

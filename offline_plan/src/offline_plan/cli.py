@@ -38,7 +38,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from offline_plan import alertmanager, crds, helm, helm_v4, mocks, policy_check, remote, tool_checks
+from offline_plan import (
+    alertmanager,
+    crds,
+    helm,
+    helm_releases,
+    helm_v4,
+    mocks,
+    policy_check,
+    remote,
+    tool_checks,
+)
 from offline_plan.charts import ChartCache, ChartCacheError, strict_pins
 from offline_plan.document import ChartsSection, PlanDocument, PodSecuritySection, PolicyViolationRecord
 from offline_plan.environment import (
@@ -56,6 +66,7 @@ from offline_plan.manifests import (
     write_manifests,
     write_prometheus_rules,
 )
+from offline_plan.prerender import Prerenderer
 from offline_plan.project import ProjectError, StackSettings, load_stack
 from offline_plan.references import StackOutputsError, read_stack_outputs
 from offline_plan.report import summary
@@ -167,15 +178,26 @@ def write_checked_files(
     plan.file_check_problems = [problem for check in checks for problem in check.problems]
 
 
-def run(settings: StackSettings, cache: ChartCache | None, progress: Progress) -> PlanDocument:
+def run(
+    settings: StackSettings,
+    cache: ChartCache | None,
+    progress: Progress,
+    prerenderer: Prerenderer | None = None,
+) -> PlanDocument:
     """Run the program in its own environment where it declares one, else here.
 
-    Here, `helm.v3.Chart` expands through the chart cache (the template invoke); a program in its own
+    Here, `helm.v3.Chart` expands through the chart cache (the template invoke), and each
+    `helm.v3.Release` goes to `prerenderer` as soon as it is registered; a program in its own
     environment runs in a worker without Helm's SDK, where that invoke stays unanswered (and warns).
     """
     interpreter = program_interpreter(settings.project_dir)
     if interpreter:
         return run_in_environment(interpreter, settings, progress)
+
+    def on_record(record: dict[str, Any]) -> None:
+        if prerenderer is not None and record["type"] == helm.RELEASE_TYPE:
+            prerenderer.submit(record)
+
     warnings: list[str] = []
     chart_errors: list[str] = []
     mocks.INVOKE_HOOKS[helm.TEMPLATE_INVOKE] = helm.template_invoke(
@@ -184,7 +206,7 @@ def run(settings: StackSettings, cache: ChartCache | None, progress: Progress) -
     v4_chart = helm_v4.chart_expander(cache, strict=strict_pins(cache), errors=chart_errors)
     try:
         with remote.expanding({helm_v4.CHART_TYPE: v4_chart}):
-            plan = run_program(settings, on_register=progress)
+            plan = run_program(settings, on_register=progress, on_record=on_record)
     finally:
         mocks.INVOKE_HOOKS.pop(helm.TEMPLATE_INVOKE, None)
     plan.warnings.extend(warnings)
@@ -194,7 +216,7 @@ def run(settings: StackSettings, cache: ChartCache | None, progress: Progress) -
 
 
 def plan_program(
-    args: argparse.Namespace, err: TextIO
+    args: argparse.Namespace, err: TextIO, prerenderer: Prerenderer | None = None
 ) -> tuple[StackSettings, PlanDocument, ChartCache | None] | int:
     """Read the stack and the chart cache, and run the program."""
     try:
@@ -220,7 +242,7 @@ def plan_program(
     progress = Progress(err)
     started = time.perf_counter()
     try:
-        plan = run(settings, cache, progress)
+        plan = run(settings, cache, progress, prerenderer)
     except (ProgramError, ProgramEnvironmentError) as error:
         err.write(f"\nerror: the program failed; nothing was planned\n{error}\n")
         return EXIT_PROGRAM_FAILED
@@ -229,7 +251,7 @@ def plan_program(
 
 
 def validate_all(
-    out: Path, manifests: list[Manifest], releases: helm.ReleasesPlan, kubernetes_version: str
+    out: Path, manifests: list[Manifest], releases: helm_releases.ReleasesPlan, kubernetes_version: str
 ) -> list[str]:
     """Kubernetes schema problems of every manifest, then custom resources against the plan's CRDs."""
     problems = validate([*manifests, *releases.manifests], kubernetes_version)
@@ -239,7 +261,7 @@ def validate_all(
     return problems + crd_problems
 
 
-def charts_text(releases: helm.ReleasesPlan, privileged: list[str]) -> str:
+def charts_text(releases: helm_releases.ReleasesPlan, privileged: list[str]) -> str:
     if not releases.releases:
         return ""
     text = "\n\n" + releases.summary()
@@ -253,7 +275,7 @@ class PlanParts:
     """What `main` gathered for the plan files, besides the program's own plan."""
 
     manifests: list[Manifest]
-    releases: helm.ReleasesPlan
+    releases: helm_releases.ReleasesPlan
     problems: list[str]
     policy: list[dict[str, Any]] | None
     policy_text: str
@@ -269,7 +291,7 @@ def write_plan(out: Path, plan: PlanDocument, parts: PlanParts) -> str:
         plan.policy_violations = [PolicyViolationRecord.model_validate(v) for v in parts.policy]
     rendered = {release.urn: release.unredacted for release in releases.releases if release.rendered}
     write_checked_files(plan, out, rendered)
-    privileged = helm.privileged_namespaces([*plan.resources, *releases.records])
+    privileged = helm_releases.privileged_namespaces([*plan.resources, *releases.records])
     plan.charts = ChartsSection.model_validate(
         {
             "cache": str(parts.cache.directory) if parts.cache else None,
@@ -334,7 +356,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     err = sys.stderr
     phases = Phases()
-    planned = plan_program(args, err)
+    # Releases render in a second process while the program runs (`prerender`); results are identical.
+    prerenderer = Prerenderer(args.charts.resolve()) if args.charts else None
+    try:
+        return _plan(args, err, phases, prerenderer)
+    finally:
+        if prerenderer is not None:
+            prerenderer.close()
+
+
+def _plan(args: argparse.Namespace, err: TextIO, phases: Phases, prerenderer: Prerenderer | None) -> int:
+    planned = plan_program(args, err, prerenderer)
     if isinstance(planned, int):
         return planned
     settings, plan, cache = planned
@@ -352,16 +384,17 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True)
     manifests = write_manifests([body for _, body in pairs], out / "manifests", [urn for urn, _ in pairs])
     phases.done("manifests")
-    releases = helm.plan_releases(
+    releases = helm_releases.plan_releases(
         plan.resources,
         cache,
         out / "manifests",
         strict=strict_pins(cache),
         taken={manifest.path for manifest in manifests},
+        prerendered=prerenderer,
     )
     plan.warnings.extend(releases.warnings)
     releases.errors[:0] = plan.charts.errors if plan.charts else []  # helm.v4.Chart's, from `run`
-    err.write(helm.timings(releases.releases))
+    err.write(helm_releases.timings(releases.releases))
     phases.done("charts")
 
     policy: list[dict[str, Any]] | None = None

@@ -27,8 +27,8 @@ from offline_plan import kube_yaml
 from offline_plan.charts import ChartCache
 from offline_plan.helm import render
 from offline_plan.markers import REDACTED, UNKNOWN
+from offline_plan.recording import plain
 from offline_plan.remote import Expander
-from offline_plan.runner import plain
 
 CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
 _HOOK_ANNOTATION = "helm.sh/hook"

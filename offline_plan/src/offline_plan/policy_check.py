@@ -41,7 +41,9 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+from pulumi_policy.proxy import UnknownValueError
+
+from offline_plan.policy_props import policy_props
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "unspecified")
 _PACK_NAME_RE = re.compile(r"^[a-zA-Z0-9-_.]{1,100}$")
@@ -251,19 +253,19 @@ def _options(resource: Mapping[str, Any]) -> PolicyResourceOptions:
 
 
 class _Props:
-    """A resource's inputs as a policy sees them: a fresh copy per policy, as the analyzer deserializes
-    the request's properties once per policy, behind the SDK's unknown-checking proxy. Each record's
-    inputs are serialized once per evaluation; `json.loads` of that text is far cheaper than a deepcopy."""
+    """A resource's inputs as a policy sees them: a fresh unknown-checking view per policy, as the analyzer
+    deserializes the request's properties once per policy and wraps them in the SDK's proxy. Each record's
+    inputs are parsed from their JSON once per evaluation and shared; `policy_props` builds each policy's
+    proxies lazily over that parse, never mutating it (see `offline_plan.policy_props`)."""
 
     def __init__(self) -> None:
-        self._serialized: dict[str, str] = {}
+        self._parsed: dict[str, Any] = {}
 
     def __call__(self, resource: Mapping[str, Any]) -> Any:
         urn = str(resource["urn"])
-        text = self._serialized.get(urn)
-        if text is None:
-            text = self._serialized[urn] = json.dumps(dict(resource.get("inputs") or {}))
-        return unknown_checking_proxy(json.loads(text))
+        if urn not in self._parsed:
+            self._parsed[urn] = json.loads(json.dumps(dict(resource.get("inputs") or {})))
+        return policy_props(self._parsed[urn])
 
 
 def _providers(resources: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
