@@ -60,7 +60,7 @@ def test_load_balancer_controller_policy_is_upstreams_at_the_pinned_controller_v
     addons = importlib.import_module("infra.components.cluster_addons")
     upstream = getattr(addons, "LOAD_BALANCER_CONTROLLER_POLICY", None)
     assert upstream is not None, "the controller's policy must be upstream's iam_policy.json, kept as data"
-    chart = addons.CHARTS["aws-load-balancer-controller"]
+    chart = importlib.import_module("infra.standards").AWS_LOAD_BALANCER_CONTROLLER
     with tarfile.open(CHARTS / f"{chart.name}-{chart.version}.tgz") as archive:
         member = archive.extractfile(f"{chart.name}/Chart.yaml")
         assert member is not None
