@@ -105,6 +105,9 @@ def test_sigterm_drains_in_flight_requests_and_keeps_every_acknowledged_write(tm
         "MEMORY_API_DATA_DIR": str(tmp_path),
         "MEMORY_API_PORT": str(port),
         "MEMORY_API_RATE_LIMIT_PER_MINUTE": "100000",
+        # every request comes from 127.0.0.1: the per-address limits would answer 429 mid-drain
+        "MEMORY_API_IP_RATE_LIMIT_PER_MINUTE": "100000",
+        "MEMORY_API_IP_RATE_LIMIT_PER_HOUR": "100000",
     }
     cli = [sys.executable, "-m", "memory_api.cli"]
     engine, sessions = build_database(Settings(data_dir=tmp_path))
