@@ -140,7 +140,7 @@ class QdrantCluster(pulumi.ComponentResource):
         ]
         k8s.core.v1.Service(
             f"{name}-headless",
-            metadata={"name": headless, "namespace": ns, "labels": labels},
+            metadata={"name": headless, "namespace": ns, "labels": {**labels, SERVICE_ROLE_LABEL: "peers"}},
             spec=cast(
                 Any,
                 {
@@ -157,7 +157,7 @@ class QdrantCluster(pulumi.ComponentResource):
         )
         client_service = k8s.core.v1.Service(
             f"{name}-client",
-            metadata={"name": NAME, "namespace": ns, "labels": labels},
+            metadata={"name": NAME, "namespace": ns, "labels": {**labels, SERVICE_ROLE_LABEL: "client"}},
             spec=cast(Any, {"type": "ClusterIP", "selector": self.pod_labels, "ports": ports}),
             opts=child,
         )
@@ -201,7 +201,8 @@ class QdrantCluster(pulumi.ComponentResource):
             f"{name}-service-monitor",
             object_name=NAME,
             namespace=ns,
-            selector_labels=labels,
+            # The headless Service lists every peer, ready or not; the client Service lists the same pods.
+            selector_labels={**labels, SERVICE_ROLE_LABEL: "peers"},
             port="http",
             labels=labels,
             provider=provider,
@@ -252,6 +253,7 @@ class QdrantCluster(pulumi.ComponentResource):
             "startupProbe": _http_probe("/livez", failures=startup_failures),
             "livenessProbe": _http_probe("/livez", failures=6),
             "readinessProbe": _http_probe("/readyz", failures=3),
+            "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SECONDS}}},
             "resources": config.resources.as_kubernetes(),
             "securityContext": restricted_container_security_context(
                 USER_ID, GROUP_ID, explicit_unprivileged=True
@@ -395,7 +397,9 @@ def qdrant_settings(replicas: int) -> str:
             "storage_path": "/qdrant/storage",
             "snapshots_path": "/qdrant/snapshots",
             "temp_path": "/qdrant/snapshots/.tmp",
-            "on_disk_payload": True,
+            # `on_disk_payload` is deprecated since 1.19.0; `payload.memory: cold` is its replacement
+            # (payloads read from disk, not held in RAM).
+            "payload": {"memory": "cold"},
         },
         "service": {"http_port": HTTP_PORT, "grpc_port": GRPC_PORT, "enable_tls": False},
         "cluster": {"enabled": replicas > 1, "p2p": {"port": P2P_PORT}, "consensus": {"tick_period_ms": 100}},
@@ -404,14 +408,24 @@ def qdrant_settings(replicas: int) -> str:
     return json.dumps(settings, indent=2) + "\n"  # JSON is YAML; Qdrant reads it as production.yaml
 
 
+# Qdrant keeps a file open per segment file; the soft limit (often 1024) is raised to the hard limit
+# before it starts, as the official chart's initialize.sh does (qdrant-helm 1.19.0).
+RAISE_OPEN_FILES = 'ulimit -n "$(ulimit -Hn)"'
+# The official chart's preStop: in-flight requests finish before the pod leaves the Services' endpoints.
+PRE_STOP_SECONDS = 3
+# Services carry it so the ServiceMonitor selects only the headless one: one scrape per peer.
+SERVICE_ROLE_LABEL = "memory-platform/service-role"
+
+
 def start_script(replicas: int, headless: str, namespace: str) -> str:
     """Starts Qdrant; in distributed mode peer 0 founds the cluster and the others bootstrap from it."""
     if replicas == 1:
-        return "#!/bin/bash\nset -euo pipefail\nexec ./entrypoint.sh\n"
+        return f"#!/bin/bash\nset -euo pipefail\n{RAISE_OPEN_FILES}\nexec ./entrypoint.sh\n"
     return textwrap.dedent(
         f"""\
         #!/bin/bash
         set -euo pipefail
+        {RAISE_OPEN_FILES}
         suffix="{headless}.{namespace}.svc"
         uri="http://${{HOSTNAME}}.${{suffix}}:{P2P_PORT}"
         if [[ "${{HOSTNAME##*-}}" == "0" ]]; then
