@@ -328,7 +328,10 @@ def written_plans(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_plan_writes_rule_files_promtool_accepts(written_plans: Path, stack: str, promtool: str) -> None:
     files = sorted((written_plans / stack / "prometheus-rules").glob("*.yaml"))
     assert [path.name for path in files] == ["memory-api.yaml"]
-    assert yaml.safe_load(files[0].read_text()) == {"groups": render_rule_groups()}
+    api = yaml.safe_load((written_plans / stack / "manifests/memory/deployment-memory-api.yaml").read_text())
+    limit = api["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"]
+    settings = memory_api_rule_settings(quantity_bytes(limit) / 1024**3)
+    assert yaml.safe_load(files[0].read_text()) == {"groups": render_rule_groups(settings)}
     result = subprocess.run(
         [promtool, "check", "rules", *map(str, files)], capture_output=True, text=True, check=False
     )
