@@ -37,6 +37,8 @@ from infra.tagging import aws_tags
 __all__ = ["DEFAULT_STORAGE_CLASS", "POOL_LABEL", "EksCluster", "EksClusterArgs"]
 
 DEFAULT_STORAGE_CLASS = "gp3-encrypted"
+# The same volumes, kept when their claim is deleted: for data that must outlive a StatefulSet (Qdrant).
+RETAINED_STORAGE_CLASS = "gp3-encrypted-retain"
 
 
 class EksClusterArgs(ComponentArgs):
@@ -58,6 +60,7 @@ class EksCluster(pulumi.ComponentResource):
     provider: k8s.Provider
     node_groups: dict[str, aws.eks.NodeGroup]
     storage_class_name: str
+    retained_storage_class_name: str
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("memory-platform:kubernetes:EksCluster", name, None, opts)
@@ -153,6 +156,8 @@ class EksCluster(pulumi.ComponentResource):
                 "bootstrap_cluster_creator_admin_permissions": False,
             },
             bootstrap_self_managed_addons=False,
+            deletion_protection=config.deletion_protection,
+            upgrade_policy={"support_type": config.upgrade_support_type},
             tags=aws_tags(tags, args.cluster_name),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, cluster_policy, cluster_kms]),
         )
@@ -211,6 +216,7 @@ class EksCluster(pulumi.ComponentResource):
                 cluster_name=args.cluster_name,
                 subnet_ids=args.private_subnet_ids,
                 tags=tags,
+                auto_repair=config.node_auto_repair,
                 depends_on=[*network_addons, *role_grants],
             )
             for pool in args.node_pools
@@ -233,20 +239,10 @@ class EksCluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*access, *after_nodes, coredns, ebs_csi]),
         )
-        storage_class = k8s.storage.v1.StorageClass(
-            f"{name}-{DEFAULT_STORAGE_CLASS}",
-            metadata={
-                "name": DEFAULT_STORAGE_CLASS,
-                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
-            },
-            provisioner="ebs.csi.aws.com",
-            parameters={"type": "gp3", "encrypted": "true", "kmsKeyId": ebs_key.arn, "fsType": "ext4"},
-            reclaim_policy="Delete",
-            volume_binding_mode="WaitForFirstConsumer",
-            allow_volume_expansion=True,
-            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
-        )
+        storage_class = self._storage_class(name, DEFAULT_STORAGE_CLASS, ebs_key, "Delete")
+        self._storage_class(name, RETAINED_STORAGE_CLASS, ebs_key, "Retain")
         self.storage_class_name = DEFAULT_STORAGE_CLASS
+        self.retained_storage_class_name = RETAINED_STORAGE_CLASS
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,
@@ -254,6 +250,25 @@ class EksCluster(pulumi.ComponentResource):
                 "securityGroupId": self.security_group_id,
                 "storageClass": storage_class.metadata["name"],
             }
+        )
+
+    def _storage_class(
+        self, name: str, class_name: str, ebs_key: aws.kms.Key, reclaim_policy: str
+    ) -> k8s.storage.v1.StorageClass:
+        """A gp3 StorageClass encrypted with the EBS key; only the default one is marked default."""
+        annotations = {"storageclass.kubernetes.io/is-default-class": "true"}
+        return k8s.storage.v1.StorageClass(
+            f"{name}-{class_name}",
+            metadata={
+                "name": class_name,
+                "annotations": annotations if class_name == DEFAULT_STORAGE_CLASS else {},
+            },
+            provisioner="ebs.csi.aws.com",
+            parameters={"type": "gp3", "encrypted": "true", "kmsKeyId": ebs_key.arn, "fsType": "ext4"},
+            reclaim_policy=reclaim_policy,
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
         )
 
     def service_account_role(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -37,6 +37,20 @@ class ClusterConfig(ConfigModel):
     read_only_role_arns: tuple[str, ...] = Field(
         default=(),
         description="IAM roles that may read every object, Secrets included (the preview/drift role).",
+    )
+    deletion_protection: bool = Field(
+        default=True,
+        description="EKS refuses to delete the cluster until this is off (off only in a disposable stack).",
+    )
+    upgrade_support_type: Literal["STANDARD", "EXTENDED"] = Field(
+        default="STANDARD",
+        description=(
+            "End of standard support: STANDARD lets EKS upgrade the control plane automatically, EXTENDED "
+            "keeps the version (billed at the extended-support rate) until you upgrade it."
+        ),
+    )
+    node_auto_repair: bool = Field(
+        default=True, description="EKS replaces managed nodes that report unhealthy (node auto repair)."
     )
     create_autoscaling_service_linked_role: bool = Field(
         default=True,
