@@ -15,8 +15,11 @@ Defaults and why:
   come before the node groups (nodes cannot become Ready without a CNI); coredns and the EBS CSI
   driver after them (their pods need nodes, or the add-on hangs in CREATING). vpc-cni and the EBS
   CSI driver run with their own IRSA roles, so nodes carry neither permission.
-- A default gp3 StorageClass encrypted with the EBS key, and a `pulumi_kubernetes` Provider built
-  from the cluster's outputs, which every Kubernetes resource of the project uses.
+- Deletion protection and node auto repair are on unless a stack file turns them off; the upgrade
+  policy (STANDARD or EXTENDED support) is the stack file's choice.
+- A default gp3 StorageClass encrypted with the EBS key, a `Retain` twin for data that must outlive its
+  claim (Qdrant), and a `pulumi_kubernetes` Provider built from the cluster's outputs, which every
+  Kubernetes resource of the project uses.
 """
 
 from __future__ import annotations
