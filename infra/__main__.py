@@ -11,6 +11,7 @@ from infra.components.network import Network, NetworkArgs
 from infra.components.observability import Observability, ObservabilityArgs
 from infra.components.redis import RedisCache, RedisCacheArgs
 from infra.components.workloads import Workloads, WorkloadsArgs
+from infra.monitoring_data.rule_settings import memory_api_rule_settings
 
 stack = config.load()
 tags = stack.tags.as_dict()
@@ -49,6 +50,7 @@ observability = Observability(
         cluster_label=prefix,
         region=stack.primary_region,
         alert_receivers=config.load_alert_receivers(),
+        rule_settings=memory_api_rule_settings(stack.memory_api.resources.memory_limit_gib),
         tags=tags,
     ),
 )

@@ -23,7 +23,7 @@ from pydantic.alias_generators import to_camel
 from infra.components.aurora import DatabaseConfig
 from infra.components.ci_runner import CiRunnerConfig
 from infra.components.disaster_recovery_config import DisasterRecoveryConfig
-from infra.components.eks import ClusterConfig
+from infra.components.eks_config import ClusterConfig
 from infra.components.eks_nodes import NodePool, reference_pools
 from infra.components.memory_api_config import MemoryApiConfig
 from infra.components.network import NatStrategy, NetworkConfig

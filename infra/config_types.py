@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -58,6 +59,17 @@ def _quantity(value: str) -> str:
     return value
 
 
+_UNIT_BYTES = {"": 1, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
+
+
+def quantity_bytes(value: str) -> Decimal:
+    """A memory quantity ('512Mi', '2Gi', '1073741824') in bytes."""
+    match = _QUANTITY.fullmatch(value)
+    if match is None or match.group(2) == "m":
+        raise ValueError(f"'{value}' is not a memory quantity like '512Mi' or '4Gi'")
+    return Decimal(value.removesuffix(match.group(2) or "")) * _UNIT_BYTES[match.group(2) or ""]
+
+
 InstanceType = Annotated[str, AfterValidator(_instance_type)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
 Quantity = Annotated[str, AfterValidator(_quantity)]
@@ -70,6 +82,11 @@ class Resources(ConfigModel):
     memory_request: Quantity = Field(description="Memory the scheduler reserves, e.g. '1Gi'.")
     cpu_limit: Quantity = Field(description="CPU ceiling, e.g. '2'.")
     memory_limit: Quantity = Field(description="Memory ceiling; the container is OOM-killed above it.")
+
+    @property
+    def memory_limit_gib(self) -> Decimal:
+        """`memory_limit` in GiB (binary units, as Kubernetes counts them)."""
+        return quantity_bytes(self.memory_limit) / 1024**3
 
     def as_kubernetes(self) -> dict[str, dict[str, str]]:
         return {

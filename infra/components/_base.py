@@ -27,9 +27,15 @@ def policy_json(statements: list[dict[str, Any]]) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
 
 
-def assume_role_policy(service: str) -> str:
-    """Trust policy letting one AWS service assume the role."""
-    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+def assume_role_policy(service: str, condition: dict[str, Any] | None = None) -> str:
+    """Trust policy letting one AWS service assume the role, optionally only under `condition`."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if condition:
+        statement["Condition"] = condition
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 

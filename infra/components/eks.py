@@ -15,121 +15,33 @@ Defaults and why:
   come before the node groups (nodes cannot become Ready without a CNI); coredns and the EBS CSI
   driver after them (their pods need nodes, or the add-on hangs in CREATING). vpc-cni and the EBS
   CSI driver run with their own IRSA roles, so nodes carry neither permission.
-- A default gp3 StorageClass encrypted with the EBS key, and a `pulumi_kubernetes` Provider built
-  from the cluster's outputs, which every Kubernetes resource of the project uses.
+- Deletion protection and node auto repair are on unless a stack file turns them off; the upgrade
+  policy (STANDARD or EXTENDED support) is the stack file's choice.
+- A default gp3 StorageClass encrypted with the EBS key, a `Retain` twin for data that must outlive its
+  claim (Qdrant), and a `pulumi_kubernetes` Provider built from the cluster's outputs, which every
+  Kubernetes resource of the project uses.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import re
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-from pydantic import Field, field_validator, model_validator
 
 from infra.components._base import ComponentArgs, encryption_key, logs_key_statement, policy_json
+from infra.components.eks_config import ClusterConfig
 from infra.components.eks_nodes import POOL_LABEL, NodePool, node_group, node_role, node_volume_key
-from infra.config_types import Cidr, ConfigModel
 from infra.tagging import aws_tags
-
-EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-SUPPORTED_EKS_VERSIONS = ("1.34", "1.35", "1.36")
-
-
-class ClusterConfig(ConfigModel):
-    """The EKS control plane."""
-
-    version: str = Field(default="1.34", description="Kubernetes minor version of the control plane.")
-    public_access_cidrs: tuple[Cidr, ...] = Field(
-        default=(),
-        description="CIDRs allowed to the public API endpoint; empty keeps the endpoint private.",
-    )
-    log_types: tuple[str, ...] = Field(
-        default=EKS_LOG_TYPES, description="Control-plane log types sent to CloudWatch."
-    )
-    log_retention_days: int = Field(default=90, ge=1, description="Retention of control-plane logs.")
-    admin_role_arns: tuple[str, ...] = Field(
-        default=(),
-        description="IAM roles granted cluster-admin through EKS access entries (deploy role, break-glass).",
-    )
-    read_only_role_arns: tuple[str, ...] = Field(
-        default=(),
-        description="IAM roles that may read every object, Secrets included (the preview/drift role).",
-    )
-    create_autoscaling_service_linked_role: bool = Field(
-        default=True,
-        description=(
-            "Create AWSServiceRoleForAutoScaling, which the EBS key's policy names (KMS refuses a principal "
-            "that does not exist); false in an account that already has it (it is account-wide)."
-        ),
-    )
-
-    @field_validator("version")
-    @classmethod
-    def _supported_version(cls, value: str) -> str:
-        if value not in SUPPORTED_EKS_VERSIONS:
-            raise ValueError(f"'{value}' is not supported; use one of {', '.join(SUPPORTED_EKS_VERSIONS)}")
-        return value
-
-    @field_validator("log_types")
-    @classmethod
-    def _known_log_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [kind for kind in value if kind not in EKS_LOG_TYPES]
-        if unknown:
-            raise ValueError(f"unknown log type(s) {unknown}; allowed: {', '.join(EKS_LOG_TYPES)}")
-        return value
-
-    @field_validator("public_access_cidrs")
-    @classmethod
-    def _not_the_internet(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if any(ipaddress.ip_network(cidr).prefixlen == 0 for cidr in value):
-            raise ValueError("0.0.0.0/0 would expose the API server to the internet; list your CIDRs")
-        return value
-
-    @field_validator("admin_role_arns", "read_only_role_arns")
-    @classmethod
-    def _role_arns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [arn for arn in value if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/.+", arn)]
-        if bad:
-            raise ValueError(f"{bad} are not IAM role ARNs like 'arn:aws:iam::123456789012:role/Admin'")
-        return value
-
-    @model_validator(mode="after")
-    def _one_entry_per_role(self) -> Self:
-        arns = [*self.admin_role_arns, *self.read_only_role_arns]
-        repeated = sorted({arn for arn in arns if arns.count(arn) > 1})
-        if repeated:
-            raise ValueError(
-                f"{repeated} listed twice in adminRoleArns/readOnlyRoleArns; list each role once"
-            )
-        names = [access_entry_key(arn) for arn in arns]
-        clashing = sorted({arn for arn in arns if names.count(access_entry_key(arn)) > 1})
-        if clashing:
-            raise ValueError(
-                f"{clashing} share a role name; access entries are named after it, keep it unique"
-            )
-        return self
-
-    def access_entries(self) -> dict[str, tuple[str, str]]:
-        """Resource key -> (role ARN, EKS access policy name), from the ARN, never a list index."""
-        entries = dict.fromkeys(self.admin_role_arns, "AmazonEKSClusterAdminPolicy")
-        entries |= dict.fromkeys(self.read_only_role_arns, "AmazonEKSAdminViewPolicy")
-        return {access_entry_key(arn): (arn, policy) for arn, policy in entries.items()}
-
-
-def access_entry_key(role_arn: str) -> str:
-    """A resource-name part from a role ARN: its role name, lower-case (stable while the ARN is)."""
-    return re.sub(r"[^a-z0-9-]+", "-", role_arn.rsplit("/", 1)[-1].lower()).strip("-")
-
 
 __all__ = ["DEFAULT_STORAGE_CLASS", "POOL_LABEL", "EksCluster", "EksClusterArgs"]
 
 DEFAULT_STORAGE_CLASS = "gp3-encrypted"
+# The same volumes, kept when their claim is deleted: for data that must outlive a StatefulSet (Qdrant).
+RETAINED_STORAGE_CLASS = "gp3-encrypted-retain"
 
 
 class EksClusterArgs(ComponentArgs):
@@ -151,6 +63,7 @@ class EksCluster(pulumi.ComponentResource):
     provider: k8s.Provider
     node_groups: dict[str, aws.eks.NodeGroup]
     storage_class_name: str
+    retained_storage_class_name: str
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("memory-platform:kubernetes:EksCluster", name, None, opts)
@@ -246,6 +159,8 @@ class EksCluster(pulumi.ComponentResource):
                 "bootstrap_cluster_creator_admin_permissions": False,
             },
             bootstrap_self_managed_addons=False,
+            deletion_protection=config.deletion_protection,
+            upgrade_policy={"support_type": config.upgrade_support_type},
             tags=aws_tags(tags, args.cluster_name),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, cluster_policy, cluster_kms]),
         )
@@ -304,6 +219,7 @@ class EksCluster(pulumi.ComponentResource):
                 cluster_name=args.cluster_name,
                 subnet_ids=args.private_subnet_ids,
                 tags=tags,
+                auto_repair=config.node_auto_repair,
                 depends_on=[*network_addons, *role_grants],
             )
             for pool in args.node_pools
@@ -326,20 +242,10 @@ class EksCluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*access, *after_nodes, coredns, ebs_csi]),
         )
-        storage_class = k8s.storage.v1.StorageClass(
-            f"{name}-{DEFAULT_STORAGE_CLASS}",
-            metadata={
-                "name": DEFAULT_STORAGE_CLASS,
-                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
-            },
-            provisioner="ebs.csi.aws.com",
-            parameters={"type": "gp3", "encrypted": "true", "kmsKeyId": ebs_key.arn, "fsType": "ext4"},
-            reclaim_policy="Delete",
-            volume_binding_mode="WaitForFirstConsumer",
-            allow_volume_expansion=True,
-            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
-        )
+        storage_class = self._storage_class(name, DEFAULT_STORAGE_CLASS, ebs_key, "Delete")
+        self._storage_class(name, RETAINED_STORAGE_CLASS, ebs_key, "Retain")
         self.storage_class_name = DEFAULT_STORAGE_CLASS
+        self.retained_storage_class_name = RETAINED_STORAGE_CLASS
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,
@@ -347,6 +253,25 @@ class EksCluster(pulumi.ComponentResource):
                 "securityGroupId": self.security_group_id,
                 "storageClass": storage_class.metadata["name"],
             }
+        )
+
+    def _storage_class(
+        self, name: str, class_name: str, ebs_key: aws.kms.Key, reclaim_policy: str
+    ) -> k8s.storage.v1.StorageClass:
+        """A gp3 StorageClass encrypted with the EBS key; only the default one is marked default."""
+        annotations = {"storageclass.kubernetes.io/is-default-class": "true"}
+        return k8s.storage.v1.StorageClass(
+            f"{name}-{class_name}",
+            metadata={
+                "name": class_name,
+                "annotations": annotations if class_name == DEFAULT_STORAGE_CLASS else {},
+            },
+            provisioner="ebs.csi.aws.com",
+            parameters={"type": "gp3", "encrypted": "true", "kmsKeyId": ebs_key.arn, "fsType": "ext4"},
+            reclaim_policy=reclaim_policy,
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
         )
 
     def service_account_role(

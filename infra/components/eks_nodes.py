@@ -56,6 +56,13 @@ class NodePool(ConfigModel):
         default=None, description="Initial size; defaults to min_nodes. Later changes are ignored."
     )
     capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(default="ON_DEMAND", description="ON_DEMAND or SPOT.")
+    spot_alternatives: tuple[InstanceType, ...] = Field(
+        default=(),
+        description=(
+            "Further instance types of the same vCPU and memory a SPOT pool may launch, so one type's "
+            "Spot shortage cannot empty the pool (required for SPOT)."
+        ),
+    )
     disk_size_gib: int = Field(default=50, ge=20, le=2000, description="Encrypted gp3 root volume.")
     max_unavailable: int = Field(
         default=1, ge=1, le=100, description="Nodes replaced at once during an update."
@@ -70,6 +77,14 @@ class NodePool(ConfigModel):
                 f"minNodes ({self.min_nodes}) is greater than maxNodes ({self.max_nodes}); "
                 "set minNodes <= maxNodes"
             )
+        if self.capacity_type == "SPOT" and not self.spot_alternatives:
+            raise ValueError(
+                f"pool '{self.name}' is SPOT with the single instance type {self.instance_type}; list "
+                "spotAlternatives of the same vCPU and memory (e.g. c6i.xlarge, c7i.xlarge for c5.xlarge) "
+                "so one type's Spot shortage cannot empty it"
+            )
+        if self.spot_alternatives and self.capacity_type != "SPOT":
+            raise ValueError(f"pool '{self.name}' lists spotAlternatives but is not SPOT; remove them")
         desired = self.desired_nodes
         if desired is not None and not self.min_nodes <= desired <= self.max_nodes:
             raise ValueError(
@@ -77,6 +92,10 @@ class NodePool(ConfigModel):
                 f"and maxNodes ({self.max_nodes})"
             )
         return self
+
+    @property
+    def instance_types(self) -> list[str]:
+        return [self.instance_type, *self.spot_alternatives]
 
     @property
     def initial_nodes(self) -> int:
@@ -209,6 +228,7 @@ def node_group(
     cluster_name: str,
     subnet_ids: Sequence[pulumi.Output[str]],
     tags: dict[str, str],
+    auto_repair: bool,
     depends_on: Sequence[pulumi.Resource],
 ) -> aws.eks.NodeGroup:
     """One pool: its launch template (under `parent`) and its managed node group (under `cluster`)."""
@@ -254,7 +274,7 @@ def node_group(
         node_role_arn=node_role.arn,
         subnet_ids=list(subnet_ids),
         ami_type="AL2023_x86_64_STANDARD",
-        instance_types=[pool.instance_type],
+        instance_types=pool.instance_types,
         capacity_type=pool.capacity_type,
         scaling_config={
             "min_size": pool.min_nodes,
@@ -262,6 +282,7 @@ def node_group(
             "desired_size": pool.initial_nodes,
         },
         update_config={"max_unavailable": pool.max_unavailable},
+        node_repair_config={"enabled": auto_repair},
         launch_template={"id": template.id, "version": template.latest_version.apply(str)},
         labels={**pool.labels, POOL_LABEL: pool.name},
         taints=[

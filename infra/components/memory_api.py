@@ -42,7 +42,7 @@ from infra.components._kubernetes import (
 )
 from infra.components.eks import EksCluster
 from infra.components.eks_nodes import NodePool
-from infra.components.memory_api_config import MemoryApiConfig
+from infra.components.memory_api_config import MemoryApiConfig, lifecycle_rules
 from infra.standards import restricted_container_security_context, restricted_pod_security_context, tcp
 from infra.tagging import aws_tags, k8s_labels
 
@@ -53,6 +53,8 @@ POD_LABELS = {"app.kubernetes.io/name": NAME}
 USER_ID = 10001
 DATA_DIR = "/var/lib/memory-api"
 # The image's own entrypoint: uvicorn with graceful shutdown, bound to MEMORY_API_HOST:MEMORY_API_PORT.
+READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
+PRE_STOP_SECONDS = 10
 COMMAND = ["memory-api"]
 ARGS = ["serve"]
 PROBE_PATHS = {"startup": "/health/startup", "liveness": "/health/live", "readiness": "/health/ready"}
@@ -146,7 +148,10 @@ class MemoryApi(pulumi.ComponentResource):
         )
         self.repository_url = repository.repository_url
 
-        namespace = restricted_namespace(f"{name}-namespace", NAMESPACE, labels, provider, self)
+        # The load balancer controller adds a readiness gate to pods of labelled namespaces: with
+        # target-type ip a rollout then waits until new pods are healthy targets before old ones go.
+        namespace_labels = {**labels, READINESS_GATE_LABEL: "enabled"}
+        namespace = restricted_namespace(f"{name}-namespace", NAMESPACE, namespace_labels, provider, self)
         child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
         secret_arns = [args.database_secret_arn, args.redis_auth_secret_arn]
         statements: list[dict[str, Any]] = [
@@ -242,6 +247,8 @@ class MemoryApi(pulumi.ComponentResource):
             "startupProbe": _probe(PROBE_PATHS["startup"], failures=30),
             "livenessProbe": _probe(PROBE_PATHS["liveness"], failures=3),
             "readinessProbe": _probe(PROBE_PATHS["readiness"], failures=3),
+            # Keep serving while the ALB deregisters the pod's IP (kubelet's own sleep, no shell needed).
+            "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SECONDS}}},
             "resources": config.resources.as_kubernetes(),
             "securityContext": restricted_container_security_context(
                 USER_ID, USER_ID, explicit_unprivileged=True
@@ -448,35 +455,6 @@ def environment(args: MemoryApiArgs) -> list[dict[str, Any]]:
         }
     )
     return env
-
-
-def lifecycle_rules(kept_images: int) -> dict[str, Any]:
-    """Expire untagged layers after a week; keep the newest `kept_images` tagged images."""
-    return {
-        "rules": [
-            {
-                "rulePriority": 1,
-                "description": "Expire untagged images after 7 days",
-                "selection": {
-                    "tagStatus": "untagged",
-                    "countType": "sinceImagePushed",
-                    "countUnit": "days",
-                    "countNumber": 7,
-                },
-                "action": {"type": "expire"},
-            },
-            {
-                "rulePriority": 2,
-                "description": f"Keep the newest {kept_images} tagged images",
-                "selection": {
-                    "tagStatus": "any",
-                    "countType": "imageCountMoreThan",
-                    "countNumber": kept_images,
-                },
-                "action": {"type": "expire"},
-            },
-        ]
-    }
 
 
 def _probe(path: str, *, failures: int) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Self
+from typing import Any, Self
 
 from pydantic import Field, field_validator, model_validator
 
@@ -83,3 +83,32 @@ class MemoryApiConfig(ConfigModel):
         if self.image is not None and (self.host is None or self.certificate_arn is None):
             raise ValueError("host and certificateArn are required once image is set (the API is public)")
         return self
+
+
+def lifecycle_rules(kept_images: int) -> dict[str, Any]:
+    """Expire untagged layers after a week; keep the newest `kept_images` tagged images."""
+    return {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "description": "Expire untagged images after 7 days",
+                "selection": {
+                    "tagStatus": "untagged",
+                    "countType": "sinceImagePushed",
+                    "countUnit": "days",
+                    "countNumber": 7,
+                },
+                "action": {"type": "expire"},
+            },
+            {
+                "rulePriority": 2,
+                "description": f"Keep the newest {kept_images} tagged images",
+                "selection": {
+                    "tagStatus": "any",
+                    "countType": "imageCountMoreThan",
+                    "countNumber": kept_images,
+                },
+                "action": {"type": "expire"},
+            },
+        ]
+    }

@@ -276,7 +276,15 @@ class Network(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
+            # Confused-deputy guard from the VPC user guide ("IAM role for publishing flow logs to
+            # CloudWatch Logs"): only flow logs of this account may assume the role.
+            assume_role_policy=assume_role_policy(
+                "vpc-flow-logs.amazonaws.com",
+                {
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:ec2:{region}:{account}:vpc-flow-log/*"},
+                },
+            ),
             tags=aws_tags(tags, f"{name}-flow-logs"),
             opts=pulumi.ResourceOptions(parent=self),
         )

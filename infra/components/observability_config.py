@@ -65,6 +65,11 @@ class ObservabilityConfig(ConfigModel):
                 f"lokiReplicas is {self.loki_replicas} but lokiStorage is filesystem, which only one pod "
                 "can use; set lokiStorage to s3 or lokiReplicas to 1"
             )
+        if self.loki_replicas == 2:
+            raise ValueError(
+                "lokiReplicas is 2: Loki's write quorum with replication factor 2 is both pods, so one pod "
+                "restarting stops ingestion; set lokiReplicas to 1 or to 3 or more (replication factor 3)"
+            )
         if self.memory_api_trace_sampling_percent < self.trace_sampling_percent:
             raise ValueError(
                 "memoryApiTraceSamplingPercent must be at least traceSamplingPercent: the memory API is "

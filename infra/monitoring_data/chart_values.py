@@ -107,7 +107,12 @@ def _anti_affinity(config: ObservabilityConfig, replicas: int) -> Literal["hard"
 
 
 def grafana_datasources() -> list[dict[str, Any]]:
-    """Loki and Jaeger next to the chart's Prometheus, linked both ways by trace and request id."""
+    """Loki and Jaeger next to the chart's Prometheus, linked both ways by trace and request id.
+
+    Grafana expands `$NAME` and `${NAME}` from its environment in every provisioning file, jsonData
+    included, so a link's `${__value.raw}` would become an empty string; `$$` is its escape for a
+    literal `$` (Grafana docs, "Provision Grafana", use of the special character $).
+    """
     trace_id_pattern = r'"trace_id"\s*:\s*"(\w+)"'
     request_id_pattern = r'"request_id"\s*:\s*"([^"]+)"'
     return [
@@ -123,13 +128,13 @@ def grafana_datasources() -> list[dict[str, Any]]:
                     {
                         "name": "TraceID",
                         "matcherRegex": trace_id_pattern,
-                        "url": "${__value.raw}",
+                        "url": "$${__value.raw}",
                         "datasourceUid": JAEGER_DATASOURCE_UID,
                     },
                     {
                         "name": "RequestID",
                         "matcherRegex": request_id_pattern,
-                        "url": '{namespace=~".+"} | request_id="${__value.raw}"',
+                        "url": '{namespace=~".+"} | request_id="$${__value.raw}"',
                         "datasourceUid": LOKI_DATASOURCE_UID,
                     },
                 ],
@@ -148,7 +153,7 @@ def grafana_datasources() -> list[dict[str, Any]]:
                     "spanEndTimeShift": "5m",
                     "filterByTraceID": False,
                     "customQuery": True,
-                    "query": '{namespace=~".+"} | trace_id="${__trace.traceId}"',
+                    "query": '{namespace=~".+"} | trace_id="$${__trace.traceId}"',
                 },
                 "tracesToMetrics": {"datasourceUid": PROMETHEUS_DATASOURCE_UID},
             },

@@ -29,6 +29,14 @@ class LokiInputs(Frozen):
     resources: Resources = Resources(cpu_request="250m", memory_request="512Mi", memory_limit="2Gi")
 
 
+def loki_replication_factor(replicas: int) -> int:
+    """3 (a write quorum of 2 survives one pod restarting) when there are 3+ pods; 1 for a single pod.
+
+    Two pods would mean a factor of 2 whose quorum is both pods, so `ObservabilityConfig` refuses 2.
+    """
+    return 3 if replicas >= 3 else 1
+
+
 def loki_values(inputs: LokiInputs) -> dict[str, Any]:
     """Monolithic (single binary) Loki; chunks on its volume or in S3, retention by the compactor."""
     config = inputs.config
@@ -41,7 +49,8 @@ def loki_values(inputs: LokiInputs) -> dict[str, Any]:
         bucket = inputs.bucket_name
         storage = {
             "type": "s3",
-            "bucketNames": {"chunks": bucket, "ruler": bucket, "admin": bucket},
+            # The chart reads `chunks` and `ruler` only (`admin` is an enterprise key it never renders).
+            "bucketNames": {"chunks": bucket, "ruler": bucket},
             "s3": {"region": inputs.region, "s3ForcePathStyle": False, "insecure": False},
         }
     service_account: dict[str, Any] = {"create": True, "name": inputs.service_account}
@@ -50,10 +59,11 @@ def loki_values(inputs: LokiInputs) -> dict[str, Any]:
     disabled = {"replicas": 0}
     return {
         "fullnameOverride": "loki",
-        "deploymentMode": "SingleBinary",
+        # The chart's spelling at 18.x; "SingleBinary" is its deprecated alias.
+        "deploymentMode": "Monolithic",
         "loki": {
             "auth_enabled": False,
-            "commonConfig": {"replication_factor": min(config.loki_replicas, 3)},
+            "commonConfig": {"replication_factor": loki_replication_factor(config.loki_replicas)},
             "storage": storage,
             "schemaConfig": {
                 "configs": [
@@ -173,6 +183,10 @@ ALLOY_CLUSTER_ROLE_RULES: tuple[dict[str, Any], ...] = (
     {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]},
 )
 ALLOY_SERVICE_ACCOUNT = "alloy"
+# Alloy writes its state (WAL, component data) under `--storage.path`, the chart's `alloy.storagePath`. The
+# root filesystem is read-only, so the path is an emptyDir of its own (the chart adds no volume for it).
+ALLOY_STORAGE_PATH = "/var/lib/alloy/data"
+ALLOY_STORAGE_VOLUME = "storage"
 
 
 def alloy_values(inputs: AlloyInputs) -> dict[str, Any]:
@@ -187,6 +201,7 @@ def alloy_values(inputs: AlloyInputs) -> dict[str, Any]:
         "controller": {
             "type": "deployment",
             "replicas": inputs.replicas,
+            "volumes": {"extra": [{"name": ALLOY_STORAGE_VOLUME, "emptyDir": {"sizeLimit": "1Gi"}}]},
             "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
             "topologySpreadConstraints": [
                 {
@@ -205,7 +220,12 @@ def alloy_values(inputs: AlloyInputs) -> dict[str, Any]:
         "alloy": {
             "configMap": {"create": True, "content": alloy_pipeline(inputs.loki_push_url)},
             "clustering": {"enabled": True},
-            "mounts": {"varlog": False, "dockercontainers": False},
+            "storagePath": ALLOY_STORAGE_PATH,
+            "mounts": {
+                "varlog": False,
+                "dockercontainers": False,
+                "extra": [{"name": ALLOY_STORAGE_VOLUME, "mountPath": ALLOY_STORAGE_PATH}],
+            },
             "resources": inputs.resources.render(),
             "securityContext": restricted_container_security_context(),
         },

@@ -153,6 +153,24 @@ class Slo(Frozen):
         return (Decimal(100) - Decimal(str(self.objective_percent))) / Decimal(100)
 
 
+HIGH_MEMORY_SHARE_OF_LIMIT = Decimal("0.9")
+
+
+def high_memory_threshold_gib(memory_limit_gib: Decimal) -> float:
+    """`MemoryApiHighMemory`'s threshold: 90 % of the container's memory limit.
+
+    At the limit itself the kernel OOM-kills the process, so an alert there could never fire.
+    """
+    return float(memory_limit_gib * HIGH_MEMORY_SHARE_OF_LIMIT)
+
+
+def memory_api_rule_settings(memory_limit_gib: Decimal) -> RuleSettings:
+    """The seeds' settings, with the memory alert derived from the API container's memory limit."""
+    return RuleSettings(
+        thresholds=AlertThresholds(resident_memory_gib=high_memory_threshold_gib(memory_limit_gib))
+    )
+
+
 class RuleSettings(Frozen):
     """Everything the rule renderer needs; the defaults are the seeds' values."""
 

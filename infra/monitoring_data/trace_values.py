@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
 from pydantic import Field
 
 from infra.monitoring_data.chart_values import (
@@ -112,14 +113,16 @@ def otel_collector_values(inputs: CollectorInputs) -> dict[str, Any]:
                 "batch": {},
             },
             "exporters": {
-                "otlp/jaeger": {"endpoint": inputs.jaeger_otlp_endpoint, "tls": {"insecure": True}},
+                # `otlp_grpc` is the exporter's name since collector 0.144 (`otlp` is a deprecated alias);
+                # the chart's 0.170.0 ships collector 0.158.0.
+                "otlp_grpc/jaeger": {"endpoint": inputs.jaeger_otlp_endpoint, "tls": {"insecure": True}},
             },
             "service": {
                 "pipelines": {
                     "traces": {
                         "receivers": ["otlp"],
                         "processors": ["memory_limiter", "tail_sampling", "batch"],
-                        "exporters": ["otlp/jaeger"],
+                        "exporters": ["otlp_grpc/jaeger"],
                     },
                     "metrics": None,
                     "logs": None,
@@ -134,18 +137,61 @@ class JaegerInputs(Frozen):
     resources: Resources = Resources(cpu_request="200m", memory_request="1Gi", memory_limit="2Gi")
 
 
+JAEGER_STORE = "memstore"
+
+
+def jaeger_config(inputs: JaegerInputs) -> dict[str, Any]:
+    """Jaeger v2's own configuration (an OpenTelemetry Collector config): OTLP in, traces in memory.
+
+    v2 ignores v1's environment (`SPAN_STORAGE_TYPE`, `MEMORY_MAX_TRACES`); storage is the
+    `jaeger_storage` extension's backend. Endpoints are explicit because the collector's defaults
+    listen on localhost only; 13133 is the health endpoint the chart's probes call.
+    """
+    return {
+        "service": {
+            "extensions": ["jaeger_storage", "jaeger_query", "healthcheckv2"],
+            "pipelines": {
+                "traces": {
+                    "receivers": ["otlp"],
+                    "processors": ["batch"],
+                    "exporters": ["jaeger_storage_exporter"],
+                }
+            },
+        },
+        "extensions": {
+            "healthcheckv2": {"use_v2": True, "http": {"endpoint": "0.0.0.0:13133"}},
+            "jaeger_storage": {"backends": {JAEGER_STORE: {"memory": {"max_traces": inputs.max_traces}}}},
+            "jaeger_query": {
+                "storage": {"traces": JAEGER_STORE},
+                "http": {"endpoint": "0.0.0.0:16686"},
+                "grpc": {"endpoint": "0.0.0.0:16685"},
+            },
+        },
+        "receivers": {
+            "otlp": {
+                "protocols": {
+                    "grpc": {"endpoint": f"0.0.0.0:{OTLP_GRPC_PORT}"},
+                    "http": {"endpoint": f"0.0.0.0:{OTLP_HTTP_PORT}"},
+                }
+            }
+        },
+        "processors": {"batch": {}},
+        "exporters": {"jaeger_storage_exporter": {"trace_storage": JAEGER_STORE}},
+    }
+
+
 def jaeger_values(inputs: JaegerInputs) -> dict[str, Any]:
     """Jaeger v2 all-in-one behind the collector: it only ever receives sampled traces.
 
     Chart 4.x deploys nothing but the all-in-one (no agent, collector or query Deployments to disable).
+    Its `userconfig` (a YAML string) becomes the `user-config` ConfigMap the pod runs with `--config`.
     """
     return {
         "fullnameOverride": "jaeger",
         "provisionDataStore": {"cassandra": False, "elasticsearch": False},
-        "storage": {"type": "memory"},
+        "userconfig": yaml.safe_dump(jaeger_config(inputs), sort_keys=False),
         "allInOne": {
             "enabled": True,
-            "extraEnv": [{"name": "MEMORY_MAX_TRACES", "value": str(inputs.max_traces)}],
             "resources": inputs.resources.render(),
             "podSecurityContext": restricted_pod_security_context(10001),
             "securityContext": restricted_container_security_context(),

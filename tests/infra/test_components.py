@@ -13,7 +13,8 @@ import pytest
 from pydantic import ValidationError
 
 from infra.components.aurora import AuroraPostgres, AuroraPostgresArgs, DatabaseConfig
-from infra.components.eks import ClusterConfig, EksCluster, EksClusterArgs
+from infra.components.eks import EksCluster, EksClusterArgs
+from infra.components.eks_config import ClusterConfig
 from infra.components.eks_nodes import NodePool, Taint, TaintEffect
 from infra.components.network import NatStrategy, Network, NetworkArgs, NetworkConfig
 from infra.components.qdrant import ClientPods, QdrantCluster, QdrantClusterArgs

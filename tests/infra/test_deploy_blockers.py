@@ -160,7 +160,7 @@ def test_access_entries_are_the_stack_files_roles_named_after_each_role(stack_pl
 
 
 def test_access_entry_names_do_not_depend_on_list_order() -> None:
-    cluster = importlib.import_module("infra.components.eks").ClusterConfig
+    cluster = importlib.import_module("infra.components.eks_config").ClusterConfig
     admins = ["arn:aws:iam::123456789012:role/Deploy", "arn:aws:iam::123456789012:role/BreakGlass"]
     viewer = ["arn:aws:iam::123456789012:role/Preview"]
     one = cluster(admin_role_arns=admins, read_only_role_arns=viewer).access_entries()

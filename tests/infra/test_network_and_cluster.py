@@ -235,7 +235,11 @@ def test_every_kubernetes_object_uses_the_clusters_provider(stack_plan: PlanDocu
 
 
 def test_default_storage_class_is_encrypted_gp3(stack_plan: PlanDocument) -> None:
-    [storage_class] = inputs_of(stack_plan, "kubernetes:storage.k8s.io/v1:StorageClass")
+    [storage_class] = [
+        c
+        for c in inputs_of(stack_plan, "kubernetes:storage.k8s.io/v1:StorageClass")
+        if c["metadata"]["name"] == "gp3-encrypted"
+    ]
     assert storage_class["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
     assert storage_class["parameters"]["encrypted"] == "true" and storage_class["parameters"]["type"] == "gp3"
     assert storage_class["parameters"]["kmsKeyId"].startswith("arn:aws:kms:")

@@ -173,7 +173,7 @@ def test_qdrant_is_distributed_in_production_only(planned: dict[str, dict[str, A
     staging_settings = named(planned["staging"], "ConfigMap", "qdrant-config")["data"]["production.yaml"]
     assert json.loads(staging_settings)["cluster"]["enabled"] is False
     claims = {c["metadata"]["name"]: c["spec"] for c in production["volumeClaimTemplates"]}
-    assert claims["storage"]["storageClassName"] == "gp3-encrypted"
+    assert claims["storage"]["storageClassName"] == "gp3-encrypted-retain"
     assert claims["storage"]["resources"]["requests"]["storage"] == "200Gi"
 
 

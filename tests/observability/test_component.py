@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from infra.config_types import quantity_bytes
+from infra.monitoring_data.rule_settings import memory_api_rule_settings
 from infra.monitoring_data.rules import render_rule_groups
 from infra.standards import CHARTS
 from offline_plan.cli import main as offline_plan
@@ -23,6 +25,7 @@ from offline_plan.project import SECRET_PLACEHOLDER, load_stack
 ROOT = Path(__file__).resolve().parents[2]
 RELEASE = "kubernetes:helm.sh/v3:Release"
 RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
 COMPONENT = "memory-platform:observability:Observability"
 
@@ -108,7 +111,10 @@ def test_prometheus_selects_the_rules_and_monitors_this_program_creates(stack_pl
 def test_the_prometheus_rule_carries_the_rendered_groups(stack_plan: PlanDocument) -> None:
     (rule,) = _of_type(stack_plan, RULE)
     assert rule["inputs"]["apiVersion"] == "monitoring.coreos.com/v1"
-    assert rule["inputs"]["spec"]["groups"] == render_rule_groups()
+    (api,) = [d for d in _of_type(stack_plan, DEPLOYMENT) if d["inputs"]["metadata"]["name"] == "memory-api"]
+    limit = api["inputs"]["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"]
+    settings = memory_api_rule_settings(quantity_bytes(limit) / 1024**3)
+    assert rule["inputs"]["spec"]["groups"] == render_rule_groups(settings)
 
 
 def test_the_service_monitor_scrapes_the_memory_api_as_the_rules_expect(stack_plan: PlanDocument) -> None:
@@ -322,7 +328,10 @@ def written_plans(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_plan_writes_rule_files_promtool_accepts(written_plans: Path, stack: str, promtool: str) -> None:
     files = sorted((written_plans / stack / "prometheus-rules").glob("*.yaml"))
     assert [path.name for path in files] == ["memory-api.yaml"]
-    assert yaml.safe_load(files[0].read_text()) == {"groups": render_rule_groups()}
+    api = yaml.safe_load((written_plans / stack / "manifests/memory/deployment-memory-api.yaml").read_text())
+    limit = api["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"]
+    settings = memory_api_rule_settings(quantity_bytes(limit) / 1024**3)
+    assert yaml.safe_load(files[0].read_text()) == {"groups": render_rule_groups(settings)}
     result = subprocess.run(
         [promtool, "check", "rules", *map(str, files)], capture_output=True, text=True, check=False
     )

@@ -45,7 +45,7 @@ def test_production_plan_lists_the_foundation(planned: Path) -> None:
     assert counts["aws:eks/addon:Addon"] == 4
     assert counts["aws:iam/openIdConnectProvider:OpenIdConnectProvider"] == 1
     assert counts["aws:kms/key:Key"] >= 1
-    assert counts["kubernetes:storage.k8s.io/v1:StorageClass"] == 1
+    assert counts["kubernetes:storage.k8s.io/v1:StorageClass"] == 2  # default gp3, and its Retain twin
 
 
 def test_every_resource_has_type_urn_parent_and_inputs(planned: Path) -> None:
