@@ -11,8 +11,8 @@ from pathlib import Path
 
 from tiny_programs import plan_of, write_program
 
-from offline_plan.mocks import fake_password
 from offline_plan.markers import REDACTED
+from offline_plan.mocks import fake_password
 
 LEAKY = """
 import pulumi
