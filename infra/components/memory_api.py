@@ -75,6 +75,7 @@ ENV_VARS = {
     "data_dir": "MEMORY_API_DATA_DIR",
     "host": "MEMORY_API_HOST",
     "port": "MEMORY_API_PORT",
+    "load_balancer_cidrs": "MEMORY_API_LOAD_BALANCER_CIDRS",
 }
 
 
@@ -97,6 +98,8 @@ class MemoryApiArgs(ComponentArgs):
     cluster: EksCluster
     node_pool: NodePool
     vpc_cidr: StrInput
+    # The load balancer's subnets: the API believes X-Forwarded-For only from these networks.
+    load_balancer_cidrs: tuple[str, ...] = ()
     database_writer_endpoint: StrInput
     database_port: StrInput
     database_secret_arn: StrInput
@@ -441,6 +444,7 @@ def environment(args: MemoryApiArgs) -> list[dict[str, Any]]:
         "data_dir": DATA_DIR,
         "host": "0.0.0.0",  # noqa: S104 - every interface of the pod, behind its NetworkPolicy
         "port": str(PORT),
+        "load_balancer_cidrs": json.dumps(list(args.load_balancer_cidrs)),
     }
     env: list[dict[str, Any]] = [{"name": ENV_VARS[key], "value": value} for key, value in values.items()]
     env.append(

@@ -91,6 +91,7 @@ class Network(pulumi.ComponentResource):
 
     vpc_id: pulumi.Output[str]
     vpc_cidr: str
+    public_subnet_cidrs: list[str]
     availability_zones: list[str]
     public_subnet_ids: list[pulumi.Output[str]]
     private_subnet_ids: list[pulumi.Output[str]]
@@ -242,6 +243,7 @@ class Network(pulumi.ComponentResource):
         self.vpc_cidr = config.vpc_cidr
         self.availability_zones = list(zones)
         self.public_subnet_ids = [subnet.id for subnet in public]
+        self.public_subnet_cidrs = list(plan["public"])  # where an internet-facing load balancer sits
         self.private_subnet_ids = [subnet.id for subnet in private]
         self.isolated_subnet_ids = [subnet.id for subnet in isolated]
         self.register_outputs(

@@ -109,6 +109,7 @@ class Workloads(pulumi.ComponentResource):
                 cluster=cluster,
                 node_pool=pools["application"],
                 vpc_cidr=args.network.vpc_cidr,
+                load_balancer_cidrs=tuple(args.network.public_subnet_cidrs),
                 database_writer_endpoint=database.writer_endpoint,
                 database_port=database.port.apply(str),
                 database_secret_arn=database.secret_arn,
