@@ -5,7 +5,7 @@ import pulumi
 from infra import config
 from infra.components.aurora import AuroraPostgres, AuroraPostgresArgs
 from infra.components.ci_runner import CiRunner, CiRunnerArgs, runner_project_name
-from infra.components.disaster_recovery import DisasterRecovery, DisasterRecoveryArgs
+from infra.components.disaster_recovery import DisasterRecovery, DisasterRecoveryArgs, dr_stack_output
 from infra.components.eks import EksCluster, EksClusterArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.observability import Observability, ObservabilityArgs
@@ -111,7 +111,7 @@ if stack.dr.enabled:
             tags=tags,
         ),
     )
-    pulumi.export("disasterRecovery", disaster_recovery.outputs)
+    pulumi.export("disasterRecovery", dr_stack_output(disaster_recovery.output_values))
 
 workloads = Workloads(
     prefix,

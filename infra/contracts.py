@@ -90,6 +90,37 @@ class DisasterRecoveryOutputs(BaseModel):
     dr_db_security_group_id: str | None = Field(
         default=None, alias="drDbSecurityGroupId", description="Security group for restores in drRegion."
     )
+    # The DR region's compute (pilot light), which `platform-ops dr failover` scales up.
+    primary_cluster_name: str | None = Field(
+        default=None, alias="primaryClusterName", description="EKS cluster in primaryRegion."
+    )
+    dr_cluster_name: str | None = Field(
+        default=None, alias="drClusterName", description="EKS cluster in drRegion."
+    )
+    api_namespace: str | None = Field(
+        default=None, alias="apiNamespace", description="Namespace of the memory API in both clusters."
+    )
+    api_deployment: str | None = Field(
+        default=None, alias="apiDeployment", description="Deployment name of the memory API."
+    )
+    qdrant_namespace: str | None = Field(
+        default=None, alias="qdrantNamespace", description="Namespace of Qdrant in both clusters."
+    )
+    qdrant_stateful_set: str | None = Field(
+        default=None, alias="qdrantStatefulSet", description="StatefulSet name of Qdrant."
+    )
+    dr_api_replicas: int | None = Field(
+        default=None,
+        alias="drApiReplicas",
+        ge=1,
+        description="Replicas `dr failover` scales the DR region's memory API to.",
+    )
+    dr_qdrant_replicas: int | None = Field(
+        default=None,
+        alias="drQdrantReplicas",
+        ge=1,
+        description="Replicas `dr failover` scales the DR region's Qdrant to.",
+    )
     hosted_zone_id: str | None = Field(default=None, alias="hostedZoneId")
     api_hostname: str | None = Field(default=None, alias="apiHostname")
     primary_api_target: str | None = Field(default=None, alias="primaryApiTarget")

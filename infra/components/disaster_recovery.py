@@ -128,7 +128,10 @@ class DisasterRecovery(pulumi.ComponentResource):
         if config.dns is not None:
             outputs.update(self._failover_dns(name, config, config.active_region or args.primary_region))
         self.secondary_cluster = secondary
-        self.outputs = pulumi.Output.all(**outputs).apply(_typed_outputs)
+        # The component's own part of the `disasterRecovery` stack output; other components in the DR
+        # region add theirs, and `dr_stack_output` validates the union once.
+        self.output_values: Mapping[str, Any] = outputs
+        self.outputs = dr_stack_output(outputs)
         self.register_outputs({"disasterRecovery": self.outputs})
 
     def _global_database(
@@ -459,6 +462,17 @@ class DisasterRecovery(pulumi.ComponentResource):
         }
 
 
+def dr_stack_output(*parts: Mapping[str, Any]) -> pulumi.Output[dict[str, Any]]:
+    """The `disasterRecovery` stack output: the union of `parts`, validated by the model `platform-ops`
+    reads it with. A key given by two parts is a wiring mistake and fails the program."""
+    merged: dict[str, Any] = {}
+    for part in parts:
+        clash = merged.keys() & part.keys()
+        if clash:
+            raise ValueError(f"disasterRecovery output keys given twice: {', '.join(sorted(clash))}")
+        merged.update(part)
+    return pulumi.Output.all(**merged).apply(_typed_outputs)
+
+
 def _typed_outputs(values: dict[str, Any]) -> dict[str, Any]:
-    """The `disasterRecovery` output, validated by the model `platform-ops` reads it with."""
     return DisasterRecoveryOutputs.model_validate(values).model_dump(by_alias=True, exclude_none=True)
