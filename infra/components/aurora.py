@@ -44,11 +44,11 @@ from infra.components._base import (
     ComponentArgs,
     assume_role_policy,
     aws_account,
-    encryption_key,
     log_group_key,
     security_group_for_clients,
 )
 from infra.components.aurora_config import DatabaseConfig, ReaderAutoscalingConfig
+from infra.components.replicas import ReplicaKey
 from infra.tagging import aws_tags
 
 __all__ = ["AuroraPostgres", "AuroraPostgresArgs", "DatabaseConfig", "ReaderAutoscalingConfig"]
@@ -329,7 +329,14 @@ class AuroraPostgres(pulumi.ComponentResource):
         )
         replicas: list[aws.secretsmanager.SecretReplicaArgsDict] = []
         if args.secret_replica is not None:
-            self.secret_replica_kms_key_arn = self._replica_key(name, args.secret_replica, args.tags).arn
+            region = args.secret_replica.region
+            self.secret_replica_kms_key_arn = ReplicaKey(
+                f"{name}-aurora-replica",
+                region=region,
+                description=f"Encrypts the {region} replica of the {name}-aurora master secret",
+                tags=args.tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            ).arn
             replicas.append(
                 {"region": args.secret_replica.region, "kms_key_id": self.secret_replica_kms_key_arn}
             )
@@ -353,7 +360,6 @@ class AuroraPostgres(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=secret),
         )
         if args.secret_replica is not None:
-            region = args.secret_replica.region
             self.secret_replica_arn = secret.arn.apply(lambda arn: replica_secret_arn(arn, region))
         # Write-only: the provider sends it to RDS and never stores it in the cluster's state; a new
         # password gets a new version, which is what makes the provider send it.
@@ -361,23 +367,6 @@ class AuroraPostgres(pulumi.ComponentResource):
             "master_password_wo": generated.result,
             "master_password_wo_version": password_version(generated.result),
         }, secret.arn
-
-    def _replica_key(self, name: str, target: SecretReplicaTarget, tags: dict[str, str]) -> aws.kms.Key:
-        """The DR-region CMK of the secret's replica, under its own provider for that region.
-
-        Its policy is the primary key's: the account administers it, and IAM policies grant its use, so
-        the DR region's API role decrypts the replica with `kms:Decrypt` via Secrets Manager there.
-        """
-        provider = aws.Provider(
-            f"{name}-aurora-replica", region=target.region, opts=pulumi.ResourceOptions(parent=self)
-        )
-        return encryption_key(
-            f"{name}-aurora-replica",
-            description=f"Encrypts the {target.region} replica of the master secret of {name}-aurora",
-            tags=tags,
-            parent=self,
-            provider=provider,
-        )
 
     def secret_in(self, region: str) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
         """The master secret's ARN and CMK ARN as read from `region` (its replica outside this region)."""

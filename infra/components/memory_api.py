@@ -42,8 +42,8 @@ from infra.components._kubernetes import (
 )
 from infra.components.eks import EksCluster
 from infra.components.eks_nodes import NodePool
-from infra.components.image_replication import ImageReplica, replicate_images
 from infra.components.memory_api_config import MemoryApiConfig, lifecycle_rules
+from infra.components.replicas import ImageReplica, ImageReplication, ImageReplicationArgs
 from infra.standards import restricted_container_security_context, restricted_pod_security_context, tcp
 from infra.tagging import aws_tags, k8s_labels
 
@@ -155,15 +155,17 @@ class MemoryApi(pulumi.ComponentResource):
         # The same images in the DR region (ECR replication), for the pods there.
         self.replica_repository_url: pulumi.Output[str] | None = None
         if args.image_replica is not None:
-            self.replica_repository_url = replicate_images(
-                name,
-                repository=repository,
-                prefix=name,
-                target=args.image_replica,
-                lifecycle=lifecycle_rules(config.kept_images),
-                tags=args.tags,
-                parent=self,
-            )
+            self.replica_repository_url = ImageReplication(
+                f"{name}-images",
+                ImageReplicationArgs(
+                    repository=repository,
+                    prefix=name,
+                    target=args.image_replica,
+                    lifecycle=lifecycle_rules(config.kept_images),
+                    tags=args.tags,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            ).replica_repository_url
 
         # The load balancer controller adds a readiness gate to pods of labelled namespaces: with
         # target-type ip a rollout then waits until new pods are healthy targets before old ones go.

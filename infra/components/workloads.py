@@ -29,7 +29,6 @@ from infra.components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from infra.components.disaster_recovery import DisasterRecovery
 from infra.components.eks import EksCluster
 from infra.components.eks_nodes import NodePool
-from infra.components.image_replication import ImageReplica
 from infra.components.memory_api import NAMESPACE as API_NAMESPACE
 from infra.components.memory_api import POD_LABELS as API_POD_LABELS
 from infra.components.memory_api import MemoryApi, MemoryApiArgs, QdrantEndpoint
@@ -39,6 +38,7 @@ from infra.components.qdrant import GRPC_PORT, HTTP_PORT, ClientPods, QdrantClus
 from infra.components.qdrant_config import QdrantConfig
 from infra.components.qdrant_snapshots import SnapshotTarget
 from infra.components.redis import RedisCache
+from infra.components.replicas import ImageReplica
 
 # Where the children lived before `Workloads` existed; their aliases keep the history of a real stack.
 _FORMERLY_TOP_LEVEL = [pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]

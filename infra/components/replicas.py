@@ -1,6 +1,13 @@
-"""ECR replication of the memory API's image repository into the DR region.
+"""Copies of primary-region data in the DR region: `ReplicaKey` (a DR-region CMK for a replica) and
+`ImageReplication` (the API's images). Both are disaster-recovery components: the policy pack's
+`stack-all-resource-disaster-recovery` counts what they create as DR resources (`DR_COMPONENT_TYPES`).
 
-What it creates and why:
+`ReplicaKey`: a rotated CMK in the DR region, under its own provider for that region, for a
+replica of a primary-region secret (Secrets Manager re-encrypts a replica under a key of its region).
+Its policy is the primary keys' (`encryption_key`): the account administers it and IAM policies grant
+its use, so the DR region's API role decrypts the replica with `kms:Decrypt` via Secrets Manager there.
+
+`ImageReplication`:
 - A registry-level `ReplicationConfiguration` in the primary region: every image pushed to a repository
   under the API's prefix is copied to the same repository name in the DR region, so the DR region's
   pods pull from their own region when the primary is gone. A registry has one replication
@@ -25,6 +32,30 @@ import pulumi_aws as aws
 from infra.components._base import ComponentArgs, assume_role_policy, encryption_key, policy_json
 from infra.tagging import aws_tags
 
+# The component types whose resources are DR resources (with `DisasterRecovery` itself).
+DR_COMPONENT_TYPES = ("DisasterRecovery", "ReplicaKey", "ImageReplication")
+
+
+class ReplicaKey(pulumi.ComponentResource):
+    """A CMK in another region (the DR region), for the replica of a secret."""
+
+    arn: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        region: str,
+        description: str,
+        tags: dict[str, str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("memory-platform:dr:ReplicaKey", name, None, opts)
+        provider = aws.Provider(name, region=region, opts=pulumi.ResourceOptions(parent=self))
+        key = encryption_key(name, description=description, tags=tags, parent=self, provider=provider)
+        self.arn = key.arn
+        self.register_outputs({"arn": self.arn})
+
 
 class ImageReplica(ComponentArgs):
     """Where the API's images are replicated: the DR region, through its provider."""
@@ -33,7 +64,36 @@ class ImageReplica(ComponentArgs):
     provider: aws.Provider
 
 
-def replicate_images(
+class ImageReplicationArgs(ComponentArgs):
+    repository: aws.ecr.Repository
+    prefix: str  # every repository under `prefix/` is replicated
+    target: ImageReplica
+    lifecycle: dict[str, Any]  # the replicas' lifecycle policy (the source repository's)
+    tags: dict[str, str]
+
+
+class ImageReplication(pulumi.ComponentResource):
+    """ECR replication of `prefix/*` into the DR region, with a creation template for the replicas."""
+
+    replica_repository_url: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: ImageReplicationArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("memory-platform:dr:ImageReplication", name, None, opts)
+        self.replica_repository_url = _replicate(
+            name,
+            repository=args.repository,
+            prefix=args.prefix,
+            target=args.target,
+            lifecycle=args.lifecycle,
+            tags=args.tags,
+            parent=self,
+        )
+        self.register_outputs({"replicaRepositoryUrl": self.replica_repository_url})
+
+
+def _replicate(
     name: str,
     *,
     repository: aws.ecr.Repository,
@@ -106,7 +166,7 @@ def replicate_images(
             ]
         },
         # The template first, or ECR creates the replica repository without it.
-        opts=pulumi.ResourceOptions(parent=repository, depends_on=[template]),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[template]),
     )
     # <account>.dkr.ecr.<region>.<suffix>/<name>: the same URL with the DR region.
     return repository.repository_url.apply(
