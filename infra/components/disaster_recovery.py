@@ -362,7 +362,10 @@ class DisasterRecovery(pulumi.ComponentResource):
             selection_tags=[
                 {"type": "STRINGEQUALS", "key": key, "value": value} for key, value in selected.items()
             ],
-            opts=pulumi.ResourceOptions(parent=plan, provider=provider, depends_on=attachments),
+            # Selections cannot be updated; the next backup is hours away, so no overlap is needed.
+            opts=pulumi.ResourceOptions(
+                parent=plan, provider=provider, depends_on=attachments, delete_before_replace=True
+            ),
         )
 
     def _replicated_bucket(self, name: str, primary_region: str, config: DisasterRecoveryConfig) -> None:
