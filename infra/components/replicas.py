@@ -11,7 +11,8 @@ its use, so the DR region's API role decrypts the replica with `kms:Decrypt` via
 - A registry-level `ReplicationConfiguration` in the primary region: every image pushed to a repository
   under the API's prefix is copied to the same repository name in the DR region, so the DR region's
   pods pull from their own region when the primary is gone. A registry has one replication
-  configuration; only stacks with DR on create it.
+  configuration; only stacks with DR on create it. ECR replicates pushes made after the rule exists,
+  so the image running when DR is first turned on must be pushed again (CI's next release does it).
 - The replicated repository is created by ECR, not by this program, so its settings come from a
   repository creation template (`appliedFor: REPLICATION`) in the DR region matching the prefix:
   immutable tags, the same lifecycle rules, and KMS with a DR-region CMK (without a template ECR
