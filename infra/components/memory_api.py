@@ -43,6 +43,7 @@ from infra.components._kubernetes import (
 from infra.components.eks import EksCluster
 from infra.components.eks_nodes import NodePool
 from infra.components.memory_api_config import MemoryApiConfig, lifecycle_rules
+from infra.components.replicas import ImageReplica, ImageReplication, ImageReplicationArgs
 from infra.standards import restricted_container_security_context, restricted_pod_security_context, tcp
 from infra.tagging import aws_tags, k8s_labels
 
@@ -114,6 +115,7 @@ class MemoryApiArgs(ComponentArgs):
     ingress_controller: pulumi.Resource | None = None
     otlp_endpoint: str  # the OTLP/HTTP collector the API sends traces to
     monitoring_crds: pulumi.Resource | None = None  # the release installing the ServiceMonitor CRD
+    image_replica: ImageReplica | None = None  # replicate the image repository there (DR region)
     tags: dict[str, str]
 
 
@@ -150,6 +152,20 @@ class MemoryApi(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=repository),
         )
         self.repository_url = repository.repository_url
+        # The same images in the DR region (ECR replication), for the pods there.
+        self.replica_repository_url: pulumi.Output[str] | None = None
+        if args.image_replica is not None:
+            self.replica_repository_url = ImageReplication(
+                f"{name}-images",
+                ImageReplicationArgs(
+                    repository=repository,
+                    prefix=name,
+                    target=args.image_replica,
+                    lifecycle=lifecycle_rules(config.kept_images),
+                    tags=args.tags,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            ).replica_repository_url
 
         # The load balancer controller adds a readiness gate to pods of labelled namespaces: with
         # target-type ip a rollout then waits until new pods are healthy targets before old ones go.
