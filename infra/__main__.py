@@ -6,6 +6,7 @@ from infra import config
 from infra.components.aurora import AuroraPostgres, AuroraPostgresArgs
 from infra.components.ci_runner import CiRunner, CiRunnerArgs, runner_project_name
 from infra.components.disaster_recovery import DisasterRecovery, DisasterRecoveryArgs, dr_stack_output
+from infra.components.dr_region import DrRegion, DrRegionArgs, dr_database_client
 from infra.components.eks import EksCluster, EksClusterArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.observability import Observability, ObservabilityArgs
@@ -111,8 +112,6 @@ if stack.dr.enabled:
             tags=tags,
         ),
     )
-    pulumi.export("disasterRecovery", dr_stack_output(disaster_recovery.output_values))
-
 workloads = Workloads(
     prefix,
     WorkloadsArgs(
@@ -132,3 +131,30 @@ workloads = Workloads(
     ),
 )
 pulumi.export("memoryApiRepositoryUrl", workloads.memory_api.repository_url)
+
+if disaster_recovery is not None:
+    assert stack.dr.region is not None  # StackConfig requires it when dr.enabled
+    dr_parts = [disaster_recovery.output_values]
+    if stack.dr.compute.enabled:
+        dr_region = DrRegion(
+            f"{prefix}-dr",
+            DrRegionArgs(
+                config=stack.dr.compute,
+                environment=stack.environment,
+                region=stack.dr.region,
+                disaster_recovery=disaster_recovery,
+                cluster=stack.cluster,
+                ci_runner=stack.ci_runner,
+                cache=stack.cache,
+                qdrant=stack.qdrant,
+                memory_api=stack.memory_api,
+                database=dr_database_client(
+                    database, stack.dr.region, global_writer_endpoint=disaster_recovery.global_writer_endpoint
+                ),
+                primary_repository_url=workloads.memory_api.repository_url,
+                primary_cluster_name=cluster.cluster_name,
+                tags=tags,
+            ),
+        )
+        dr_parts.append(dr_region.output_values)
+    pulumi.export("disasterRecovery", dr_stack_output(*dr_parts))

@@ -55,6 +55,8 @@ BARS: dict[str, dict[str, Any]] = {
         "stack-all-resource-disaster-recovery": {
             "enforcementLevel": MANDATORY,
             "requireDisasterRecovery": True,
+            # The components whose resources live in the DR region (the data replicas, the pilot light).
+            "drComponentTypes": ["DisasterRecovery", "DrRegion"],
         },
         "kubernetes-workload-multi-replica-pdb": MANDATORY,
         "kubernetes-workload-replicas-spread": MANDATORY,

@@ -100,6 +100,8 @@ class DisasterRecovery(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, providers=[self.dr_provider]),
         )
         global_cluster, secondary = self._global_database(name, args, config.region)
+        # The writer endpoint that follows the writer across regions; what every region's API connects to.
+        self.global_writer_endpoint: pulumi.Output[str | None] = global_cluster.endpoint
         backup_vault, dr_vault = self._backups(name, args, config)
         self._replicated_bucket(name, args.primary_region, config)
 

@@ -23,7 +23,7 @@ from typing import Literal
 
 import pulumi
 
-from infra.components._base import ComponentArgs
+from infra.components._base import ComponentArgs, StrInput
 from infra.components.aurora import AuroraPostgres
 from infra.components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from infra.components.disaster_recovery import DisasterRecovery
@@ -43,6 +43,15 @@ from infra.components.redis import RedisCache
 _FORMERLY_TOP_LEVEL = [pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]
 
 
+class DatabaseClient(ComponentArgs):
+    """Where the API finds Aurora when not through an `AuroraPostgres` of its own region (the DR region)."""
+
+    writer_endpoint: StrInput
+    port: StrInput
+    secret_arn: StrInput
+    kms_key_arn: StrInput
+
+
 class WorkloadsArgs(ComponentArgs):
     environment: Literal["staging", "production"]
     region: str
@@ -51,11 +60,17 @@ class WorkloadsArgs(ComponentArgs):
     node_pools: tuple[NodePool, ...]
     network: Network
     cluster: EksCluster
-    database: AuroraPostgres
+    database: AuroraPostgres | DatabaseClient
     cache: RedisCache
     disaster_recovery: DisasterRecovery | None = None  # the backup bucket Qdrant snapshots go to
-    otlp_endpoint: str  # the OTLP/HTTP collector the API sends traces to
+    otlp_endpoint: str | None  # the OTLP/HTTP collector the API sends traces to; None: no tracing
     monitoring_crds: pulumi.Resource | None = None  # the release installing the ServiceMonitor CRD
+    # The DR region's pilot light: no Prometheus operator (no ServiceMonitors), the workloads created
+    # below their configured sizes (`platform-ops dr failover` scales them), images from the ECR replica.
+    monitoring: bool = True
+    api_replicas: int | None = None
+    qdrant_replicas: int | None = None
+    image_repository_url: StrInput | None = None
     tags: dict[str, str]
 
 
@@ -69,7 +84,17 @@ class Workloads(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("memory-platform:kubernetes:Workloads", name, None, opts)
         pools = {pool.name: pool for pool in args.node_pools}
-        cluster, database, cache, dr = args.cluster, args.database, args.cache, args.disaster_recovery
+        cluster, cache, dr = args.cluster, args.cache, args.disaster_recovery
+        database = (
+            args.database
+            if isinstance(args.database, DatabaseClient)
+            else DatabaseClient(
+                writer_endpoint=args.database.writer_endpoint,
+                port=args.database.port.apply(str),
+                secret_arn=args.database.secret_arn,
+                kms_key_arn=args.database.kms_key_arn,
+            )
+        )
         child = pulumi.ResourceOptions(parent=self, aliases=_FORMERLY_TOP_LEVEL)
 
         self.addons = ClusterAddons(
@@ -96,6 +121,8 @@ class Workloads(pulumi.ComponentResource):
                     else None
                 ),
                 monitoring_crds=args.monitoring_crds,
+                monitoring=args.monitoring,
+                running_replicas=args.qdrant_replicas,
             ),
             opts=child,
         )
@@ -111,7 +138,7 @@ class Workloads(pulumi.ComponentResource):
                 vpc_cidr=args.network.vpc_cidr,
                 load_balancer_cidrs=tuple(args.network.public_subnet_cidrs),
                 database_writer_endpoint=database.writer_endpoint,
-                database_port=database.port.apply(str),
+                database_port=database.port,
                 database_secret_arn=database.secret_arn,
                 redis_endpoint=cache.endpoint,
                 redis_port=cache.port.apply(str),
@@ -130,6 +157,9 @@ class Workloads(pulumi.ComponentResource):
                 ingress_controller=self.addons.load_balancer_controller,
                 otlp_endpoint=args.otlp_endpoint,
                 monitoring_crds=args.monitoring_crds,
+                monitoring=args.monitoring,
+                initial_replicas=args.api_replicas,
+                image_repository_url=args.image_repository_url,
                 tags=args.tags,
             ),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.addons])),
