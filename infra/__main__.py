@@ -152,7 +152,7 @@ if disaster_recovery is not None:
                     database, stack.dr.region, global_writer_endpoint=disaster_recovery.global_writer_endpoint
                 ),
                 primary_repository_url=workloads.memory_api.repository_url,
-                primary_cluster_name=cluster.cluster_name,
+                primary_cluster=cluster,
                 tags=tags,
             ),
         )

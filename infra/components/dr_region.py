@@ -65,7 +65,9 @@ def replica_repository_url(url: str, region: str) -> str:
     registry, _, path = url.partition("/")
     labels = registry.split(".")
     if len(labels) < 5 or labels[1:3] != ["dkr", "ecr"] or not path:
-        raise ValueError(f"'{url}' is not an ECR repository URL like '<account>.dkr.ecr.<region>.amazonaws.com/x'")
+        raise ValueError(
+            f"'{url}' is not an ECR repository URL like '<account>.dkr.ecr.<region>.amazonaws.com/x'"
+        )
     labels[3] = region
     return f"{'.'.join(labels)}/{path}"
 
@@ -114,7 +116,7 @@ class DrRegionArgs(ComponentArgs):
     memory_api: MemoryApiConfig
     database: DatabaseClient  # from `dr_database_client`
     primary_repository_url: pulumi.Output[str]
-    primary_cluster_name: pulumi.Output[str]
+    primary_cluster: EksCluster  # creates the account-wide Auto Scaling role the DR volume key names
     tags: dict[str, str]
 
 
@@ -148,6 +150,7 @@ class DrRegion(pulumi.ComponentResource):
                 vpc_id=network.vpc_id,
                 private_subnet_ids=network.private_subnet_ids,
                 tags=tags,
+                volume_key_after=(args.primary_cluster.node_volume_key,),
             ),
             opts=child,
         )
@@ -222,11 +225,13 @@ class DrRegion(pulumi.ComponentResource):
         )
         ingress = self.workloads.memory_api.ingress
         self.api_load_balancer_hostname = (
-            ingress.status.apply(_load_balancer_hostname) if ingress is not None else pulumi.Output.from_input(None)
+            ingress.status.apply(_load_balancer_hostname)
+            if ingress is not None
+            else pulumi.Output.from_input(None)
         )
         # This component's part of the `disasterRecovery` stack output (`dr_stack_output`).
         self.output_values = {
-            "primaryClusterName": args.primary_cluster_name,
+            "primaryClusterName": args.primary_cluster.cluster_name,
             "drClusterName": cluster.cluster_name,
             "apiNamespace": API_NAMESPACE,
             "apiDeployment": API_DEPLOYMENT,

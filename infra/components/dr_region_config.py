@@ -119,12 +119,14 @@ class DrComputeConfig(ConfigModel):
                 problems.append(f"dr.compute.{key} is in {match.group('region')}; it must be in {dr_region}")
         if needs_certificate and self.certificate_arn is None:
             problems.append(
-                f"dr.compute.certificateArn is required (an ACM certificate for memoryApi.host in {dr_region})"
+                "dr.compute.certificateArn is required (an ACM certificate for memoryApi.host in "
+                f"{dr_region})"
             )
         if needs_ci_runner and self.ci_runner_connection_arn is None:
             problems.append(
-                "dr.compute.ciRunnerConnectionArn is required (ciRunner is set): the DR cluster's endpoint is "
-                f"private, so a CI runner in the DR VPC deploys it; create a GitHub connection in {dr_region}"
+                "dr.compute.ciRunnerConnectionArn is required (ciRunner is set): the DR cluster's endpoint "
+                "is private, so a CI runner in the DR VPC deploys it; create a GitHub connection in "
+                f"{dr_region}"
             )
         if 0 < self.api_replicas < api_min_replicas:
             problems.append(
@@ -140,7 +142,8 @@ class DrComputeConfig(ConfigModel):
             )
         if self.qdrant_replicas > qdrant_replicas:
             problems.append(
-                f"dr.compute.qdrantReplicas ({self.qdrant_replicas}) exceeds qdrant.replicas ({qdrant_replicas})"
+                f"dr.compute.qdrantReplicas ({self.qdrant_replicas}) exceeds qdrant.replicas "
+                f"({qdrant_replicas})"
             )
         if problems:
             raise ValueError("; ".join(problems))

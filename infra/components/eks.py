@@ -51,6 +51,9 @@ class EksClusterArgs(ComponentArgs):
     vpc_id: pulumi.Output[str]
     private_subnet_ids: Sequence[pulumi.Output[str]]
     tags: dict[str, str]
+    # Without `config.createAutoscalingServiceLinkedRole`: what creates that account-wide role elsewhere
+    # (another cluster's `node_volume_key`); this cluster's volume key, whose policy names it, waits for it.
+    volume_key_after: tuple[pulumi.Resource, ...] = ()
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -206,7 +209,9 @@ class EksCluster(pulumi.ComponentResource):
             account_id=self._account_id,
             tags=tags,
             create_service_linked_role=config.create_autoscaling_service_linked_role,
+            after=args.volume_key_after,
         )
+        self.node_volume_key = ebs_key
         role, role_grants = node_role(self, name, partition=self._partition, tags=tags)
         self.node_groups = {
             pool.name: node_group(

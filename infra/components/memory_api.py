@@ -282,7 +282,9 @@ class MemoryApi(pulumi.ComponentResource):
             spec=cast(
                 Any,
                 {
-                    "replicas": config.min_replicas if args.initial_replicas is None else args.initial_replicas,
+                    "replicas": (
+                        config.min_replicas if args.initial_replicas is None else args.initial_replicas
+                    ),
                     "revisionHistoryLimit": 5,
                     "selector": {"matchLabels": POD_LABELS},
                     "strategy": {

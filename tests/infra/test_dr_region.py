@@ -64,11 +64,17 @@ def test_production_has_a_private_eks_cluster_in_the_dr_region(production_plan: 
     pools = [g for g in of_type(production_plan, NODE_GROUP) if cluster["urn"] in g["dependencies"]]
     assert sorted(g["inputs"]["scalingConfig"]["minSize"] for g in pools) == [1, 1]
     # The DR nodes pull images: the DR VPC has a NAT gateway now.
-    nat = [n for n in of_type(production_plan, "aws:ec2/natGateway:NatGateway") if regions[n["provider"]] == DR_REGION]
+    nat = [
+        n
+        for n in of_type(production_plan, "aws:ec2/natGateway:NatGateway")
+        if regions[n["provider"]] == DR_REGION
+    ]
     assert len(nat) == 1
 
 
-def test_dr_cluster_runs_the_load_balancer_controller_and_an_alb_ingress(production_plan: PlanDocument) -> None:
+def test_dr_cluster_runs_the_load_balancer_controller_and_an_alb_ingress(
+    production_plan: PlanDocument,
+) -> None:
     cluster = dr_cluster(production_plan)
     [controller] = in_cluster(production_plan, cluster, RELEASE)
     assert controller["inputs"]["chart"] == "aws-load-balancer-controller"
@@ -81,7 +87,9 @@ def test_dr_cluster_runs_the_load_balancer_controller_and_an_alb_ingress(product
     assert ingress["inputs"]["spec"]["rules"][0]["host"] == "api.memory.example.com"
 
 
-def test_dr_workloads_run_at_the_pilot_light_sizes_and_failover_owns_them(production_plan: PlanDocument) -> None:
+def test_dr_workloads_run_at_the_pilot_light_sizes_and_failover_owns_them(
+    production_plan: PlanDocument,
+) -> None:
     cluster = dr_cluster(production_plan)
     [api] = in_cluster(production_plan, cluster, DEPLOYMENT)
     [qdrant] = in_cluster(production_plan, cluster, STATEFULSET)
@@ -125,7 +133,9 @@ def test_dr_cluster_has_no_prometheus_operator_objects(production_plan: PlanDocu
 def test_dr_database_admits_the_dr_cluster(production_plan: PlanDocument) -> None:
     cluster = dr_cluster(production_plan)
     resources = by_urn(production_plan)
-    [secondary] = [c for c in of_type(production_plan, "aws:rds/cluster:Cluster") if c["name"].endswith("-dr")]
+    [secondary] = [
+        c for c in of_type(production_plan, "aws:rds/cluster:Cluster") if c["name"].endswith("-dr")
+    ]
     [group_urn] = secondary["propertyDependencies"]["vpcSecurityGroupIds"]
     rules = [
         r
@@ -135,9 +145,11 @@ def test_dr_database_admits_the_dr_cluster(production_plan: PlanDocument) -> Non
     assert len(rules) == 1
     assert cluster["urn"] in rules[0]["propertyDependencies"]["referencedSecurityGroupId"]
     assert (rules[0]["inputs"]["fromPort"], rules[0]["inputs"]["toPort"]) == (5432, 5432)
-    assert aws_regions(production_plan)[rules[0]["provider"]] == DR_REGION == aws_regions(
-        production_plan
-    )[resources[group_urn]["provider"]]
+    assert (
+        aws_regions(production_plan)[rules[0]["provider"]]
+        == DR_REGION
+        == aws_regions(production_plan)[resources[group_urn]["provider"]]
+    )
 
 
 def test_dr_pods_read_only_dr_region_arns(production_plan: PlanDocument) -> None:
@@ -157,7 +169,9 @@ def test_dr_pods_read_only_dr_region_arns(production_plan: PlanDocument) -> None
     ]
     assert len(roles) == 1
     for statement in json.loads(roles[0]["inputs"]["policy"])["Statement"]:
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
         assert all(ARN.search(arn)["region"] == DR_REGION for arn in resources)  # type: ignore[index]
 
 
@@ -169,9 +183,14 @@ def test_staging_has_no_dr_compute(staging_plan: PlanDocument) -> None:
 
 def test_the_dr_region_arn_and_image_of_a_primary_one() -> None:
     primary = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-abc-a1B2c3"
-    assert in_region(primary, DR_REGION) == "arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!cluster-abc-a1B2c3"
     assert (
-        replica_repository_url("123456789012.dkr.ecr.us-east-1.amazonaws.com/memory-production-api/memory-api", DR_REGION)
+        in_region(primary, DR_REGION)
+        == "arn:aws:secretsmanager:us-west-2:123456789012:secret:rds!cluster-abc-a1B2c3"
+    )
+    assert (
+        replica_repository_url(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/memory-production-api/memory-api", DR_REGION
+        )
         == "123456789012.dkr.ecr.us-west-2.amazonaws.com/memory-production-api/memory-api"
     )
     with pytest.raises(ValueError, match="not a regional ARN"):

@@ -142,10 +142,10 @@ def write_manifests(
     """
     check_manifest_paths(objects, owners)
     manifests = []
-    for body in objects:
-        metadata = body.get("metadata") or {}
-        path = _path(body, folder)
-        body = {key: value for key, value in body.items() if key != OBJECT_FOLDER_KEY}
+    for placed in objects:
+        metadata = placed.get("metadata") or {}
+        path = _path(placed, folder)
+        body = {key: value for key, value in placed.items() if key != OBJECT_FOLDER_KEY}
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(manifest_yaml(body))
         manifests.append(
