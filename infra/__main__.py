@@ -153,6 +153,7 @@ if disaster_recovery is not None:
                 ),
                 primary_repository_url=workloads.memory_api.repository_url,
                 primary_cluster=cluster,
+                primary_nat_addresses=network.nat_public_ips,
                 tags=tags,
             ),
         )

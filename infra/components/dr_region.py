@@ -20,8 +20,10 @@ passed as `providers=` so every child inherits it), not copies of them:
 - `RedisCache` on `cacheNodes` small nodes with its own AUTH secret under its own DR-region key; it
   starts cold, and the API serves without a cache;
 - an ingress rule on the DR Aurora cluster's security group for the DR cluster's nodes;
-- `CiRunner` in the DR VPC: the cluster's endpoint is private, and on the day the primary region is
-  gone the DR VPC's runner is the one deployer that can still reach it.
+- reachable by both deployers: the primary VPC's CI runner (the release job's `pulumi up` spans both
+  regions) through a public endpoint admitting only the primary VPC's NAT addresses (/32s, IAM
+  authentication still required), and a `CiRunner` in the DR VPC over the private endpoint: on the
+  day the primary region is gone it is the one deployer left.
 
 The DR pods read DR-region ARNs only: the database secret is the primary's Secrets Manager replica
 (same ARN, other region: `in_region`), images come from the ECR replica (`replica_repository_url`).
@@ -29,6 +31,7 @@ The DR pods read DR-region ARNs only: the database secret is the primary's Secre
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import pulumi
@@ -117,6 +120,8 @@ class DrRegionArgs(ComponentArgs):
     database: DatabaseClient  # from `dr_database_client`
     primary_repository_url: pulumi.Output[str]
     primary_cluster: EksCluster  # creates the account-wide Auto Scaling role the DR volume key names
+    # The primary VPC's NAT addresses: the primary's CI runner deploys the DR cluster through them.
+    primary_nat_addresses: Sequence[pulumi.Output[str]]
     tags: dict[str, str]
 
 
@@ -151,6 +156,7 @@ class DrRegion(pulumi.ComponentResource):
                 private_subnet_ids=network.private_subnet_ids,
                 tags=tags,
                 volume_key_after=(args.primary_cluster.node_volume_key,),
+                deployer_addresses=args.primary_nat_addresses,
             ),
             opts=child,
         )

@@ -54,6 +54,9 @@ class EksClusterArgs(ComponentArgs):
     # Without `config.createAutoscalingServiceLinkedRole`: what creates that account-wide role elsewhere
     # (another cluster's `node_volume_key`); this cluster's volume key, whose policy names it, waits for it.
     volume_key_after: tuple[pulumi.Resource, ...] = ()
+    # Addresses the public endpoint also admits, known only once created: another VPC's NAT gateways,
+    # whose CI runner deploys this cluster too (the DR region's, from the primary's runner).
+    deployer_addresses: Sequence[pulumi.Output[str]] = ()
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -143,7 +146,10 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=cluster_role),
         )
 
-        public_cidrs = list(config.public_access_cidrs)
+        public_cidrs: list[pulumi.Input[str]] = [
+            *config.public_access_cidrs,
+            *(address.apply(lambda ip: f"{ip}/32") for address in args.deployer_addresses),
+        ]
         cluster = aws.eks.Cluster(
             f"{name}-cluster",
             name=args.cluster_name,

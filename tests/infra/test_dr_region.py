@@ -53,12 +53,15 @@ def production() -> dict[str, Any]:
     return copy.deepcopy(stack_values("production")[0])
 
 
-def test_production_has_a_private_eks_cluster_in_the_dr_region(production_plan: PlanDocument) -> None:
+def test_production_has_an_eks_cluster_in_the_dr_region(production_plan: PlanDocument) -> None:
     regions = aws_regions(production_plan)
     cluster = dr_cluster(production_plan)
-    assert cluster["inputs"]["vpcConfig"]["endpointPublicAccess"] is False
     resources = by_urn(production_plan)
-    subnets = [resources[urn] for urn in cluster["propertyDependencies"]["vpcConfig"]]
+    subnets = [
+        resources[urn]
+        for urn in cluster["propertyDependencies"]["vpcConfig"]
+        if resources[urn]["type"] == "aws:ec2/subnet:Subnet"
+    ]
     assert subnets and all(regions[s["provider"]] == DR_REGION for s in subnets)
     assert {s["inputs"]["cidrBlock"].split(".")[1] for s in subnets} == {"30"}  # dr.vpcCidr 10.30.0.0/16
     pools = [g for g in of_type(production_plan, NODE_GROUP) if cluster["urn"] in g["dependencies"]]
@@ -70,6 +73,30 @@ def test_production_has_a_private_eks_cluster_in_the_dr_region(production_plan: 
         if regions[n["provider"]] == DR_REGION
     ]
     assert len(nat) == 1
+
+
+def test_both_runners_reach_the_dr_cluster(production_plan: PlanDocument) -> None:
+    """The release job's `pulumi up` runs in the primary VPC and deploys both regions: the DR endpoint
+    admits exactly the primary VPC's NAT addresses; the DR VPC's own runner uses the private endpoint."""
+    regions = aws_regions(production_plan)
+    cluster = dr_cluster(production_plan)
+    vpc = cluster["inputs"]["vpcConfig"]
+    assert vpc["endpointPrivateAccess"] is True and vpc["endpointPublicAccess"] is True
+    primary_nat = {
+        e["urn"] for e in of_type(production_plan, "aws:ec2/eip:Eip") if regions[e["provider"]] != DR_REGION
+    }
+    assert len(primary_nat) == 3
+    assert len(vpc["publicAccessCidrs"]) == 3 and all(
+        cidr.endswith("/32") for cidr in vpc["publicAccessCidrs"]
+    )
+    assert primary_nat <= set(cluster["propertyDependencies"]["vpcConfig"])
+    [runner] = [
+        p
+        for p in of_type(production_plan, "aws:codebuild/project:Project")
+        if sorted(p["inputs"]["vpcConfig"]["subnets"]) == sorted(vpc["subnetIds"])
+    ]
+    assert regions[runner["provider"]] == DR_REGION
+    assert runner["inputs"]["source"]["auth"]["resource"].startswith(f"arn:aws:codeconnections:{DR_REGION}:")
 
 
 def test_dr_cluster_runs_the_load_balancer_controller_and_an_alb_ingress(

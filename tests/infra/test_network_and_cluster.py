@@ -195,7 +195,11 @@ def test_api_endpoint_is_private_and_audit_logged(stack_plan: PlanDocument) -> N
     assert len(clusters) == CLUSTERS[stack_plan.stack]
     for cluster in clusters:
         assert cluster["vpcConfig"]["endpointPrivateAccess"] is True
-        assert cluster["vpcConfig"]["endpointPublicAccess"] is False
+        # public only for single addresses: the DR cluster admits the primary runner's NAT gateways
+        public = cluster["vpcConfig"]["publicAccessCidrs"] or []
+        assert cluster["vpcConfig"]["endpointPublicAccess"] is bool(public)
+        assert all(cidr.endswith("/32") for cidr in public)
+        assert bool(public) is cluster["name"].endswith("-dr")
         assert "audit" in cluster["enabledClusterLogTypes"]
         assert cluster["accessConfig"] == {
             "authenticationMode": "API",
