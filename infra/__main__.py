@@ -6,11 +6,12 @@ from infra import config
 from infra.components.aurora import AuroraPostgres, AuroraPostgresArgs, SecretReplicaTarget
 from infra.components.ci_runner import CiRunner, CiRunnerArgs, runner_project_name
 from infra.components.disaster_recovery import DisasterRecovery, DisasterRecoveryArgs, dr_stack_output
+from infra.components.dr_region import DrRegion, DrRegionArgs
 from infra.components.eks import EksCluster, EksClusterArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.observability import Observability, ObservabilityArgs
 from infra.components.redis import RedisCache, RedisCacheArgs
-from infra.components.workloads import Workloads, WorkloadsArgs
+from infra.components.workloads import Workloads, WorkloadsArgs, primary_database_client
 from infra.monitoring_data.rule_settings import memory_api_rule_settings
 
 stack = config.load()
@@ -106,7 +107,6 @@ if stack.dr.enabled:
             tags=tags,
         ),
     )
-    pulumi.export("disasterRecovery", dr_stack_output(disaster_recovery.output_values))
 pulumi.export(
     "database",
     {
@@ -142,3 +142,31 @@ workloads = Workloads(
     ),
 )
 pulumi.export("memoryApiRepositoryUrl", workloads.memory_api.repository_url)
+
+if disaster_recovery is not None:
+    assert stack.dr.region is not None  # StackConfig requires it when dr.enabled
+    dr_parts = [disaster_recovery.output_values]
+    if stack.dr.compute.enabled:
+        replica_repository_url = workloads.memory_api.replica_repository_url
+        assert replica_repository_url is not None  # the primary's MemoryApi replicates when DR is on
+        dr_region = DrRegion(
+            f"{prefix}-dr",
+            DrRegionArgs(
+                config=stack.dr.compute,
+                environment=stack.environment,
+                region=stack.dr.region,
+                disaster_recovery=disaster_recovery,
+                cluster=stack.cluster,
+                ci_runner=stack.ci_runner,
+                cache=stack.cache,
+                qdrant=stack.qdrant,
+                memory_api=stack.memory_api,
+                database=primary_database_client(database, stack.dr.region, disaster_recovery),
+                image_repository_url=replica_repository_url,
+                primary_cluster=cluster,
+                primary_nat_addresses=network.nat_public_ips,
+                tags=tags,
+            ),
+        )
+        dr_parts.append(dr_region.output_values)
+    pulumi.export("disasterRecovery", dr_stack_output(*dr_parts))

@@ -160,6 +160,14 @@ class StackConfig(ConfigModel):
                 f"dr.vpcCidr ({secondary}) overlaps network.vpcCidr ({primary}); "
                 "pick non-overlapping ranges so the regions can be peered"
             )
+        if self.dr.compute.enabled:
+            self.dr.compute.check_fits(
+                dr_region=self.dr.region,
+                api_min_replicas=self.memory_api.min_replicas,
+                qdrant_replicas=self.qdrant.replicas,
+                needs_certificate=self.memory_api.image is not None,
+                needs_ci_runner=self.ci_runner.enabled,
+            )
 
     def _production_safeguards(self) -> None:
         database, cache = self.database, self.cache

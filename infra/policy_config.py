@@ -56,7 +56,8 @@ BARS: dict[str, dict[str, Any]] = {
         "stack-all-resource-disaster-recovery": {
             "enforcementLevel": MANDATORY,
             "requireDisasterRecovery": True,
-            "drComponentTypes": list(DR_COMPONENT_TYPES),
+            # The components whose resources live in the DR region (the data replicas, the pilot light).
+            "drComponentTypes": [*DR_COMPONENT_TYPES, "DrRegion"],
         },
         "kubernetes-workload-multi-replica-pdb": MANDATORY,
         "kubernetes-workload-replicas-spread": MANDATORY,

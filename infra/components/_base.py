@@ -175,3 +175,12 @@ def security_group_for_clients(
         opts=pulumi.ResourceOptions(parent=group),
     )
     return group
+
+
+def in_region(arn: str, region: str) -> str:
+    """`arn` with its region replaced: a Secrets Manager replica's ARN is its primary's in another region."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not parts[3]:
+        raise ValueError(f"'{arn}' is not a regional ARN like 'arn:aws:secretsmanager:us-east-1:...'")
+    parts[3] = region
+    return ":".join(parts)

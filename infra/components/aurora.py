@@ -44,6 +44,7 @@ from infra.components._base import (
     ComponentArgs,
     assume_role_policy,
     aws_account,
+    in_region,
     log_group_key,
     security_group_for_clients,
 )
@@ -114,12 +115,6 @@ def password_version(password: pulumi.Input[str]) -> pulumi.Output[int]:
             lambda value: int.from_bytes(hashlib.sha256(value.encode()).digest()[:4], "big") >> 1
         )
     )
-
-
-def replica_secret_arn(arn: str, region: str) -> str:
-    """The ARN of a secret's replica in `region`: the same name and suffix, the region swapped."""
-    parts = arn.split(":")
-    return ":".join([*parts[:3], region, *parts[4:]])
 
 
 class SecretReplicaTarget(ComponentArgs):
@@ -360,7 +355,7 @@ class AuroraPostgres(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=secret),
         )
         if args.secret_replica is not None:
-            self.secret_replica_arn = secret.arn.apply(lambda arn: replica_secret_arn(arn, region))
+            self.secret_replica_arn = secret.arn.apply(lambda arn: in_region(arn, region))
         # Write-only: the provider sends it to RDS and never stores it in the cluster's state; a new
         # password gets a new version, which is what makes the provider send it.
         return {

@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import Field, field_validator, model_validator
 
 from infra.components.aurora import GLOBAL_DB_RPO_MAX_SECONDS, GLOBAL_DB_RPO_MIN_SECONDS
+from infra.components.dr_region_config import DrComputeConfig
 from infra.components.network import NatStrategy, NetworkConfig
 from infra.config_types import Cidr, ConfigModel
 
@@ -60,6 +61,10 @@ class DisasterRecoveryConfig(ConfigModel):
     dns: FailoverDnsConfig | None = Field(
         default=None, description="Route 53 failover for the API hostname; off if absent."
     )
+    compute: DrComputeConfig = Field(
+        default_factory=DrComputeConfig,
+        description="Pilot-light EKS cluster, memory API, Qdrant and Redis in the DR region; off if unset.",
+    )
     active_region: str | None = Field(
         default=None,
         description="Region that serves traffic (aws:region or dr.region; aws:region if unset). "
@@ -88,6 +93,11 @@ class DisasterRecoveryConfig(ConfigModel):
             raise ValueError(
                 "bucketTransitionDays < bucketGlacierDays < bucketExpiryDays must hold, got "
                 f"{self.bucket_transition_days}, {self.bucket_glacier_days}, {self.bucket_expiry_days}"
+            )
+        if self.compute.enabled and self.nat_strategy == NatStrategy.NONE:
+            raise ValueError(
+                "dr.natStrategy is 'none' but dr.compute.enabled is true: the DR nodes pull images (ECR, "
+                "Docker Hub for Qdrant) and call AWS APIs; set dr.natStrategy to single (or one_per_az)"
             )
         return self
 

@@ -51,6 +51,12 @@ class EksClusterArgs(ComponentArgs):
     vpc_id: pulumi.Output[str]
     private_subnet_ids: Sequence[pulumi.Output[str]]
     tags: dict[str, str]
+    # Without `config.createAutoscalingServiceLinkedRole`: what creates that account-wide role elsewhere
+    # (another cluster's `node_volume_key`); this cluster's volume key, whose policy names it, waits for it.
+    volume_key_after: tuple[pulumi.Resource, ...] = ()
+    # Addresses the public endpoint also admits, known only once created: another VPC's NAT gateways,
+    # whose CI runner deploys this cluster too (the DR region's, from the primary's runner).
+    deployer_addresses: Sequence[pulumi.Output[str]] = ()
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -140,7 +146,10 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=cluster_role),
         )
 
-        public_cidrs = list(config.public_access_cidrs)
+        public_cidrs: list[pulumi.Input[str]] = [
+            *config.public_access_cidrs,
+            *(address.apply(lambda ip: f"{ip}/32") for address in args.deployer_addresses),
+        ]
         cluster = aws.eks.Cluster(
             f"{name}-cluster",
             name=args.cluster_name,
@@ -206,7 +215,9 @@ class EksCluster(pulumi.ComponentResource):
             account_id=self._account_id,
             tags=tags,
             create_service_linked_role=config.create_autoscaling_service_linked_role,
+            after=args.volume_key_after,
         )
+        self.node_volume_key = ebs_key
         role, role_grants = node_role(self, name, partition=self._partition, tags=tags)
         self.node_groups = {
             pool.name: node_group(

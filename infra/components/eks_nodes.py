@@ -135,19 +135,21 @@ def node_volume_key(
     account_id: str,
     tags: dict[str, str],
     create_service_linked_role: bool = True,
+    after: Sequence[pulumi.Resource] = (),
 ) -> aws.kms.Key:
     """The KMS key of node root volumes and persistent volumes; Auto Scaling may use it for nodes.
 
     Managed node groups launch through EC2 Auto Scaling, whose service-linked role must be allowed to use
     a customer-managed key (EC2 Auto Scaling user guide, "Required AWS KMS key policy for use with
     encrypted volumes"). KMS rejects a key policy naming a principal that does not exist, so the role is
-    created first (and kept on destroy: it is account-wide) unless the account already has it.
+    created first (and kept on destroy: it is account-wide) unless the account already has it; `after`
+    names what creates it elsewhere (another cluster's volume key, which waits for the role).
     """
     autoscaling = (
         f"arn:{partition}:iam::{account_id}:role/aws-service-role/"
         "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
     )
-    first: list[pulumi.Resource] = []
+    first: list[pulumi.Resource] = list(after)
     if create_service_linked_role:
         first.append(
             aws.iam.ServiceLinkedRole(

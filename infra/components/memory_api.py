@@ -113,9 +113,15 @@ class MemoryApiArgs(ComponentArgs):
     # The controller serving `ingress_class`: the Ingress is created after it and deleted before it, so
     # the controller is still there to clear its finalizer and delete the ALB.
     ingress_controller: pulumi.Resource | None = None
-    otlp_endpoint: str  # the OTLP/HTTP collector the API sends traces to
+    otlp_endpoint: str | None  # the OTLP/HTTP collector the API sends traces to; None: no tracing
     monitoring_crds: pulumi.Resource | None = None  # the release installing the ServiceMonitor CRD
     image_replica: ImageReplica | None = None  # replicate the image repository there (DR region)
+    # False where no Prometheus operator runs (the DR region's pilot light): no ServiceMonitor.
+    monitoring: bool = True
+    # The Deployment's size when created (later the HPA's or the operator's); None: config.minReplicas.
+    initial_replicas: int | None = None
+    # An existing repository to run the image from (the DR region's ECR replica); None creates one.
+    image_repository_url: StrInput | None = None
     tags: dict[str, str]
 
 
@@ -133,39 +139,12 @@ class MemoryApi(pulumi.ComponentResource):
         labels = k8s_labels("api", NAME)
         self.namespace = NAMESPACE
 
-        images_key = encryption_key(
-            f"{name}-images", description=f"Encrypts the {name} image repository", tags=args.tags, parent=self
-        )
-        repository = aws.ecr.Repository(
-            f"{name}-images",
-            name=f"{name}/memory-api",
-            image_tag_mutability="IMMUTABLE",
-            image_scanning_configuration={"scan_on_push": True},
-            encryption_configurations=[{"encryption_type": "KMS", "kms_key": images_key.arn}],
-            tags=aws_tags(args.tags, f"{name}-images"),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.ecr.LifecyclePolicy(
-            f"{name}-images",
-            repository=repository.name,
-            policy=json.dumps(lifecycle_rules(config.kept_images)),
-            opts=pulumi.ResourceOptions(parent=repository),
-        )
-        self.repository_url = repository.repository_url
-        # The same images in the DR region (ECR replication), for the pods there.
         self.replica_repository_url: pulumi.Output[str] | None = None
-        if args.image_replica is not None:
-            self.replica_repository_url = ImageReplication(
-                f"{name}-images",
-                ImageReplicationArgs(
-                    repository=repository,
-                    prefix=name,
-                    target=args.image_replica,
-                    lifecycle=lifecycle_rules(config.kept_images),
-                    tags=args.tags,
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            ).replica_repository_url
+        self.repository_url = (
+            pulumi.Output.from_input(args.image_repository_url)
+            if args.image_repository_url is not None
+            else self._repository(name, args)
+        )
 
         # The load balancer controller adds a readiness gate to pods of labelled namespaces: with
         # target-type ip a rollout then waits until new pods are healthy targets before old ones go.
@@ -226,25 +205,61 @@ class MemoryApi(pulumi.ComponentResource):
         self._network_policies(name, args, labels)
 
         self.image = None
+        self.ingress: k8s.networking.v1.Ingress | None = None
         if config.image is not None:
             separator = "@" if config.image.startswith("sha256:") else ":"
-            self.image = pulumi.Output.concat(repository.repository_url, separator, config.image)
+            self.image = pulumi.Output.concat(self.repository_url, separator, config.image)
             self._workload(name, args, labels, self.image, child)
             self._ingress(name, args, labels, service, child)
-        service_monitor(
-            f"{name}-service-monitor",
-            object_name=NAME,
-            namespace=NAMESPACE,
-            selector_labels=labels,
-            port="http",
-            labels=labels,
-            provider=provider,
-            parent=self,
-            crds=args.monitoring_crds,
-        )
+        if args.monitoring:
+            service_monitor(
+                f"{name}-service-monitor",
+                object_name=NAME,
+                namespace=NAMESPACE,
+                selector_labels=labels,
+                port="http",
+                labels=labels,
+                provider=provider,
+                parent=self,
+                crds=args.monitoring_crds,
+            )
         self.register_outputs(
             {"repositoryUrl": self.repository_url, "image": self.image, "roleArn": role.arn}
         )
+
+    def _repository(self, name: str, args: MemoryApiArgs) -> pulumi.Output[str]:
+        images_key = encryption_key(
+            f"{name}-images", description=f"Encrypts the {name} image repository", tags=args.tags, parent=self
+        )
+        repository = aws.ecr.Repository(
+            f"{name}-images",
+            name=f"{name}/memory-api",
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration={"scan_on_push": True},
+            encryption_configurations=[{"encryption_type": "KMS", "kms_key": images_key.arn}],
+            tags=aws_tags(args.tags, f"{name}-images"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.ecr.LifecyclePolicy(
+            f"{name}-images",
+            repository=repository.name,
+            policy=json.dumps(lifecycle_rules(args.config.kept_images)),
+            opts=pulumi.ResourceOptions(parent=repository),
+        )
+        # The same images in the DR region (ECR replication), for the pods there.
+        if args.image_replica is not None:
+            self.replica_repository_url = ImageReplication(
+                f"{name}-images",
+                ImageReplicationArgs(
+                    repository=repository,
+                    prefix=name,
+                    target=args.image_replica,
+                    lifecycle=lifecycle_rules(args.config.kept_images),
+                    tags=args.tags,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            ).replica_repository_url
+        return repository.repository_url
 
     def _workload(
         self,
@@ -283,7 +298,9 @@ class MemoryApi(pulumi.ComponentResource):
             spec=cast(
                 Any,
                 {
-                    "replicas": config.min_replicas,
+                    "replicas": (
+                        config.min_replicas if args.initial_replicas is None else args.initial_replicas
+                    ),
                     "revisionHistoryLimit": 5,
                     "selector": {"matchLabels": POD_LABELS},
                     "strategy": {
@@ -369,7 +386,7 @@ class MemoryApi(pulumi.ComponentResource):
                 "routing.http.drop_invalid_header_fields.enabled=true"
             ),
         }
-        k8s.networking.v1.Ingress(
+        self.ingress = k8s.networking.v1.Ingress(
             f"{name}-ingress",
             metadata={"name": NAME, "namespace": NAMESPACE, "labels": labels, "annotations": annotations},
             spec=cast(
@@ -456,7 +473,7 @@ def environment(args: MemoryApiArgs) -> list[dict[str, Any]]:
         "redis_url": pulumi.Output.concat("rediss://", args.redis_endpoint, ":", args.redis_port),
         "redis_auth_secret_arn": args.redis_auth_secret_arn,
         "qdrant_url": args.qdrant.url,
-        "otlp_endpoint": args.otlp_endpoint,
+        **({"otlp_endpoint": args.otlp_endpoint} if args.otlp_endpoint is not None else {}),
         "data_dir": DATA_DIR,
         "host": "0.0.0.0",  # noqa: S104 - every interface of the pod, behind its NetworkPolicy
         "port": str(PORT),

@@ -177,10 +177,12 @@ class Network(pulumi.ComponentResource):
             NatStrategy.NONE: [],
         }[NatStrategy(config.nat_strategy)]
         nats = []
+        addresses = []
         for zone, subnet in zip(nat_zones, public, strict=False):
             address = aws.ec2.Eip(
                 f"{name}-nat-{zone}", domain="vpc", tags=aws_tags(tags, f"{name}-nat-{zone}"), opts=in_vpc
             )
+            addresses.append(address)
             nats.append(
                 aws.ec2.NatGateway(
                     f"{name}-nat-{zone}",
@@ -246,6 +248,8 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_cidrs = list(plan["public"])  # where an internet-facing load balancer sits
         self.private_subnet_ids = [subnet.id for subnet in private]
         self.isolated_subnet_ids = [subnet.id for subnet in isolated]
+        # What the private subnets' traffic to the internet comes from (e.g. a CI runner in them).
+        self.nat_public_ips = [address.public_ip for address in addresses]
         self.register_outputs(
             {
                 "vpcId": self.vpc_id,

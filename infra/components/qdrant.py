@@ -79,6 +79,11 @@ class QdrantClusterArgs(ComponentArgs):
     clients: ClientPods
     snapshots: SnapshotTarget | None = None
     monitoring_crds: pulumi.Resource | None = None  # the release installing the ServiceMonitor CRD
+    # False where no Prometheus operator runs (the DR region's pilot light): no ServiceMonitor.
+    monitoring: bool = True
+    # Peers running at creation when fewer than config.replicas (the DR pilot light); later the operator
+    # (`platform-ops dr failover`) owns the count. None: config.replicas, managed by Pulumi.
+    running_replicas: int | None = None
     namespace: str = NAME
 
 
@@ -169,7 +174,11 @@ class QdrantCluster(pulumi.ComponentResource):
             metadata={"name": NAME, "namespace": ns, "labels": labels},
             spec=cast(Any, self._statefulset_spec(args, headless, labels, checksum)),
             opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=[namespace, secret, config_map, service_account])
+                child,
+                pulumi.ResourceOptions(
+                    depends_on=[namespace, secret, config_map, service_account],
+                    ignore_changes=["spec.replicas"] if args.running_replicas is not None else None,
+                ),
             ),
         )
         k8s.policy.v1.PodDisruptionBudget(
@@ -198,22 +207,23 @@ class QdrantCluster(pulumi.ComponentResource):
                 ),
                 child,
             )
-        service_monitor(
-            f"{name}-service-monitor",
-            object_name=NAME,
-            namespace=ns,
-            # The headless Service lists every peer, ready or not; the client Service lists the same pods.
-            selector_labels={**labels, SERVICE_ROLE_LABEL: "peers"},
-            port="http",
-            labels=labels,
-            provider=provider,
-            parent=self,
-            crds=args.monitoring_crds,
-            authorization={
-                "type": "Bearer",
-                "credentials": {"name": API_KEY_SECRET, "key": READ_ONLY_API_KEY_FIELD},
-            },
-        )
+        if args.monitoring:
+            service_monitor(
+                f"{name}-service-monitor",
+                object_name=NAME,
+                namespace=ns,
+                # The headless Service lists every peer, ready or not; the client Service lists the same pods.
+                selector_labels={**labels, SERVICE_ROLE_LABEL: "peers"},
+                port="http",
+                labels=labels,
+                provider=provider,
+                parent=self,
+                crds=args.monitoring_crds,
+                authorization={
+                    "type": "Bearer",
+                    "credentials": {"name": API_KEY_SECRET, "key": READ_ONLY_API_KEY_FIELD},
+                },
+            )
         self.register_outputs(
             {
                 "url": self.url,
@@ -273,7 +283,7 @@ class QdrantCluster(pulumi.ComponentResource):
             ],
         }
         return {
-            "replicas": config.replicas,
+            "replicas": config.replicas if args.running_replicas is None else args.running_replicas,
             "serviceName": headless,
             "podManagementPolicy": "Parallel",
             "updateStrategy": {"type": "RollingUpdate"},

@@ -23,7 +23,7 @@ from typing import Literal
 
 import pulumi
 
-from infra.components._base import ComponentArgs
+from infra.components._base import ComponentArgs, StrInput
 from infra.components.aurora import AuroraPostgres
 from infra.components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from infra.components.disaster_recovery import DisasterRecovery
@@ -44,6 +44,30 @@ from infra.components.replicas import ImageReplica
 _FORMERLY_TOP_LEVEL = [pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]
 
 
+class DatabaseClient(ComponentArgs):
+    """Where the API finds Aurora when not through an `AuroraPostgres` of its own region (the DR region)."""
+
+    writer_endpoint: StrInput
+    port: StrInput
+    secret_arn: StrInput
+    kms_key_arn: StrInput
+
+
+def primary_database_client(
+    database: AuroraPostgres, region: str, dr: DisasterRecovery | None
+) -> DatabaseClient:
+    """How pods in `region` reach `database`: with DR, through the global writer endpoint (it follows
+    the writer to either region) and the master secret as read in `region` (its replica outside the
+    primary's region); without, the cluster's own writer endpoint and secret."""
+    secret_arn, kms_key_arn = database.secret_in(region)
+    return DatabaseClient(
+        writer_endpoint=dr.writer_endpoint if dr is not None else database.writer_endpoint,
+        port=database.port.apply(str),
+        secret_arn=secret_arn,
+        kms_key_arn=kms_key_arn,
+    )
+
+
 class WorkloadsArgs(ComponentArgs):
     environment: Literal["staging", "production"]
     region: str
@@ -52,11 +76,17 @@ class WorkloadsArgs(ComponentArgs):
     node_pools: tuple[NodePool, ...]
     network: Network
     cluster: EksCluster
-    database: AuroraPostgres
+    database: AuroraPostgres | DatabaseClient
     cache: RedisCache
     disaster_recovery: DisasterRecovery | None = None  # the backup bucket Qdrant snapshots go to
-    otlp_endpoint: str  # the OTLP/HTTP collector the API sends traces to
+    otlp_endpoint: str | None  # the OTLP/HTTP collector the API sends traces to; None: no tracing
     monitoring_crds: pulumi.Resource | None = None  # the release installing the ServiceMonitor CRD
+    # The DR region's pilot light: no Prometheus operator (no ServiceMonitors), the workloads created
+    # below their configured sizes (`platform-ops dr failover` scales them), images from the ECR replica.
+    monitoring: bool = True
+    api_replicas: int | None = None
+    qdrant_replicas: int | None = None
+    image_repository_url: StrInput | None = None
     tags: dict[str, str]
 
 
@@ -70,7 +100,12 @@ class Workloads(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("memory-platform:kubernetes:Workloads", name, None, opts)
         pools = {pool.name: pool for pool in args.node_pools}
-        cluster, database, cache, dr = args.cluster, args.database, args.cache, args.disaster_recovery
+        cluster, cache, dr = args.cluster, args.cache, args.disaster_recovery
+        database = (
+            args.database
+            if isinstance(args.database, DatabaseClient)
+            else primary_database_client(args.database, args.region, dr)
+        )
         child = pulumi.ResourceOptions(parent=self, aliases=_FORMERLY_TOP_LEVEL)
 
         self.addons = ClusterAddons(
@@ -97,14 +132,12 @@ class Workloads(pulumi.ComponentResource):
                     else None
                 ),
                 monitoring_crds=args.monitoring_crds,
+                monitoring=args.monitoring,
+                running_replicas=args.qdrant_replicas,
             ),
             opts=child,
         )
         qdrant = self.qdrant
-        # With DR: the global writer endpoint (it follows the writer to either region) and the master
-        # secret as read in this region (its replica in the DR region).
-        database_host = dr.writer_endpoint if dr is not None else database.writer_endpoint
-        database_secret_arn, database_key_arn = database.secret_in(args.region)
         # The images are replicated from the primary region's repository only.
         image_replica = (
             ImageReplica(region=dr.dr_region, provider=dr.dr_provider)
@@ -121,13 +154,13 @@ class Workloads(pulumi.ComponentResource):
                 node_pool=pools["application"],
                 vpc_cidr=args.network.vpc_cidr,
                 load_balancer_cidrs=tuple(args.network.public_subnet_cidrs),
-                database_writer_endpoint=database_host,
-                database_port=database.port.apply(str),
-                database_secret_arn=database_secret_arn,
+                database_writer_endpoint=database.writer_endpoint,
+                database_port=database.port,
+                database_secret_arn=database.secret_arn,
                 redis_endpoint=cache.endpoint,
                 redis_port=cache.port.apply(str),
                 redis_auth_secret_arn=cache.auth_secret_arn,
-                secrets_kms_key_arns=(database_key_arn, cache.kms_key_arn),
+                secrets_kms_key_arns=(database.kms_key_arn, cache.kms_key_arn),
                 qdrant=QdrantEndpoint(
                     url=qdrant.url,
                     namespace=qdrant.namespace,
@@ -142,6 +175,9 @@ class Workloads(pulumi.ComponentResource):
                 otlp_endpoint=args.otlp_endpoint,
                 monitoring_crds=args.monitoring_crds,
                 image_replica=image_replica,
+                monitoring=args.monitoring,
+                initial_replicas=args.api_replicas,
+                image_repository_url=args.image_repository_url,
                 tags=args.tags,
             ),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.addons])),

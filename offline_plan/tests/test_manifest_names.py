@@ -75,3 +75,41 @@ def test_a_secret_whose_values_are_withheld_says_so(program: Path, tmp_path: Pat
     assert body["stringData"] == {}
     assert body["metadata"]["annotations"] == {"offline-plan/redacted-secret-fields": "stringData"}
     assert "OfflineCanaryValue" not in text
+
+
+def test_objects_of_a_second_cluster_get_their_own_folder(
+    program: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_program(
+        program,
+        """
+        import pulumi, pulumi_kubernetes as k8s
+        for cluster, count in (("main", 2), ("standby", 1)):
+            provider = k8s.Provider(cluster, kubeconfig="{}")
+            for index in range(count):
+                k8s.core.v1.ConfigMap(
+                    f"{cluster}-{index}",
+                    metadata={"name": f"shared-{index}", "namespace": "apps"},
+                    data={"cluster": cluster},
+                    opts=pulumi.ResourceOptions(provider=provider),
+                )
+        """,
+    )
+    out = tmp_path / "out"
+    assert main(["--stack", "dev", "--program", str(folder), "--out", str(out), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert sorted(document["manifests"]) == [
+        "manifests/apps/configmap-shared-0.yaml",
+        "manifests/apps/configmap-shared-1.yaml",
+        "manifests/standby/apps/configmap-shared-0.yaml",
+    ]
+    standby = yaml.safe_load(
+        (out / "dev" / "manifests" / "standby" / "apps" / "configmap-shared-0.yaml").read_text()
+    )
+    assert standby == {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "shared-0", "namespace": "apps"},
+        "data": {"cluster": "standby"},
+    }
+    assert document["manifestProblems"] == []

@@ -21,7 +21,7 @@ def _api_env(plan: PlanDocument) -> dict[str, Any]:
     (deployment,) = [
         d
         for d in of_type(plan, "kubernetes:apps/v1:Deployment")
-        if d["inputs"]["metadata"]["name"] == "memory-api"
+        if d["inputs"]["metadata"]["name"] == "memory-api" and ":dr:DrRegion" not in d["urn"]  # the primary's
     ]
     (container,) = [
         c for c in deployment["inputs"]["spec"]["template"]["spec"]["containers"] if c["name"] == "memory-api"

@@ -28,37 +28,51 @@ def _reachability(resources: list[dict[str, Any]], stack: str) -> list[str]:
     return [v.message for v in evaluate(pack, resources, None, stack, "memory-platform")]
 
 
+# Each cluster's runner: the primary's, and in production the DR region's pilot light's (`-dr`).
+CLUSTER_NAMES = {"staging": ["memory-staging"], "production": ["memory-production", "memory-production-dr"]}
+
+
+def _runner_of(plan: PlanDocument, cluster: dict[str, Any]) -> dict[str, Any]:
+    subnets = sorted(cluster["inputs"]["vpcConfig"]["subnetIds"])
+    [project] = [
+        p
+        for p in of_type(plan, "aws:codebuild/project:Project")
+        if sorted(p["inputs"]["vpcConfig"]["subnets"]) == subnets
+    ]
+    return project
+
+
 def test_runner_project_runs_in_the_clusters_private_subnets_and_takes_workflow_jobs(
     stack_plan: PlanDocument,
 ) -> None:
-    [cluster] = of_type(stack_plan, "aws:eks/cluster:Cluster")
-    [project] = of_type(stack_plan, "aws:codebuild/project:Project")
-    [webhook] = of_type(stack_plan, "aws:codebuild/webhook:Webhook")
-    prefix = f"memory-{stack_plan.stack}"
-    assert project["inputs"]["name"] == runner_project_name(prefix)
-    assert sorted(project["inputs"]["vpcConfig"]["subnets"]) == sorted(
-        cluster["inputs"]["vpcConfig"]["subnetIds"]
-    )
-    assert project["inputs"]["source"]["auth"]["type"] == "CODECONNECTIONS"
-    assert webhook["inputs"]["filterGroups"] == [
-        {"filters": [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"}]}
-    ]
-    assert project["urn"] in webhook["propertyDependencies"]["projectName"]
+    clusters = of_type(stack_plan, "aws:eks/cluster:Cluster")
+    assert sorted(c["inputs"]["name"] for c in clusters) == CLUSTER_NAMES[stack_plan.stack]
+    for cluster in clusters:
+        project = _runner_of(stack_plan, cluster)
+        assert project["inputs"]["name"] == runner_project_name(cluster["inputs"]["name"])
+        assert project["inputs"]["source"]["auth"]["type"] == "CODECONNECTIONS"
+        [webhook] = [
+            w
+            for w in of_type(stack_plan, "aws:codebuild/webhook:Webhook")
+            if project["urn"] in w["propertyDependencies"]["projectName"]
+        ]
+        assert webhook["inputs"]["filterGroups"] == [
+            {"filters": [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"}]}
+        ]
 
 
 def test_runners_may_reach_the_api_endpoint_on_443(stack_plan: PlanDocument) -> None:
-    [cluster] = of_type(stack_plan, "aws:eks/cluster:Cluster")
-    [project] = of_type(stack_plan, "aws:codebuild/project:Project")
-    [runner_group] = project["inputs"]["vpcConfig"]["securityGroupIds"]
-    rules = [
-        r
-        for r in of_type(stack_plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-        if cluster["urn"] in r["propertyDependencies"]["securityGroupId"]  # the cluster's own group
-    ]
-    assert [
-        (r["inputs"]["referencedSecurityGroupId"], r["inputs"]["fromPort"], r["inputs"]["toPort"])
-        for r in rules
-    ] == [(runner_group, 443, 443)]
+    for cluster in of_type(stack_plan, "aws:eks/cluster:Cluster"):
+        [runner_group] = _runner_of(stack_plan, cluster)["inputs"]["vpcConfig"]["securityGroupIds"]
+        rules = [
+            r
+            for r in of_type(stack_plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+            if cluster["urn"] in r["propertyDependencies"]["securityGroupId"]  # the cluster's own group
+        ]
+        assert [
+            (r["inputs"]["referencedSecurityGroupId"], r["inputs"]["fromPort"], r["inputs"]["toPort"])
+            for r in rules
+        ] == [(runner_group, 443, 443)]
 
 
 def test_the_plan_passes_the_reachability_policy_and_fails_it_without_the_runner(
@@ -66,8 +80,11 @@ def test_the_plan_passes_the_reachability_policy_and_fails_it_without_the_runner
 ) -> None:
     assert _reachability(stack_plan.resources, stack_plan.stack) == []
     without_runner = [r for r in stack_plan.resources if r["type"] not in RUNNER_TYPES]
+    # The primary's private-only cluster; the DR one admits the primary runner's NAT addresses
+    # (test_dr_region.py), which the policy accepts as a CIDR-limited public endpoint.
     [message] = _reachability(without_runner, stack_plan.stack)
     assert "private-only API endpoint" in message and "Kubernetes resource(s)" in message
+    assert f"'memory-{stack_plan.stack}-cluster'" in message
 
 
 def _pulumi_jobs() -> list[tuple[str, str, dict[str, Any]]]:

@@ -16,6 +16,7 @@ from offline_plan.runner import run_program
 from tests.conftest import ROOT, by_urn, of_type
 
 DR_COMPONENT = "memory-platform:dr:DisasterRecovery"
+DR_REGION_COMPONENT = "memory-platform:dr:DrRegion"  # the DR region's pilot light (test_dr_region.py)
 AURORA = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
@@ -40,6 +41,15 @@ DR_OUTPUT_KEYS = {
     "primaryDbSecurityGroupId",
     "drDbSubnetGroupName",
     "drDbSecurityGroupId",
+    # the DR region's compute, contributed by DrRegion
+    "primaryClusterName",
+    "drClusterName",
+    "apiNamespace",
+    "apiDeployment",
+    "qdrantNamespace",
+    "qdrantStatefulSet",
+    "drApiReplicas",
+    "drQdrantReplicas",
 }
 DNS_OUTPUT_KEYS = {"hostedZoneId", "apiHostname", "primaryApiTarget", "drApiTarget"}
 
@@ -50,7 +60,11 @@ def named(plan: PlanDocument, resource_type: str, name: str) -> dict[str, Any]:
 
 
 def in_primary(plan: PlanDocument, resource_type: str) -> list[dict[str, Any]]:
-    return [r for r in of_type(plan, resource_type) if DR_COMPONENT not in r["urn"]]
+    return [
+        r
+        for r in of_type(plan, resource_type)
+        if DR_COMPONENT not in r["urn"] and DR_REGION_COMPONENT not in r["urn"]
+    ]
 
 
 def depends_on_rotated_key(plan: PlanDocument, resource: dict[str, Any], field: str) -> bool:
@@ -62,7 +76,7 @@ def depends_on_rotated_key(plan: PlanDocument, resource: dict[str, Any], field: 
 
 
 def eks_security_group_source(plan: PlanDocument) -> str:
-    [cluster] = of_type(plan, "aws:eks/cluster:Cluster")
+    [cluster] = in_primary(plan, "aws:eks/cluster:Cluster")
     return cluster["urn"]
 
 
@@ -169,7 +183,7 @@ def test_production_scales_readers_on_cpu(production_plan: PlanDocument, staging
 
 
 def test_redis_requires_tls_and_encrypts_with_a_customer_key(stack_plan: PlanDocument) -> None:
-    [group] = of_type(stack_plan, REDIS)
+    [group] = in_primary(stack_plan, REDIS)  # the DR region's is the same component (test_dr_region.py)
     inputs = group["inputs"]
     assert inputs["transitEncryptionEnabled"] is True
     assert inputs["transitEncryptionMode"] == "required"
@@ -184,7 +198,7 @@ def test_redis_requires_tls_and_encrypts_with_a_customer_key(stack_plan: PlanDoc
 
 
 def test_redis_topology_per_stack(production_plan: PlanDocument, staging_plan: PlanDocument) -> None:
-    [production] = of_type(production_plan, REDIS)
+    [production] = in_primary(production_plan, REDIS)
     assert production["inputs"]["multiAzEnabled"] is True
     assert production["inputs"]["automaticFailoverEnabled"] is True
     # One shard (the API speaks plain Redis): a primary and two replicas, one per AZ.
@@ -204,21 +218,26 @@ def test_redis_topology_per_stack(production_plan: PlanDocument, staging_plan: P
 
 def test_data_stores_admit_only_the_eks_cluster(stack_plan: PlanDocument) -> None:
     resources = by_urn(stack_plan)
-    eks = eks_security_group_source(stack_plan)
-    [cluster] = of_type(stack_plan, "aws:eks/cluster:Cluster")
-    rules = [  # the cluster's own group admits the CI runners (test_ci_access.py); the rest are data stores
+    clusters = {c["urn"] for c in of_type(stack_plan, "aws:eks/cluster:Cluster")}
+    rules = [  # a cluster's own group admits the CI runners (test_ci_access.py); the rest are data stores
         rule
         for rule in of_type(stack_plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-        if rule["propertyDependencies"]["securityGroupId"] != [cluster["urn"]]
+        if not set(rule["propertyDependencies"]["securityGroupId"]) & clusters
     ]
     ports = {}
     for rule in rules:
-        assert rule["propertyDependencies"]["referencedSecurityGroupId"] == [eks]
+        [eks] = rule["propertyDependencies"]["referencedSecurityGroupId"]
+        assert eks in clusters
         assert "cidrIpv4" not in rule["inputs"] and "cidrIpv6" not in rule["inputs"]
         [group] = rule["propertyDependencies"]["securityGroupId"]
+        # each store admits the cluster of its own region (the DR stores the DR cluster)
+        assert (DR_REGION_COMPONENT in eks) == ("-dr-" in resources[group]["name"])
         ports[resources[group]["name"]] = (rule["inputs"]["fromPort"], rule["inputs"]["toPort"])
     prefix = f"memory-{stack_plan.stack}"
-    assert ports == {f"{prefix}-aurora": (5432, 5432), f"{prefix}-cache": (6379, 6379)}
+    expected = {f"{prefix}-aurora": (5432, 5432), f"{prefix}-cache": (6379, 6379)}
+    if stack_plan.stack == "production":
+        expected |= {f"{prefix}-dr-aurora": (5432, 5432), f"{prefix}-dr-cache": (6379, 6379)}
+    assert ports == expected
     for group in of_type(stack_plan, "aws:ec2/securityGroup:SecurityGroup"):
         assert not group["inputs"].get("ingress"), group["urn"]
     for store in [*of_type(stack_plan, AURORA), *of_type(stack_plan, REDIS)]:
@@ -310,11 +329,11 @@ def test_every_dr_resource_names_an_explicit_provider(production_plan: PlanDocum
     }
 
 
-def test_dr_vpc_has_no_nat_gateways(production_plan: PlanDocument) -> None:
+def test_dr_vpc_has_the_nat_gateway_its_stack_file_names(production_plan: PlanDocument) -> None:
     dr_nats = [
         r for r in of_type(production_plan, "aws:ec2/natGateway:NatGateway") if DR_COMPONENT in r["urn"]
     ]
-    assert dr_nats == []
+    assert len(dr_nats) == 1  # dr.natStrategy: single, for the pilot light's nodes
     [dr_vpc] = [r for r in of_type(production_plan, "aws:ec2/vpc:Vpc") if DR_COMPONENT in r["urn"]]
     assert dr_vpc["inputs"]["cidrBlock"] == "10.30.0.0/16"
 

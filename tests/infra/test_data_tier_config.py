@@ -29,7 +29,7 @@ def test_stacks_size_the_data_tier_differently() -> None:
     assert (production.database.reader_count, production.database.backup_retention_days) == (2, 35)
     assert production.database.deletion_protection and production.database.final_snapshot
     assert production.cache.multi_az and production.cache.automatic_failover
-    assert production.dr.enabled and production.dr.nat_strategy == "none"
+    assert production.dr.enabled and production.dr.nat_strategy == "single"
 
 
 def test_dr_with_a_burstable_instance_class(production: dict[str, Any]) -> None:

@@ -35,22 +35,31 @@ def test_kms_keys_name_the_autoscaling_role_only_after_creating_it(stack_plan: P
         if any("/AWSServiceRoleForAutoScaling" in p for p in _aws_principals(key["inputs"]["policy"]))
     ]
     assert naming, "the EBS key lets EC2 Auto Scaling (managed node groups) use it"
+    assert len(of_type(stack_plan, SERVICE_LINKED_ROLE)) == 1  # account-wide: one per stack, every cluster
     for key in naming:
-        roles = [
-            resources[urn] for urn in key["dependencies"] if resources[urn]["type"] == SERVICE_LINKED_ROLE
-        ]
+        # directly, or through the key of the cluster that creates it (the DR region's pilot light)
+        after, seen = list(key["dependencies"]), set()
+        while after:
+            urn = after.pop()
+            if urn not in seen:
+                seen.add(urn)
+                after += resources[urn]["dependencies"] if resources[urn]["type"] == "aws:kms/key:Key" else []
+        roles = [resources[urn] for urn in seen if resources[urn]["type"] == SERVICE_LINKED_ROLE]
         assert [r["inputs"]["awsServiceName"] for r in roles] == ["autoscaling.amazonaws.com"], key["urn"]
         assert roles[0]["options"]["retainOnDelete"] is True  # account-wide: a destroy must not remove it
 
 
 def _lb_controller_policy(plan: PlanDocument) -> dict[str, Any]:
-    [role] = [r for r in of_type(plan, "aws:iam/role:Role") if r["name"].endswith("-lb-controller")]
-    [policy] = [
-        r
-        for r in of_type(plan, "aws:iam/rolePolicy:RolePolicy")
-        if role["urn"] in r["propertyDependencies"].get("role", [])
+    """The load balancer controller's policy, the same in every cluster (the DR region's too)."""
+    roles = [r for r in of_type(plan, "aws:iam/role:Role") if r["name"].endswith("-lb-controller")]
+    documents = [
+        json.loads(policy["inputs"]["policy"])
+        for policy in of_type(plan, "aws:iam/rolePolicy:RolePolicy")
+        if {role["urn"] for role in roles} & set(policy["propertyDependencies"].get("role", []))
     ]
-    document: dict[str, Any] = json.loads(policy["inputs"]["policy"])
+    assert len(documents) == len(roles) == len(of_type(plan, "aws:eks/cluster:Cluster"))
+    assert all(document == documents[0] for document in documents)
+    document: dict[str, Any] = documents[0]
     return document
 
 
@@ -95,9 +104,11 @@ def test_load_balancer_controller_cannot_adopt_untagged_load_balancers(stack_pla
 
 
 def test_vpc_cni_enforces_network_policies(stack_plan: PlanDocument) -> None:
-    [cni] = [a for a in of_type(stack_plan, "aws:eks/addon:Addon") if a["inputs"]["addonName"] == "vpc-cni"]
-    values = json.loads(cni["inputs"].get("configurationValues") or "{}")
-    assert values.get("enableNetworkPolicy") == "true"  # the managed add-on's key; a string, per the EKS docs
+    cnis = [a for a in of_type(stack_plan, "aws:eks/addon:Addon") if a["inputs"]["addonName"] == "vpc-cni"]
+    assert len(cnis) == len(of_type(stack_plan, "aws:eks/cluster:Cluster"))
+    for cni in cnis:
+        values = json.loads(cni["inputs"].get("configurationValues") or "{}")
+        assert values.get("enableNetworkPolicy") == "true"  # the managed add-on's key; a string (EKS docs)
 
 
 def test_node_groups_can_be_replaced_without_a_name_clash(stack_plan: PlanDocument) -> None:
@@ -108,6 +119,7 @@ def test_node_groups_can_be_replaced_without_a_name_clash(stack_plan: PlanDocume
         assert group["inputs"]["nodeGroupNamePrefix"].endswith("-")
 
 
+CLUSTER = "aws:eks/cluster:Cluster"
 GRANT_TYPES = {"aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"}
 
 
@@ -172,25 +184,36 @@ def test_kubernetes_objects_wait_for_nodes_dns_and_the_volume_driver(stack_plan:
     """Every Kubernetes object (releases and StatefulSets included) is ordered after the node groups,
     CoreDNS and the EBS CSI driver, and so is deleted before them."""
     resources = by_urn(stack_plan)
-    addons = {a["inputs"]["addonName"]: a["urn"] for a in of_type(stack_plan, "aws:eks/addon:Addon")}
-    needed = {g["urn"] for g in of_type(stack_plan, "aws:eks/nodeGroup:NodeGroup")}
-    needed |= {addons["coredns"], addons["aws-ebs-csi-driver"]}
     objects = [r for r in stack_plan.resources if r["type"].startswith("kubernetes:")]
     assert any(r["type"] == "kubernetes:apps/v1:StatefulSet" for r in objects)
     assert any(r["type"] == "kubernetes:helm.sh/v3:Release" for r in objects)
     for obj in objects:
         provider = resources[obj["provider"].rsplit("::", 1)[0]]
+        [cluster] = [
+            urn for urn in provider["propertyDependencies"]["kubeconfig"] if resources[urn]["type"] == CLUSTER
+        ]
+        addons = {
+            a["inputs"]["addonName"]: a["urn"]
+            for a in of_type(stack_plan, "aws:eks/addon:Addon")
+            if cluster in a["dependencies"]
+        }
+        needed = {
+            g["urn"]
+            for g in of_type(stack_plan, "aws:eks/nodeGroup:NodeGroup")
+            if cluster in g["dependencies"]
+        }
+        needed |= {addons["coredns"], addons["aws-ebs-csi-driver"]}
         missing = needed - set(provider["dependencies"]) - set(obj["dependencies"])
         assert not missing, f"{obj['urn']} may start before {sorted(missing)}"
 
 
 def test_the_api_ingress_is_deleted_before_the_load_balancer_controller(stack_plan: PlanDocument) -> None:
-    [controller] = [
-        r
+    controllers = {
+        r["provider"]: r["urn"]
         for r in of_type(stack_plan, "kubernetes:helm.sh/v3:Release")
         if r["inputs"]["chart"] == "aws-load-balancer-controller"
-    ]
+    }
     ingresses = of_type(stack_plan, "kubernetes:networking.k8s.io/v1:Ingress")
     assert ingresses
-    for ingress in ingresses:
-        assert controller["urn"] in ingress["dependencies"], ingress["urn"]
+    for ingress in ingresses:  # each waits for its own cluster's controller
+        assert controllers[ingress["provider"]] in ingress["dependencies"], ingress["urn"]

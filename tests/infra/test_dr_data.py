@@ -32,14 +32,15 @@ def _named(plan: PlanDocument, resource_type: str, name: str) -> dict[str, Any]:
     return resource
 
 
-def _api_env(plan: PlanDocument) -> dict[str, Any]:
-    [deployment] = [
-        d
-        for d in of_type(plan, "kubernetes:apps/v1:Deployment")
-        if d["inputs"]["metadata"]["name"] == "memory-api"
-    ]
-    [container] = deployment["inputs"]["spec"]["template"]["spec"]["containers"]
-    return {item["name"]: item.get("value") for item in container["env"]}
+def _api_envs(plan: PlanDocument) -> list[dict[str, Any]]:
+    """The memory API container's env in every cluster (the primary's, and the DR region's if any)."""
+    envs = []
+    for deployment in of_type(plan, "kubernetes:apps/v1:Deployment"):
+        if deployment["inputs"]["metadata"]["name"] == "memory-api":
+            [container] = deployment["inputs"]["spec"]["template"]["spec"]["containers"]
+            envs.append({item["name"]: item.get("value") for item in container["env"]})
+    assert envs, "no memory-api Deployment in the plan"
+    return envs
 
 
 def _region_of(plan: PlanDocument) -> dict[str, str]:
@@ -64,7 +65,8 @@ def test_with_dr_the_api_connects_through_the_global_writer_endpoint(
     production_plan: PlanDocument, staging_plan: PlanDocument
 ) -> None:
     [global_cluster] = of_type(production_plan, "aws:rds/globalCluster:GlobalCluster")
-    host = _api_env(production_plan)["MEMORY_API_DATABASE_HOST"]
+    # Both regions' APIs connect through it (the DR region's too: it follows the writer there).
+    [host] = {env["MEMORY_API_DATABASE_HOST"] for env in _api_envs(production_plan)}
     # AWS: the global writer endpoint's name starts with the global database's name.
     assert host.startswith(global_cluster["inputs"]["globalClusterIdentifier"] + ".")
     assert host.endswith(".global.rds.amazonaws.com")
@@ -74,7 +76,7 @@ def test_with_dr_the_api_connects_through_the_global_writer_endpoint(
     assert production_plan.outputs["database"]["appEndpointKind"] == "global-writer"
     # Without DR there is no global database: the cluster's own writer endpoint.
     staging = staging_plan.outputs["database"]
-    assert _api_env(staging_plan)["MEMORY_API_DATABASE_HOST"] == staging["writerEndpoint"]
+    assert [env["MEMORY_API_DATABASE_HOST"] for env in _api_envs(staging_plan)] == [staging["writerEndpoint"]]
     assert (staging["appEndpoint"], staging["appEndpointKind"]) == (
         staging["writerEndpoint"],
         "cluster-writer",

@@ -36,27 +36,32 @@ def test_only_this_accounts_flow_logs_may_assume_the_flow_log_role(stack_plan: P
 
 
 def test_qdrant_volumes_outlive_their_claims(stack_plan: PlanDocument) -> None:
-    classes = {
-        c["inputs"]["metadata"]["name"]: c["inputs"]["reclaimPolicy"]
-        for c in of_type(stack_plan, "kubernetes:storage.k8s.io/v1:StorageClass")
-    }
-    (qdrant,) = [
-        s
-        for s in of_type(stack_plan, "kubernetes:apps/v1:StatefulSet")
-        if s["inputs"]["metadata"]["name"] == "qdrant"
-    ]
-    claims = qdrant["inputs"]["spec"]["volumeClaimTemplates"]
-    assert claims
-    for claim in claims:
-        assert classes[claim["spec"]["storageClassName"]] == "Retain", claim["metadata"]["name"]
-    defaults = [
-        c
-        for c in of_type(stack_plan, "kubernetes:storage.k8s.io/v1:StorageClass")
-        if (c["inputs"]["metadata"].get("annotations") or {}).get(
-            "storageclass.kubernetes.io/is-default-class"
-        )
-    ]
-    assert len(defaults) == 1, "exactly one default StorageClass"
+    clusters = {c["provider"] for c in of_type(stack_plan, "kubernetes:storage.k8s.io/v1:StorageClass")}
+    assert len(clusters) == len(of_type(stack_plan, "aws:eks/cluster:Cluster"))
+    for cluster in clusters:  # each cluster (the DR region's too) has its own classes
+        in_cluster = [
+            c
+            for c in of_type(stack_plan, "kubernetes:storage.k8s.io/v1:StorageClass")
+            if c["provider"] == cluster
+        ]
+        classes = {c["inputs"]["metadata"]["name"]: c["inputs"]["reclaimPolicy"] for c in in_cluster}
+        (qdrant,) = [
+            s
+            for s in of_type(stack_plan, "kubernetes:apps/v1:StatefulSet")
+            if s["inputs"]["metadata"]["name"] == "qdrant" and s["provider"] == cluster
+        ]
+        claims = qdrant["inputs"]["spec"]["volumeClaimTemplates"]
+        assert claims
+        for claim in claims:
+            assert classes[claim["spec"]["storageClassName"]] == "Retain", claim["metadata"]["name"]
+        defaults = [
+            c
+            for c in in_cluster
+            if (c["inputs"]["metadata"].get("annotations") or {}).get(
+                "storageclass.kubernetes.io/is-default-class"
+            )
+        ]
+        assert len(defaults) == 1, "exactly one default StorageClass"
 
 
 def test_every_spot_pool_can_launch_more_than_one_instance_type(stack_plan: PlanDocument) -> None:
@@ -77,9 +82,11 @@ def test_a_spot_pool_with_one_instance_type_is_refused() -> None:
 def test_the_cluster_protection_settings_come_from_the_stack_file(stack_plan: PlanDocument) -> None:
     stack_file = yaml.safe_load((ROOT / f"Pulumi.{stack_plan.stack}.yaml").read_text())
     settings = stack_file["config"]["memory-platform:cluster"]
-    (cluster,) = of_type(stack_plan, "aws:eks/cluster:Cluster")
-    assert cluster["inputs"]["deletionProtection"] is settings["deletionProtection"]
-    assert cluster["inputs"]["upgradePolicy"]["supportType"] == settings.get("upgradeSupportType", "STANDARD")
+    for cluster in of_type(stack_plan, "aws:eks/cluster:Cluster"):  # the DR region's pilot light reuses them
+        assert cluster["inputs"]["deletionProtection"] is settings["deletionProtection"]
+        assert cluster["inputs"]["upgradePolicy"]["supportType"] == settings.get(
+            "upgradeSupportType", "STANDARD"
+        )
     for group in of_type(stack_plan, "aws:eks/nodeGroup:NodeGroup"):
         assert group["inputs"]["nodeRepairConfig"]["enabled"] is settings["nodeAutoRepair"], group["name"]
     if stack_plan.stack == "production":

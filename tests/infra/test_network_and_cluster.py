@@ -13,7 +13,9 @@ from offline_plan.aws_answers import EKS_UNSUPPORTED_ZONE_IDS, zone_named
 from offline_plan.document import PlanDocument
 from tests.conftest import by_urn, of_type
 
-DR_COMPONENT = "memory-platform:dr:DisasterRecovery"
+DR_COMPONENT = "memory-platform:dr:"  # DisasterRecovery (the data replicas) and DrRegion (the pilot light)
+# EKS clusters per stack: production adds the DR region's pilot light, with the same hardening.
+CLUSTERS = {"staging": 1, "production": 2}
 
 
 def inputs_of(plan: PlanDocument, resource_type: str) -> list[dict[str, Any]]:
@@ -35,10 +37,12 @@ def is_taggable(resource_type: str) -> bool:
 
 
 def test_production_spreads_nat_gateways_across_every_az(production_plan: PlanDocument) -> None:
-    nats = inputs_of(production_plan, "aws:ec2/natGateway:NatGateway")
+    nats = primary_inputs_of(production_plan, "aws:ec2/natGateway:NatGateway")
     subnets = {r["urn"]: r for r in of_type(production_plan, "aws:ec2/subnet:Subnet")}
     assert len(nats) == 3
-    nat_resources = of_type(production_plan, "aws:ec2/natGateway:NatGateway")
+    nat_resources = [
+        r for r in of_type(production_plan, "aws:ec2/natGateway:NatGateway") if DR_COMPONENT not in r["urn"]
+    ]
     zones = {
         subnets[dep]["inputs"]["availabilityZone"]
         for nat in nat_resources
@@ -116,7 +120,7 @@ def test_flow_logs_are_on_and_encrypted(stack_plan: PlanDocument) -> None:
 
 def test_every_launch_template_requires_imdsv2_and_encrypts_its_root_volume(stack_plan: PlanDocument) -> None:
     templates = inputs_of(stack_plan, "aws:ec2/launchTemplate:LaunchTemplate")
-    assert len(templates) == 3
+    assert len(templates) == 3 + 2 * (CLUSTERS[stack_plan.stack] - 1)  # the DR pilot light has 2 pools
     for template in templates:
         metadata = template["metadataOptions"]
         assert metadata["httpTokens"] == "required"
@@ -167,16 +171,18 @@ def test_desired_size_is_left_to_the_autoscaler(stack_plan: PlanDocument) -> Non
 
 
 def test_secrets_are_encrypted_with_a_rotated_customer_key(stack_plan: PlanDocument) -> None:
-    [cluster] = of_type(stack_plan, "aws:eks/cluster:Cluster")
-    [encryption] = (
-        cluster["inputs"]["encryptionConfig"]
-        if isinstance(cluster["inputs"]["encryptionConfig"], list)
-        else [cluster["inputs"]["encryptionConfig"]]
-    )
-    assert encryption["resources"] == ["secrets"]
-    key_urns = cluster["propertyDependencies"]["encryptionConfig"]
-    keys = [by_urn(stack_plan)[urn] for urn in key_urns if "kms/key" in urn]
-    assert keys and all(key["inputs"]["enableKeyRotation"] is True for key in keys)
+    clusters = of_type(stack_plan, "aws:eks/cluster:Cluster")
+    assert len(clusters) == CLUSTERS[stack_plan.stack]
+    for cluster in clusters:
+        [encryption] = (
+            cluster["inputs"]["encryptionConfig"]
+            if isinstance(cluster["inputs"]["encryptionConfig"], list)
+            else [cluster["inputs"]["encryptionConfig"]]
+        )
+        assert encryption["resources"] == ["secrets"]
+        key_urns = cluster["propertyDependencies"]["encryptionConfig"]
+        keys = [by_urn(stack_plan)[urn] for urn in key_urns if "kms/key" in urn]
+        assert keys and all(key["inputs"]["enableKeyRotation"] is True for key in keys)
 
 
 def test_every_kms_key_rotates(stack_plan: PlanDocument) -> None:
@@ -185,24 +191,39 @@ def test_every_kms_key_rotates(stack_plan: PlanDocument) -> None:
 
 
 def test_api_endpoint_is_private_and_audit_logged(stack_plan: PlanDocument) -> None:
-    [cluster] = inputs_of(stack_plan, "aws:eks/cluster:Cluster")
-    assert cluster["vpcConfig"]["endpointPrivateAccess"] is True
-    assert cluster["vpcConfig"]["endpointPublicAccess"] is False
-    assert "audit" in cluster["enabledClusterLogTypes"]
-    assert cluster["accessConfig"] == {
-        "authenticationMode": "API",
-        "bootstrapClusterCreatorAdminPermissions": False,
-    }
+    clusters = inputs_of(stack_plan, "aws:eks/cluster:Cluster")
+    assert len(clusters) == CLUSTERS[stack_plan.stack]
+    for cluster in clusters:
+        assert cluster["vpcConfig"]["endpointPrivateAccess"] is True
+        # public only for single addresses: the DR cluster admits the primary runner's NAT gateways
+        public = cluster["vpcConfig"]["publicAccessCidrs"] or []
+        assert cluster["vpcConfig"]["endpointPublicAccess"] is bool(public)
+        assert all(cidr.endswith("/32") for cidr in public)
+        assert bool(public) is cluster["name"].endswith("-dr")
+        assert "audit" in cluster["enabledClusterLogTypes"]
+        assert cluster["accessConfig"] == {
+            "authenticationMode": "API",
+            "bootstrapClusterCreatorAdminPermissions": False,
+        }
 
 
 def test_addons_are_ordered_around_the_node_groups(stack_plan: PlanDocument) -> None:
-    addons = {a["inputs"]["addonName"]: a for a in of_type(stack_plan, "aws:eks/addon:Addon")}
-    assert set(addons) == {"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"}
-    groups = {g["urn"] for g in of_type(stack_plan, "aws:eks/nodeGroup:NodeGroup")}
-    for name in ("coredns", "aws-ebs-csi-driver"):
-        assert groups <= set(addons[name]["dependencies"]), f"{name} must wait for every node group"
-    for group in of_type(stack_plan, "aws:eks/nodeGroup:NodeGroup"):
-        assert {addons["vpc-cni"]["urn"], addons["kube-proxy"]["urn"]} <= set(group["dependencies"])
+    clusters = of_type(stack_plan, "aws:eks/cluster:Cluster")
+    assert len(clusters) == CLUSTERS[stack_plan.stack]
+    for cluster in clusters:
+        own = [a for a in of_type(stack_plan, "aws:eks/addon:Addon") if cluster["urn"] in a["dependencies"]]
+        addons = {a["inputs"]["addonName"]: a for a in own}
+        assert set(addons) == {"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"}
+        pools = [
+            g
+            for g in of_type(stack_plan, "aws:eks/nodeGroup:NodeGroup")
+            if cluster["urn"] in g["dependencies"]
+        ]
+        groups = {g["urn"] for g in pools}
+        for name in ("coredns", "aws-ebs-csi-driver"):
+            assert groups <= set(addons[name]["dependencies"]), f"{name} must wait for every node group"
+        for group in pools:
+            assert {addons["vpc-cni"]["urn"], addons["kube-proxy"]["urn"]} <= set(group["dependencies"])
 
 
 def test_irsa_roles_trust_exactly_one_service_account(stack_plan: PlanDocument) -> None:
@@ -220,29 +241,39 @@ def test_irsa_roles_trust_exactly_one_service_account(stack_plan: PlanDocument) 
         assert "*" not in subjects[0]
 
 
-def test_every_kubernetes_object_uses_the_clusters_provider(stack_plan: PlanDocument) -> None:
-    [provider] = [
+def test_every_kubernetes_object_uses_a_clusters_provider(stack_plan: PlanDocument) -> None:
+    providers = [
         p for p in of_type(stack_plan, "pulumi:providers:kubernetes") if not p["options"].get("default")
     ]
+    clusters = of_type(stack_plan, "aws:eks/cluster:Cluster")
+    assert len(providers) == len(clusters) == CLUSTERS[stack_plan.stack]
     objects = [r for r in stack_plan.resources if r["type"].startswith("kubernetes:")]
     assert objects
     for obj in objects:
-        assert obj["provider"].rsplit("::", 1)[0] == provider["urn"], obj["urn"]
-    kubeconfig = json.loads(provider["inputs"]["kubeconfig"])
-    [cluster] = of_type(stack_plan, "aws:eks/cluster:Cluster")
-    assert cluster["urn"] in provider["propertyDependencies"]["kubeconfig"]
-    assert kubeconfig["users"][0]["user"]["exec"]["command"] == "aws"
+        assert obj["provider"].rsplit("::", 1)[0] in {p["urn"] for p in providers}, obj["urn"]
+    cluster_urns = {c["urn"] for c in clusters}
+    built_from = []
+    for provider in providers:
+        kubeconfig = json.loads(provider["inputs"]["kubeconfig"])
+        assert kubeconfig["users"][0]["user"]["exec"]["command"] == "aws"
+        built_from += [urn for urn in provider["propertyDependencies"]["kubeconfig"] if urn in cluster_urns]
+    assert sorted(built_from) == sorted(cluster_urns)  # one provider per cluster
 
 
 def test_default_storage_class_is_encrypted_gp3(stack_plan: PlanDocument) -> None:
-    [storage_class] = [
+    classes = [
         c
         for c in inputs_of(stack_plan, "kubernetes:storage.k8s.io/v1:StorageClass")
         if c["metadata"]["name"] == "gp3-encrypted"
     ]
-    assert storage_class["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
-    assert storage_class["parameters"]["encrypted"] == "true" and storage_class["parameters"]["type"] == "gp3"
-    assert storage_class["parameters"]["kmsKeyId"].startswith("arn:aws:kms:")
+    assert len(classes) == CLUSTERS[stack_plan.stack]  # one per cluster
+    for storage_class in classes:
+        assert (
+            storage_class["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
+        )
+        assert storage_class["parameters"]["encrypted"] == "true"
+        assert storage_class["parameters"]["type"] == "gp3"
+        assert storage_class["parameters"]["kmsKeyId"].startswith("arn:aws:kms:")
 
 
 def test_required_tags_are_on_every_taggable_aws_resource(stack_plan: PlanDocument) -> None:

@@ -36,9 +36,17 @@ def plan(request: pytest.FixtureRequest, planned: dict[str, dict[str, Any]]) -> 
     return planned[request.param]
 
 
-def objects(plan: dict[str, Any], kind: str | None = None) -> list[dict[str, Any]]:
+def in_primary(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plan's resources without the DR region's pilot light (its own tests: test_dr_region.py)."""
+    return [r for r in plan["resources"] if ":dr:DrRegion" not in r["urn"]]
+
+
+def objects(
+    plan: dict[str, Any], kind: str | None = None, *, every_cluster: bool = False
+) -> list[dict[str, Any]]:
+    """The primary cluster's Kubernetes objects (of `kind`), or every cluster's."""
     found = []
-    for resource in plan["resources"]:
+    for resource in plan["resources"] if every_cluster else in_primary(plan):
         body = resource["inputs"]
         if resource["type"].startswith("kubernetes:") and "kind" in body and kind in {None, body["kind"]}:
             found.append(body)
@@ -57,7 +65,8 @@ def pod_template(workload: dict[str, Any]) -> dict[str, Any]:
 
 
 def workloads(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    return [body for body in objects(plan) if body["kind"] in WORKLOAD_KINDS]
+    """Every cluster's workloads: the DR region's are held to the same standards."""
+    return [body for body in objects(plan, every_cluster=True) if body["kind"] in WORKLOAD_KINDS]
 
 
 def containers(workload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -72,7 +81,7 @@ def test_every_kind_of_workload_is_planned(plan: dict[str, Any]) -> None:
     assert kinds == {("StatefulSet", "qdrant"), ("Deployment", "memory-api")} | snapshots
     releases = [
         r["inputs"]
-        for r in plan["resources"]
+        for r in in_primary(plan)
         if r["type"] == "kubernetes:helm.sh/v3:Release" and r["inputs"]["namespace"] == "kube-system"
     ]
     assert [(r["chart"], r["version"]) for r in releases] == [("aws-load-balancer-controller", "1.17.1")]
@@ -178,11 +187,11 @@ def test_qdrant_is_distributed_in_production_only(planned: dict[str, dict[str, A
 
 
 def test_qdrant_api_keys_are_generated_and_never_recorded(plan: dict[str, Any]) -> None:
-    secret = next(r for r in plan["resources"] if r["type"] == "kubernetes:core/v1:Secret")
+    secret = next(r for r in in_primary(plan) if r["type"] == "kubernetes:core/v1:Secret")
     assert secret["inputs"]["stringData"] == "[secret]"
     passwords = [
         r
-        for r in plan["resources"]
+        for r in in_primary(plan)
         if r["type"] == "random:index/randomPassword:RandomPassword" and "QdrantCluster" in r["urn"]
     ]
     assert len(passwords) == 2
@@ -277,7 +286,7 @@ def test_irsa_roles_trust_one_service_account_of_one_namespace(plan: dict[str, A
 def test_api_role_reads_exactly_its_two_secrets(plan: dict[str, Any]) -> None:
     policy = next(
         r
-        for r in plan["resources"]
+        for r in in_primary(plan)
         if r["type"] == "aws:iam/rolePolicy:RolePolicy" and r["name"].endswith("-app")
     )
     statements = {s["Sid"]: s for s in json.loads(policy["inputs"]["policy"])["Statement"]}
@@ -343,7 +352,7 @@ def test_ingress_terminates_tls_and_redirects_http(plan: dict[str, Any]) -> None
     assert annotations["alb.ingress.kubernetes.io/certificate-arn"].startswith("arn:aws:acm:")
     assert json.loads(annotations["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTP": 80}, {"HTTPS": 443}]
     assert ingress["spec"]["ingressClassName"] == "alb"
-    release = next(r["inputs"] for r in plan["resources"] if r["type"] == "kubernetes:helm.sh/v3:Release")
+    release = next(r["inputs"] for r in in_primary(plan) if r["type"] == "kubernetes:helm.sh/v3:Release")
     assert release["values"]["region"] in {"us-east-1", "eu-west-1"} and release["values"]["vpcId"]
 
 

@@ -61,6 +61,7 @@ from offline_plan.manifests import (
     Manifest,
     ManifestCollisionError,
     check_manifest_paths,
+    cluster_folders,
     kubernetes_objects_by_urn,
     validate,
     write_manifests,
@@ -391,6 +392,7 @@ def _plan(args: argparse.Namespace, err: TextIO, phases: Phases, prerenderer: Pr
         strict=strict_pins(cache),
         taken={manifest.path for manifest in manifests},
         prerendered=prerenderer,
+        cluster_folders=cluster_folders(plan.resources),
     )
     plan.warnings.extend(releases.warnings)
     releases.errors[:0] = plan.charts.errors if plan.charts else []  # helm.v4.Chart's, from `run`

@@ -175,6 +175,7 @@ def plan_releases(
     strict: bool,
     taken: set[Path] | None = None,
     prerendered: Prerenderer | None = None,
+    cluster_folders: Mapping[str, str] | None = None,
 ) -> ReleasesPlan:
     """Render every release, write its objects under `folder/<release>/`; pins per `strict` (CI).
 
@@ -211,7 +212,8 @@ def plan_releases(
         plan.errors += rendered.values_problems
         plan.records += object_records(release, rendered)
         for body, text in zip(rendered.objects, texts, strict=True):
-            path = manifest_path(folder, rendered, body)
+            subfolder = (cluster_folders or {}).get(str(release.get("provider") or ""), "")
+            path = manifest_path(folder / subfolder, rendered, body)
             if path in taken:
                 plan.errors.append(
                     f"Helm release {rendered.name}: two objects would both be written to {path}; "

@@ -27,8 +27,33 @@ class Manifest:
     body: dict[str, Any]
 
 
+# Where an object of a second cluster goes (a key no Kubernetes object has; removed before writing).
+OBJECT_FOLDER_KEY = "__offlinePlanFolder"
+
+
 class ManifestCollisionError(Exception):
     """Two objects would be written to the same manifest file; the message names both resources."""
+
+
+def cluster_folders(resources: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The manifests subfolder of each Kubernetes provider (cluster) of a plan, by provider reference.
+
+    One cluster's objects sit directly under `manifests/`, as they always have: the provider deploying
+    the most objects (ties: the smaller URN). Each other cluster's go under `manifests/<provider name>/`,
+    since two clusters may each hold an object of the same kind, namespace and name.
+    """
+    counts: dict[str, int] = {}
+    for resource in resources:
+        provider = resource.get("provider")
+        if resource["type"].startswith("kubernetes:") and provider:
+            counts[provider] = counts.get(provider, 0) + 1
+    ranked = sorted(counts, key=lambda provider: (-counts[provider], provider))
+    return {provider: "" if index == 0 else _provider_name(provider) for index, provider in enumerate(ranked)}
+
+
+def _provider_name(reference: str) -> str:
+    """`urn:...::<name>::<id>` -> `<name>`."""
+    return reference.rsplit("::", 2)[-2] if reference.count("::") >= 2 else reference
 
 
 def kubernetes_objects(resources: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -39,10 +64,14 @@ def kubernetes_objects(resources: Sequence[Mapping[str, Any]]) -> list[dict[str,
 def kubernetes_objects_by_urn(resources: Sequence[Mapping[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     """Each Kubernetes API object of a plan with the URN of the resource that declares it.
 
+    An object of a cluster other than the main one (`cluster_folders`) carries its subfolder in
+    `OBJECT_FOLDER_KEY`, which `write_manifests` strips.
+
     An object the program left unnamed gets the name the engine gave it (`autoname`), as the
     provider names it on `pulumi up`.
     """
     objects = []
+    folders = cluster_folders(resources)
     for resource in resources:
         kind_type = resource["type"]
         if not kind_type.startswith("kubernetes:") or kind_type.startswith("kubernetes:helm.sh/"):
@@ -51,6 +80,9 @@ def kubernetes_objects_by_urn(resources: Sequence[Mapping[str, Any]]) -> list[tu
         if resource.get("autoname") and not (body.get("metadata") or {}).get("name"):
             body["metadata"] = {**(body.get("metadata") or {}), "name": resource["autoname"]}
         if "apiVersion" in body and "kind" in body:
+            subfolder = folders.get(resource.get("provider") or "", "")
+            if subfolder:
+                body[OBJECT_FOLDER_KEY] = subfolder
             objects.append((resource["urn"], _mark_redacted(body)))
     return objects
 
@@ -74,6 +106,7 @@ def _mark_redacted(body: dict[str, Any]) -> dict[str, Any]:
 def _path(body: dict[str, Any], folder: Path) -> Path:
     metadata = body.get("metadata") or {}
     name = str(metadata.get("name", "unnamed"))
+    folder = folder / body.get(OBJECT_FOLDER_KEY, "")
     return folder / (metadata.get("namespace") or "_cluster") / f"{body['kind'].lower()}-{name}.yaml"
 
 
@@ -109,9 +142,10 @@ def write_manifests(
     """
     check_manifest_paths(objects, owners)
     manifests = []
-    for body in objects:
-        metadata = body.get("metadata") or {}
-        path = _path(body, folder)
+    for placed in objects:
+        metadata = placed.get("metadata") or {}
+        path = _path(placed, folder)
+        body = {key: value for key, value in placed.items() if key != OBJECT_FOLDER_KEY}
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(manifest_yaml(body))
         manifests.append(

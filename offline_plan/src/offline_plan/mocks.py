@@ -208,6 +208,8 @@ _AWS_OUTPUTS: dict[str, Callable[[str, str, dict[str, Any], str], dict[str, Any]
         "identifier": s.get("identifier") or p,
         "endpoint": f"{s.get('identifier') or p}.c0ffee.{r}.rds.amazonaws.com",
     },
+    # An address of the documentation range (RFC 5737), derived from the id.
+    "aws:ec2/eip:Eip": lambda p, i, s, r: {"publicIp": f"203.0.113.{int(short_hash(i), 16) % 254 + 1}"},
     "aws:rds/globalCluster:GlobalCluster": lambda p, i, s, r: {
         "arn": f"arn:aws:rds::{ACCOUNT_ID}:global-cluster:{s.get('globalClusterIdentifier') or p}",
         # The global writer endpoint: <global cluster name>.global-<id>.global.rds.amazonaws.com
