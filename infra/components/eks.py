@@ -34,7 +34,14 @@ import pulumi_kubernetes as k8s
 
 from infra.components._base import ComponentArgs, encryption_key, logs_key_statement, policy_json
 from infra.components.eks_config import ClusterConfig
-from infra.components.eks_nodes import POOL_LABEL, NodePool, node_group, node_role, node_volume_key
+from infra.components.eks_nodes import (
+    POOL_LABEL,
+    NodePool,
+    autoscaler_discovery_tags,
+    node_group,
+    node_role,
+    node_volume_key,
+)
 from infra.tagging import aws_tags
 
 __all__ = ["DEFAULT_STORAGE_CLASS", "POOL_LABEL", "EksCluster", "EksClusterArgs"]
@@ -62,6 +69,8 @@ class EksCluster(pulumi.ComponentResource):
     oidc_issuer: pulumi.Output[str]
     provider: k8s.Provider
     node_groups: dict[str, aws.eks.NodeGroup]
+    kubernetes_version: str
+    autoscaler_discovery_tags: dict[str, str]
     storage_class_name: str
     retained_storage_class_name: str
 
@@ -165,6 +174,8 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, cluster_policy, cluster_kms]),
         )
         self.cluster_name = cluster.name
+        self.kubernetes_version = config.version
+        self.autoscaler_discovery_tags = autoscaler_discovery_tags(args.cluster_name)
         self.security_group_id = cluster.vpc_config.cluster_security_group_id
         self.oidc_issuer = (
             cluster.identities[0].oidcs[0].issuer.apply(lambda url: url.removeprefix("https://"))
