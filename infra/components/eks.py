@@ -11,7 +11,8 @@ Defaults and why:
   implicit, so a preview by another identity plans no access change, and the cluster creator gets
   nothing either.
 - One managed node group per pool (`eks_nodes`), each with its own launch template.
-- Add-ons are EKS-managed at AWS's default version for the cluster version. vpc-cni and kube-proxy
+- Add-ons are EKS-managed at the versions the stack file pins (`cluster.addonVersions`; an unpinned one
+  gets AWS's default for the cluster version). vpc-cni and kube-proxy
   come before the node groups (nodes cannot become Ready without a CNI); coredns and the EBS CSI
   driver after them (their pods need nodes, or the add-on hangs in CREATING). vpc-cni and the EBS
   CSI driver run with their own IRSA roles, so nodes carry neither permission.
@@ -83,6 +84,7 @@ class EksCluster(pulumi.ComponentResource):
         self._partition = aws.get_partition(opts=invoke).partition
         self._account_id = identity.account_id
         self._tags = tags
+        self._addon_versions = config.addon_versions
         region = aws.get_region(opts=invoke).region
         self._region = region
 
@@ -389,12 +391,14 @@ class EksCluster(pulumi.ComponentResource):
         depends_on: Sequence[pulumi.Resource] = (),
         configuration_values: dict[str, Any] | None = None,
     ) -> aws.eks.Addon:
-        version = aws.eks.get_addon_version(
-            addon_name=addon,
-            kubernetes_version=kubernetes_version,
-            most_recent=False,
-            opts=pulumi.InvokeOptions(parent=self),
-        ).version
+        version = self._addon_versions.pinned(addon) or (
+            aws.eks.get_addon_version(
+                addon_name=addon,
+                kubernetes_version=kubernetes_version,
+                most_recent=False,
+                opts=pulumi.InvokeOptions(parent=self),
+            ).version
+        )
         return aws.eks.Addon(
             f"{name}-{addon}",
             cluster_name=cluster.name,
