@@ -20,6 +20,9 @@ of the managed node groups). Defaults and why:
   Auto Scaling groups tagged for this cluster, and its image follows the control-plane minor.
 - metrics-server runs two replicas spread over zones with a PodDisruptionBudget, so a node drain does
   not blind the HPAs; the API server reaches it on 10250.
+- Teardown: each Ingress depends on the load balancer controller and the controller (through the
+  provider) on the node groups, so `pulumi destroy` deletes Ingresses first and the provider's delete
+  waits until each is gone, i.e. until the running controller has removed its finalizer and the ALB.
 - Secrets: no CSI driver or External Secrets. The memory API reads its Aurora and Redis secrets from
   Secrets Manager at start through IRSA, so secret values never enter Pulumi state or etcd.
 """
@@ -33,6 +36,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra.components._base import ComponentArgs, StrInput
@@ -201,7 +205,7 @@ class ClusterAddons(pulumi.ComponentResource):
 
     def _cluster_autoscaler(
         self, name: str, cluster: EksCluster, region: str, pool: str
-    ) -> tuple[k8s.helm.v3.Release, pulumi.Resource]:
+    ) -> tuple[k8s.helm.v3.Release, aws.iam.Role]:
         chart = CLUSTER_AUTOSCALER
         tags = cluster.autoscaler_discovery_tags
         role = cluster.service_account_role(

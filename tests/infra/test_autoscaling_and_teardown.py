@@ -156,6 +156,11 @@ def test_destroy_removes_ingresses_then_the_lb_controller_then_the_nodes(stack_p
     assert balanced
     for resource in balanced:
         assert controller["urn"] in _deleted_after(stack_plan, resource["urn"]), resource["urn"]
+        # Ordering is enough because the provider's delete blocks until the object is gone, i.e. until the
+        # controller has removed its finalizer (pulumi-kubernetes provider/pkg/await/await.go `Deletion`);
+        # `pulumi.com/skipAwait` would turn that wait off (metadata/overrides.go `DeletedCondition`).
+        annotations = (resource["inputs"].get("metadata") or {}).get("annotations") or {}
+        assert str(annotations.get("pulumi.com/skipAwait", "")).lower() != "true", resource["urn"]
 
 
 def test_addons_carry_exactly_the_versions_the_stack_file_pins(stack_plan: PlanDocument) -> None:
