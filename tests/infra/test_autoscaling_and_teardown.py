@@ -188,3 +188,13 @@ def test_a_kube_proxy_pin_for_another_kubernetes_version_is_refused() -> None:
         ClusterConfig.model_validate(
             {"version": "1.34", "addonVersions": {"kubeProxy": "v1.33.5-eksbuild.2"}}
         )
+
+
+def test_every_supported_control_plane_minor_has_a_cluster_autoscaler_of_that_minor() -> None:
+    """Upstream runs Cluster Autoscaler at the control plane's minor; a stack may use any supported one."""
+    standards = importlib.import_module("infra.standards")
+    supported = importlib.import_module("infra.components.eks_config").SUPPORTED_EKS_VERSIONS
+    tags = standards.CLUSTER_AUTOSCALER_IMAGE_TAGS
+    assert set(tags) == set(supported)
+    for minor, tag in tags.items():
+        assert tag.startswith(f"v{minor}."), (minor, tag)
