@@ -20,7 +20,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from infra.components.cluster_addons import LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT
+from infra.components.cluster_addons import (
+    CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+    LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
+    METRICS_SERVER_SERVICE_ACCOUNT,
+)
 from infra.components.observability import AGENTS_NAMESPACE, LOKI_SERVICE_ACCOUNT
 from infra.components.replicas import DR_COMPONENT_TYPES
 from infra.config import StackConfig, parse_stack_config
@@ -87,6 +91,8 @@ _PLATFORM_MANDATORY = ("kubernetes-workload-pod-numeric-run-as-user",)
 TOKEN_ALLOWED_SERVICE_ACCOUNTS = (
     ALLOY_SERVICE_ACCOUNT,
     LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
+    METRICS_SERVER_SERVICE_ACCOUNT,
+    CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
     "jaeger",
     "kube-prometheus-stack-admission",
     "kube-prometheus-stack-grafana",

@@ -27,10 +27,13 @@ __all__ = [
     "ALLOY",
     "AWS_LOAD_BALANCER_CONTROLLER",
     "CHARTS",
+    "CLUSTER_AUTOSCALER",
+    "CLUSTER_AUTOSCALER_IMAGE_TAGS",
     "INSTANCE_FAMILIES",
     "JAEGER",
     "KUBE_PROMETHEUS_STACK",
     "LOKI",
+    "METRICS_SERVER",
     "OPENTELEMETRY_COLLECTOR",
     "POD_SECURITY_LABEL_PREFIX",
     "REQUIRED_TAGS",
@@ -166,5 +169,35 @@ AWS_LOAD_BALANCER_CONTROLLER = HelmChart(
     app_version="v2.17.1",
 )
 
-CHARTS = (KUBE_PROMETHEUS_STACK, LOKI, ALLOY, OPENTELEMETRY_COLLECTOR, JAEGER, AWS_LOAD_BALANCER_CONTROLLER)
+# Resource metrics (metrics.k8s.io) for the HorizontalPodAutoscalers; 0.8.x supports Kubernetes 1.31+.
+METRICS_SERVER = HelmChart(
+    name="metrics-server",
+    repository="https://kubernetes-sigs.github.io/metrics-server",
+    version="3.13.1",
+    app_version="0.8.1",
+)
+# The node autoscaler of the managed node groups. The chart deploys appVersion 1.35.0; the image is pinned
+# per Kubernetes minor (`CLUSTER_AUTOSCALER_IMAGE_TAGS`), as upstream asks.
+CLUSTER_AUTOSCALER = HelmChart(
+    name="cluster-autoscaler",
+    repository="https://kubernetes.github.io/autoscaler",
+    version="9.59.0",
+    app_version="1.35.0",
+)
+CLUSTER_AUTOSCALER_IMAGE_TAGS = {"1.34": "v1.34.5", "1.35": "v1.35.2", "1.36": "v1.36.1"}
+"""Cluster Autoscaler image per control-plane minor: "We recommend using Cluster Autoscaler with the
+Kubernetes control plane version for which it was meant" (kubernetes/autoscaler cluster-autoscaler/README.md,
+"Releases"; chart 9.51.0+ for 1.34). Each is the newest `cluster-autoscaler-<v>` tag of that minor in the
+upstream repository; the AWS README's IAM policy is the same at all of them."""
+
+CHARTS = (
+    KUBE_PROMETHEUS_STACK,
+    LOKI,
+    ALLOY,
+    OPENTELEMETRY_COLLECTOR,
+    JAEGER,
+    AWS_LOAD_BALANCER_CONTROLLER,
+    METRICS_SERVER,
+    CLUSTER_AUTOSCALER,
+)
 """Every chart the platform installs; bump a version here and nowhere else."""

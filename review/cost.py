@@ -112,22 +112,42 @@ class Estimate:
     unpriced: list[Unpriced]
     prices_as_of: str
     assumptions_used: dict[str, dict[str, Any]]
+    primary_region: str | None = None
     by_component: dict[str, float] = field(init=False)
+    by_region: dict[str, float] = field(init=False)
     total_usd: float = field(init=False)
 
     def __post_init__(self) -> None:
         totals: dict[str, float] = defaultdict(float)
+        regions: dict[str, float] = defaultdict(float)
         for line in self.lines:
             totals[line.component] += line.monthly_usd
+            regions[self.region_label(line.region)] += line.monthly_usd
         by_component = dict(sorted(totals.items(), key=lambda item: -item[1]))
         object.__setattr__(self, "by_component", by_component)
+        object.__setattr__(self, "by_region", dict(sorted(regions.items(), key=lambda item: -item[1])))
         object.__setattr__(self, "total_usd", round(sum(line.monthly_usd for line in self.lines), 2))
+
+    def region_label(self, region: str | None) -> str:
+        """`<region> (primary)` for the stack's own region, `<region> (DR)` for any other, `global` for none.
+
+        A resource's region is its provider's: the DR-region provider's resources (the DR VPC, the Aurora
+        secondary, the backup vault and buckets, and the DR cluster when it lands) count as DR.
+        """
+        if region is None:
+            return "global"
+        return f"{region} (primary)" if region == self.primary_region else f"{region} (DR)"
+
+    def usd_of(self, urn: str) -> float:
+        """Monthly USD of one resource's lines."""
+        return sum(line.monthly_usd for line in self.lines if line.urn == urn)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "totalUsd": self.total_usd,
             "pricesAsOf": self.prices_as_of,
             "byComponent": {name: round(value, 2) for name, value in self.by_component.items()},
+            "byRegion": {name: round(value, 2) for name, value in self.by_region.items()},
             "lines": [line.__dict__ | {"monthly_usd": round(line.monthly_usd, 2)} for line in self.lines],
             "unpriced": [item.__dict__ for item in self.unpriced],
             "assumptions": self.assumptions_used,
@@ -226,6 +246,7 @@ class _Pricer:
             "aws:ecr/repository:Repository": self.ecr_repository,
             "aws:route53/zone:Zone": self.hosted_zone,
             "aws:route53/healthCheck:HealthCheck": self.health_check,
+            "aws:codebuild/project:Project": self.codebuild_project,
             "kubernetes:core/v1:PersistentVolumeClaim": self.pvc,
             "kubernetes:apps/v1:StatefulSet": self.stateful_set,
             HELM_RELEASE: self.helm_release,
@@ -370,6 +391,14 @@ class _Pricer:
         price = float(self.table["global"]["route53HealthCheckMonthly"])
         self.add(resource, "Route 53 health check", 1, "check-month", price, None)
 
+    def codebuild_project(self, resource: Record, region: str | None) -> None:
+        compute = str((resource["inputs"].get("environment") or {}).get("computeType", ""))
+        item = f"CodeBuild {compute} build minutes"
+        price = self.lookup(resource, "codebuildLinuxPerMinute", compute, region, item)
+        if price is not None:
+            minutes = self.assume("ciRunnerBuildMinutesPerMonth")
+            self.add(resource, item, minutes, "build minutes", price, region)
+
     def pvc(self, resource: Record, region: str | None) -> None:
         storage = (
             ((resource["inputs"].get("spec") or {}).get("resources") or {}).get("requests", {}).get("storage")
@@ -441,4 +470,5 @@ def monthly_estimate(resources: Iterable[Any], table: Mapping[str, Any] | None =
         unpriced=pricer.unpriced,
         prices_as_of=str(pricer.table["asOf"]),
         assumptions_used=pricer.assumptions_used,
+        primary_region=pricer.region,
     )

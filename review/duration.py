@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ class DurationEstimate:
     serial_minutes: float
     critical_path: list[Step]
     resources: int
+    finish_minutes: dict[str, float] = field(default_factory=dict)  # URN -> typical minute it is created
 
     @property
     def explicit_edges(self) -> list[Step]:
@@ -201,4 +202,5 @@ def deploy_duration(resources: Iterable[Any], table: Mapping[str, Any] | None = 
         serial_minutes=sum(typical.values()),
         critical_path=[step for step in path if step.minutes > 0 or step.waits_via != "provider"],
         resources=len(graph.by_urn),
+        finish_minutes=finish,
     )

@@ -1,7 +1,8 @@
 """The plan report: one Markdown page (and the same figures as JSON) a reviewer reads at a glance.
 
-Sections: summary, policy verdicts, diff against a previous plan, monthly cost by component, estimated
-`pulumi up` duration with its critical path, resources by component and type, and the diagram link.
+Sections: summary, policy verdicts, diff against a previous plan, what the added resources cost and where
+they sit in the deploy, monthly cost by component and by region (primary and DR), estimated `pulumi up`
+duration with its critical path, resources by component and type, and the diagram link.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def build_json(
             "violations": [v.model_dump(by_alias=True) for v in plan.policy_violations or []],
         },
         "diff": diff.as_json() if diff is not None else None,
+        "added": added_resources(plan, estimate, duration, diff),
         "cost": estimate.as_json(),
         "duration": duration.as_json(),
         "diagram": diagram,
@@ -93,11 +95,16 @@ def _summary(plan: Plan, estimate: Estimate, duration: DurationEstimate, diff: P
         f"| Policy | {policy_summary(plan)} |",
         f"| Changes | {diff_text} |",
         f"| Monthly estimate | **{_usd(estimate.total_usd)}** "
-        f"(prices as of {estimate.prices_as_of}{unpriced}) |",
+        f"(prices as of {estimate.prices_as_of}{unpriced}){_dr_share(estimate)} |",
         f"| `pulumi up` from scratch | **~{duration.minutes:.0f} min** (range {duration.low_minutes:.0f} to "
         f"{duration.high_minutes:.0f}; {duration.serial_minutes:.0f} min if nothing ran in parallel) |",
         "",
     ]
+
+
+def _dr_share(estimate: Estimate) -> str:
+    dr = {region: usd for region, usd in estimate.by_region.items() if region.endswith("(DR)")}
+    return "".join(f"; {region}: {_usd(usd)}" for region, usd in dr.items())
 
 
 def _policy(plan: Plan) -> list[str]:
@@ -147,10 +154,71 @@ def _diff(diff: PlanDiff | None) -> list[str]:
     return lines
 
 
+def added_resources(
+    plan: Plan, estimate: Estimate, duration: DurationEstimate, diff: PlanDiff | None
+) -> list[dict[str, Any]]:
+    """Each resource the diff adds: its component, monthly USD and when a from-scratch `up` creates it."""
+    if diff is None:
+        return []
+    on_path = {step.urn for step in duration.critical_path}
+    rows = []
+    for urn in diff.added:
+        resource = plan.by_urn.get(urn)
+        if (
+            resource is None
+            or is_component(resource)
+            or is_provider(resource)
+            or resource["type"] == STACK_TYPE
+        ):
+            continue
+        rows.append(
+            {
+                "component": component_of(resource, plan.by_urn),
+                "urn": urn,
+                "type": resource["type"],
+                "monthlyUsd": round(estimate.usd_of(urn), 2),
+                "createdAtMinute": round(duration.finish_minutes.get(urn, 0.0), 1),
+                "onCriticalPath": urn in on_path,
+            }
+        )
+    return sorted(rows, key=lambda row: (row["component"], row["createdAtMinute"], row["urn"]))
+
+
+def _added(plan: Plan, estimate: Estimate, duration: DurationEstimate, diff: PlanDiff | None) -> list[str]:
+    rows = added_resources(plan, estimate, duration, diff)
+    if not rows:
+        return []
+    total = sum(row["monthlyUsd"] for row in rows)
+    on_path = [row for row in rows if row["onCriticalPath"]]
+    lines = [
+        "## Added resources: cost and place in the deploy",
+        "",
+        f"{len(rows)} added resources cost **{_usd(total)}** a month; "
+        + (
+            f"{len(on_path)} are on the critical path of a from-scratch `up` (~{duration.minutes:.1f} min)."
+            if on_path
+            else f"none is on the critical path of a from-scratch `up` (~{duration.minutes:.1f} min)."
+        ),
+        "",
+        "| Component | Resource | Type | USD / month | Created at (min) | Critical path |",
+        "|---|---|---|---:|---:|---|",
+    ]
+    for row in rows:
+        path = "yes" if row["onCriticalPath"] else ""
+        lines.append(
+            f"| {row['component']} | {urn_name(row['urn'])} | `{short_type(row['type'])}` "
+            f"| {_usd(row['monthlyUsd'])} | {row['createdAtMinute']:.1f} | {path} |"
+        )
+    return [*lines, ""]
+
+
 def _cost(estimate: Estimate) -> list[str]:
     lines = ["## Monthly cost estimate", "", "| Component | USD / month |", "|---|---:|"]
     lines += [f"| {component} | {_usd(usd)} |" for component, usd in estimate.by_component.items()]
     lines += [f"| **Total** | **{_usd(estimate.total_usd)}** |", ""]
+    lines += ["| Region | USD / month |", "|---|---:|"]
+    lines += [f"| {region} | {_usd(usd)} |" for region, usd in estimate.by_region.items()]
+    lines.append("")
     lines += ["<details><summary>Cost lines</summary>", ""]
     lines += [
         "| Component | Resource | Item | Quantity | Unit price | USD / month |",
@@ -220,5 +288,6 @@ def build_markdown(
         lines += [f"Architecture diagram: [{diagram}]({diagram})", ""]
     elif diagram_problem:
         lines += [f"Architecture diagram: not drawn ({diagram_problem})", ""]
-    lines += _policy(plan) + _diff(diff) + _cost(estimate) + _duration(duration) + _resources(plan)
+    lines += _policy(plan) + _diff(diff) + _added(plan, estimate, duration, diff)
+    lines += _cost(estimate) + _duration(duration) + _resources(plan)
     return "\n".join(lines)

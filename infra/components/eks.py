@@ -11,7 +11,8 @@ Defaults and why:
   implicit, so a preview by another identity plans no access change, and the cluster creator gets
   nothing either.
 - One managed node group per pool (`eks_nodes`), each with its own launch template.
-- Add-ons are EKS-managed at AWS's default version for the cluster version. vpc-cni and kube-proxy
+- Add-ons are EKS-managed at the versions the stack file pins (`cluster.addonVersions`; an unpinned one
+  gets AWS's default for the cluster version). vpc-cni and kube-proxy
   come before the node groups (nodes cannot become Ready without a CNI); coredns and the EBS CSI
   driver after them (their pods need nodes, or the add-on hangs in CREATING). vpc-cni and the EBS
   CSI driver run with their own IRSA roles, so nodes carry neither permission.
@@ -34,7 +35,14 @@ import pulumi_kubernetes as k8s
 
 from infra.components._base import ComponentArgs, encryption_key, logs_key_statement, policy_json
 from infra.components.eks_config import ClusterConfig
-from infra.components.eks_nodes import POOL_LABEL, NodePool, node_group, node_role, node_volume_key
+from infra.components.eks_nodes import (
+    POOL_LABEL,
+    NodePool,
+    autoscaler_discovery_tags,
+    node_group,
+    node_role,
+    node_volume_key,
+)
 from infra.tagging import aws_tags
 
 __all__ = ["DEFAULT_STORAGE_CLASS", "POOL_LABEL", "EksCluster", "EksClusterArgs"]
@@ -68,6 +76,8 @@ class EksCluster(pulumi.ComponentResource):
     oidc_issuer: pulumi.Output[str]
     provider: k8s.Provider
     node_groups: dict[str, aws.eks.NodeGroup]
+    kubernetes_version: str
+    autoscaler_discovery_tags: dict[str, str]
     storage_class_name: str
     retained_storage_class_name: str
 
@@ -80,6 +90,7 @@ class EksCluster(pulumi.ComponentResource):
         self._partition = aws.get_partition(opts=invoke).partition
         self._account_id = identity.account_id
         self._tags = tags
+        self._addon_versions = config.addon_versions
         region = aws.get_region(opts=invoke).region
         self._region = region
 
@@ -174,6 +185,8 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, cluster_policy, cluster_kms]),
         )
         self.cluster_name = cluster.name
+        self.kubernetes_version = config.version
+        self.autoscaler_discovery_tags = autoscaler_discovery_tags(args.cluster_name)
         self.security_group_id = cluster.vpc_config.cluster_security_group_id
         self.oidc_issuer = (
             cluster.identities[0].oidcs[0].issuer.apply(lambda url: url.removeprefix("https://"))
@@ -389,12 +402,14 @@ class EksCluster(pulumi.ComponentResource):
         depends_on: Sequence[pulumi.Resource] = (),
         configuration_values: dict[str, Any] | None = None,
     ) -> aws.eks.Addon:
-        version = aws.eks.get_addon_version(
-            addon_name=addon,
-            kubernetes_version=kubernetes_version,
-            most_recent=False,
-            opts=pulumi.InvokeOptions(parent=self),
-        ).version
+        version = self._addon_versions.pinned(addon) or (
+            aws.eks.get_addon_version(
+                addon_name=addon,
+                kubernetes_version=kubernetes_version,
+                most_recent=False,
+                opts=pulumi.InvokeOptions(parent=self),
+            ).version
+        )
         return aws.eks.Addon(
             f"{name}-{addon}",
             cluster_name=cluster.name,

@@ -16,6 +16,36 @@ from infra.config_types import Cidr, ConfigModel
 
 EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 SUPPORTED_EKS_VERSIONS = ("1.34", "1.35", "1.36")
+_ADDON_VERSION = r"^v\d+\.\d+\.\d+(-[a-z]+)?-eksbuild\.\d+$"
+
+
+class AddonVersions(ConfigModel):
+    """Exact EKS add-on versions (`aws eks describe-addon-versions --kubernetes-version <v>`).
+
+    Pinned, a version changes only when the stack file changes; unset, EKS's default for the cluster
+    version at deploy time is used, which moves under the stack without a diff. Each pin names its source
+    in the stack file.
+    """
+
+    vpc_cni: str | None = Field(
+        default=None, pattern=_ADDON_VERSION, description="vpc-cni, e.g. v1.20.4-eksbuild.1."
+    )
+    coredns: str | None = Field(
+        default=None, pattern=_ADDON_VERSION, description="coredns, e.g. v1.12.4-eksbuild.1."
+    )
+    kube_proxy: str | None = Field(
+        default=None,
+        pattern=_ADDON_VERSION,
+        description="kube-proxy (its minor is the cluster's), e.g. v1.34.1-eksbuild.2.",
+    )
+    aws_ebs_csi_driver: str | None = Field(
+        default=None, pattern=_ADDON_VERSION, description="aws-ebs-csi-driver, e.g. v1.48.0-eksbuild.2."
+    )
+
+    def pinned(self, addon: str) -> str | None:
+        """The pinned version of an add-on by its EKS name (`vpc-cni`, `aws-ebs-csi-driver`, ...)."""
+        version: str | None = getattr(self, addon.replace("-", "_"))
+        return version
 
 
 class ClusterConfig(ConfigModel):
@@ -51,6 +81,10 @@ class ClusterConfig(ConfigModel):
     )
     node_auto_repair: bool = Field(
         default=True, description="EKS replaces managed nodes that report unhealthy (node auto repair)."
+    )
+    addon_versions: AddonVersions = Field(
+        default_factory=AddonVersions,
+        description="Exact versions of the EKS add-ons (vpc-cni, coredns, kube-proxy, aws-ebs-csi-driver).",
     )
     create_autoscaling_service_linked_role: bool = Field(
         default=True,
@@ -89,6 +123,17 @@ class ClusterConfig(ConfigModel):
         if bad:
             raise ValueError(f"{bad} are not IAM role ARNs like 'arn:aws:iam::123456789012:role/Admin'")
         return value
+
+    @model_validator(mode="after")
+    def _kube_proxy_matches_the_control_plane(self) -> Self:
+        kube_proxy = self.addon_versions.kube_proxy
+        if kube_proxy is not None and not kube_proxy.startswith(f"v{self.version}."):
+            raise ValueError(
+                f"addonVersions.kubeProxy {kube_proxy} is not for Kubernetes {self.version}; "
+                f"kube-proxy's minor "
+                f"must be the cluster's (a v{self.version}.x-eksbuild.N version)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_entry_per_role(self) -> Self:

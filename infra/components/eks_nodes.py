@@ -5,7 +5,11 @@ Defaults and why:
 - The root volume is gp3, encrypted with the cluster's EBS key (which Auto Scaling may use, or
   nodes could not launch with an encrypted volume).
 - Nodes carry the pool label (`POOL_LABEL`) and the pool's taints; workloads select pools by it.
-- Desired size is set once; the cluster autoscaler owns it afterwards (`ignore_changes`).
+- Desired size is set once; the cluster autoscaler owns it afterwards (`ignore_changes`), between the
+  pool's `minNodes` and `maxNodes` from the stack file.
+- Each group's Auto Scaling group carries the cluster autoscaler's discovery tags
+  (`autoscaler_discovery_tags`), written by the program rather than left to EKS's own tagging, so the
+  autoscaler's `--node-group-auto-discovery` and its IAM condition match tags this program owns.
 - The node role holds only the worker and ECR pull policies: the CNI and EBS CSI permissions
   live on their own IRSA roles.
 
@@ -119,6 +123,19 @@ def reference_pools() -> tuple[NodePool, ...]:
 
 
 POOL_LABEL = "memory-platform.io/pool"
+AUTOSCALER_ENABLED_TAG = "k8s.io/cluster-autoscaler/enabled"
+
+
+def autoscaler_discovery_tags(cluster_name: str) -> dict[str, str]:
+    """The Auto Scaling group tags Cluster Autoscaler discovers a cluster's node groups by.
+
+    Upstream's auto-discovery (`--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,
+    k8s.io/cluster-autoscaler/<cluster-name>`, cloudprovider/aws/README.md) matches the keys; the values are
+    the ones its IAM policy conditions on (the autoscaler may only resize groups tagged for this cluster).
+    """
+    return {AUTOSCALER_ENABLED_TAG: "true", f"k8s.io/cluster-autoscaler/{cluster_name}": "owned"}
+
+
 _EKS_TAINT_EFFECTS = {
     "NoSchedule": "NO_SCHEDULE",
     "PreferNoSchedule": "PREFER_NO_SCHEDULE",
@@ -191,6 +208,15 @@ def node_volume_key(
         service_statements=statements,
         depends_on=first,
     )
+
+
+def _autoscaling_group_name(resources: Sequence[Any]) -> str:
+    """The name of the one Auto Scaling group EKS reports for a managed node group."""
+    groups = resources[0].autoscaling_groups if resources else None
+    name = groups[0].name if groups else None
+    if not name:
+        raise ValueError(f"the node group reported no Auto Scaling group ({resources!r})")
+    return str(name)
 
 
 def node_role(
@@ -267,7 +293,7 @@ def node_group(
         tags=node_tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    return aws.eks.NodeGroup(
+    group = aws.eks.NodeGroup(
         resource_name,
         cluster_name=cluster.name,
         # A prefix, not a fixed name: a change that replaces the group (instance type, capacity type,
@@ -298,3 +324,13 @@ def node_group(
             ignore_changes=["scalingConfig.desiredSize"],
         ),
     )
+    # EKS creates the group's one Auto Scaling group; node group tags do not reach it, so tag it directly.
+    asg_name = group.resources.apply(_autoscaling_group_name)
+    for index, (key, value) in enumerate(autoscaler_discovery_tags(cluster_name).items()):
+        aws.autoscaling.Tag(
+            f"{resource_name}-{('autoscaler-enabled', 'autoscaler-cluster')[index]}",
+            autoscaling_group_name=asg_name,
+            tag={"key": key, "value": value, "propagate_at_launch": False},
+            opts=pulumi.ResourceOptions(parent=group),
+        )
+    return group

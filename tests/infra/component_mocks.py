@@ -55,6 +55,7 @@ _COMPUTED: dict[str, dict[str, Any]] = {
         "vpcConfig": {"clusterSecurityGroupId": "sg-cluster"},
     },
     "aws:ec2/launchTemplate:LaunchTemplate": {"latestVersion": 1},
+    "aws:eks/nodeGroup:NodeGroup": {"resources": [{"autoscalingGroups": [{"name": "eks-unit-asg"}]}]},
 }
 
 

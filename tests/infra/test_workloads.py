@@ -84,7 +84,11 @@ def test_every_kind_of_workload_is_planned(plan: dict[str, Any]) -> None:
         for r in in_primary(plan)
         if r["type"] == "kubernetes:helm.sh/v3:Release" and r["inputs"]["namespace"] == "kube-system"
     ]
-    assert [(r["chart"], r["version"]) for r in releases] == [("aws-load-balancer-controller", "1.17.1")]
+    assert sorted((r["chart"], r["version"]) for r in releases) == [
+        ("aws-load-balancer-controller", "1.17.1"),
+        ("cluster-autoscaler", "9.59.0"),
+        ("metrics-server", "3.13.1"),
+    ]
 
 
 def test_staging_and_production_render_the_same_objects(planned: dict[str, dict[str, Any]]) -> None:
@@ -352,7 +356,12 @@ def test_ingress_terminates_tls_and_redirects_http(plan: dict[str, Any]) -> None
     assert annotations["alb.ingress.kubernetes.io/certificate-arn"].startswith("arn:aws:acm:")
     assert json.loads(annotations["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTP": 80}, {"HTTPS": 443}]
     assert ingress["spec"]["ingressClassName"] == "alb"
-    release = next(r["inputs"] for r in in_primary(plan) if r["type"] == "kubernetes:helm.sh/v3:Release")
+    release = next(
+        r["inputs"]
+        for r in in_primary(plan)
+        if r["type"] == "kubernetes:helm.sh/v3:Release"
+        and r["inputs"]["chart"] == "aws-load-balancer-controller"
+    )
     assert release["values"]["region"] in {"us-east-1", "eu-west-1"} and release["values"]["vpcId"]
 
 

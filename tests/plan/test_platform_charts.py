@@ -27,6 +27,8 @@ RELEASES = {
     "jaeger",
     "otel-collector",
     "aws-load-balancer-controller",
+    "metrics-server",
+    "cluster-autoscaler",
 }
 POD_SECURITY_POLICIES = {
     policy.name

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from review.cost import HELM_RELEASE, PRICES_PATH, PriceTableError, monthly_estimate
+from review.plan import region_of
 from tests.conftest import ROOT, of_type
 from tests.review.conftest import resource
 
@@ -180,3 +181,36 @@ def test_policy_pack_resources_give_the_same_estimate_as_plan_records(
     assert monthly_estimate(policy_resources).total_usd == pytest.approx(
         monthly_estimate(data_tier).total_usd
     )
+
+
+def test_the_dr_regions_monthly_cost_is_shown_apart_from_the_primary_regions(production_plan: Any) -> None:
+    """Resources behind the DR-region provider (VPC, Aurora secondary, backup vault, buckets today; the DR
+    cluster when it lands) are summed as the DR region; the rest is the primary region's."""
+    estimate = monthly_estimate(production_plan.resources)
+    by_urn = {r["urn"]: r for r in production_plan.resources}
+    dr_region = next(
+        r["inputs"]["region"]
+        for r in production_plan.resources
+        if r["type"] == "pulumi:providers:aws" and r["inputs"].get("region") not in (None, "us-east-1")
+    )
+    expected = sum(
+        line.monthly_usd
+        for line in estimate.lines
+        if region_of(by_urn.get(line.urn, {"urn": line.urn}), by_urn, "us-east-1") == dr_region
+    )
+    assert expected > 0, "production already has DR-region resources"
+    assert estimate.by_region[f"{dr_region} (DR)"] == pytest.approx(expected)
+    assert estimate.by_region["us-east-1 (primary)"] + expected + estimate.by_region.get("global", 0) == (
+        pytest.approx(estimate.total_usd, abs=0.01)
+    )
+    assert estimate.as_json()["byRegion"][f"{dr_region} (DR)"] == round(expected, 2)
+
+
+def test_the_in_vpc_ci_runner_is_priced_per_build_minute(production_plan: Any) -> None:
+    estimate = monthly_estimate(production_plan.resources)
+    [project] = [r for r in production_plan.resources if r["type"] == "aws:codebuild/project:Project"]
+    compute = project["inputs"]["environment"]["computeType"]
+    price = PRICES["regions"]["us-east-1"]["codebuildLinuxPerMinute"][compute]
+    minutes = PRICES["assumptions"]["ciRunnerBuildMinutesPerMonth"]["value"]
+    assert estimate.usd_of(project["urn"]) == pytest.approx(price * minutes)
+    assert project["urn"] not in {item.urn for item in estimate.unpriced}

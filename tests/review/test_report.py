@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from review.cli import main
+from review.duration import deploy_duration
 from tests.review.conftest import document, resource
 
 
@@ -87,3 +88,29 @@ def test_previous_plan_of_another_stack_is_refused(tmp_path: Path) -> None:
     current = _write(tmp_path / "a.json", document([resource("aws:s3/bucketV2:BucketV2", "b")]))
     other = _write(tmp_path / "b.json", document([], stack="staging"))
     assert main([str(current), "--previous", str(other), "--out", str(tmp_path / "r")]) == 2
+
+
+def test_added_resources_show_their_monthly_cost_and_place_in_the_deploy(
+    tmp_path: Path, data_tier: list[dict[str, Any]]
+) -> None:
+    """A reviewer sees what each new resource costs and when a from-scratch `up` creates it."""
+    added_names = {"memory-snapshots", "memory-api"}  # an S3 bucket (billed) and a Deployment (not)
+    before = _write(
+        tmp_path / "before.json", document([r for r in data_tier if r["name"] not in added_names])
+    )
+    after = _write(tmp_path / "after.json", document(data_tier))
+    out = tmp_path / "report"
+    assert main([str(after), "--previous", str(before), "--out", str(out)]) == 0
+    figures = json.loads((out / "report.json").read_text())
+    added = {row["urn"]: row for row in figures["added"]}
+    new = [r for r in data_tier if r["name"] in added_names]
+    assert new and set(added) == {r["urn"] for r in new}
+    finish = deploy_duration(data_tier).finish_minutes
+    for item in new:
+        cost = sum(line["monthly_usd"] for line in figures["cost"]["lines"] if line["urn"] == item["urn"])
+        assert added[item["urn"]]["monthlyUsd"] == pytest.approx(cost, abs=0.01)
+        assert added[item["urn"]]["createdAtMinute"] == pytest.approx(finish[item["urn"]], abs=0.05)
+    assert any(row["monthlyUsd"] > 0 for row in added.values())
+    markdown = (out / "report.md").read_text()
+    assert "## Added resources: cost and place in the deploy" in markdown
+    assert "| Region | USD / month |" in markdown and "us-west-2 (DR)" in markdown

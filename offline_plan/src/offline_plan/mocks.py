@@ -191,6 +191,13 @@ _AWS_OUTPUTS: dict[str, Callable[[str, str, dict[str, Any], str], dict[str, Any]
         "arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{str(s.get('url', '')).removeprefix('https://')}"
     },
     "aws:ec2/launchTemplate:LaunchTemplate": lambda p, i, s, r: {"latestVersion": 1, "defaultVersion": 1},
+    # EKS names the group's Auto Scaling group `eks-<node group name>-<uuid>`.
+    "aws:eks/nodeGroup:NodeGroup": lambda p, i, s, r: {
+        "resources": [
+            {"autoscalingGroups": [{"name": f"eks-{s.get('nodeGroupName') or p}-{short_hash(i)[:8]}"}]}
+        ],
+        "status": "ACTIVE",
+    },
     "aws:rds/cluster:Cluster": lambda p, i, s, r: {
         "clusterIdentifier": s.get("clusterIdentifier") or p,
         "endpoint": f"{s.get('clusterIdentifier') or p}.cluster-c0ffee.{r}.rds.amazonaws.com",
