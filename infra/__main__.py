@@ -7,10 +7,12 @@ from infra.components.aurora import AuroraPostgres, AuroraPostgresArgs
 from infra.components.ci_runner import CiRunner, CiRunnerArgs, runner_project_name
 from infra.components.disaster_recovery import DisasterRecovery, DisasterRecoveryArgs, dr_stack_output
 from infra.components.eks import EksCluster, EksClusterArgs
+from infra.components.failover_dns import FailoverDns, FailoverDnsArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.observability import Observability, ObservabilityArgs
 from infra.components.redis import RedisCache, RedisCacheArgs
 from infra.components.workloads import Workloads, WorkloadsArgs
+from infra.contracts import regional_hostname
 from infra.monitoring_data.rule_settings import memory_api_rule_settings
 
 stack = config.load()
@@ -111,7 +113,6 @@ if stack.dr.enabled:
             tags=tags,
         ),
     )
-    pulumi.export("disasterRecovery", dr_stack_output(disaster_recovery.output_values))
 
 workloads = Workloads(
     prefix,
@@ -128,7 +129,38 @@ workloads = Workloads(
         disaster_recovery=disaster_recovery,
         otlp_endpoint=observability.otlp_http_endpoint,
         monitoring_crds=observability.prometheus_operator,
+        api_regional_host=(
+            regional_hostname(stack.memory_api.host, stack.primary_region)
+            if stack.dr.dns is not None and stack.memory_api.host is not None
+            else None
+        ),
         tags=tags,
     ),
 )
 pulumi.export("memoryApiRepositoryUrl", workloads.memory_api.repository_url)
+
+if disaster_recovery is not None:
+    dr_output_parts = [disaster_recovery.output_values]
+    if stack.dr.dns is not None and stack.memory_api.host is not None and stack.dr.region is not None:
+        dns_config = stack.dr.dns
+        failover_dns = FailoverDns(
+            f"{prefix}-dns",
+            FailoverDnsArgs(
+                config=dns_config,
+                api_hostname=stack.memory_api.host,
+                primary_region=stack.primary_region,
+                dr_region=stack.dr.region,
+                active_region=stack.dr.active_region or stack.primary_region,
+                primary_load_balancer=(
+                    dns_config.primary_load_balancer_hostname
+                    or workloads.memory_api.load_balancer_hostname
+                    or ""
+                ),
+                # At merge with the DR compute: `dns_config.dr_load_balancer_hostname or
+                # <DR region component>.api_load_balancer_hostname`.
+                dr_load_balancer=dns_config.dr_load_balancer_hostname or "",
+                tags=tags,
+            ),
+        )
+        dr_output_parts.append(failover_dns.output_values)
+    pulumi.export("disasterRecovery", dr_stack_output(*dr_output_parts))

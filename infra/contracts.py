@@ -183,6 +183,20 @@ class DisasterRecoveryOutputs(BaseModel):
         return f"pulumi config set{stack} --path '{key}' {region}"
 
 
+def regional_hostname(api_hostname: str, region: str) -> str:
+    """`api.memory.example.com`, `us-west-2` -> `api-us-west-2.memory.example.com`: the region's own name.
+
+    Each region's load balancer answers for the API hostname and for this name (its Ingress has a rule
+    for both); Route 53's health check of the region probes this name, so the Host header it sends
+    (HealthCheckConfig.FullyQualifiedDomainName, port 443) matches an Ingress rule. The failover records
+    of the API hostname point at these names, and each region's name is a CNAME to its load balancer.
+    """
+    first, _, rest = api_hostname.partition(".")
+    if not rest:
+        raise ValueError(f"{api_hostname!r} has no parent domain to put a regional name under")
+    return f"{first}-{region}.{rest}"
+
+
 def failover_targets(active_region: str, primary_region: str, primary: str, dr: str) -> tuple[str, str]:
     """(PRIMARY record target, SECONDARY record target) when `active_region` serves traffic.
 

@@ -18,7 +18,10 @@ Defaults and why:
   targets) and Prometheus; egress only to DNS, Aurora, Redis, Qdrant, the OTLP collector and
   AWS APIs over HTTPS (Secrets Manager, STS).
 - Exposure: an ALB Ingress (AWS Load Balancer Controller) with the configured ACM certificate, TLS 1.3
-  policy, and HTTP redirected to HTTPS; a ServiceMonitor for /metrics.
+  policy, and HTTP redirected to HTTPS; a ServiceMonitor for /metrics. With DNS failover the Ingress
+  also answers for the region's own name (`regional_host`), the name Route 53's health check sends as
+  Host; `load_balancer_hostname` is the ALB's DNS name from the Ingress's status, which that regional
+  name points at.
 """
 
 from __future__ import annotations
@@ -114,6 +117,9 @@ class MemoryApiArgs(ComponentArgs):
     ingress_controller: pulumi.Resource | None = None
     otlp_endpoint: str  # the OTLP/HTTP collector the API sends traces to
     monitoring_crds: pulumi.Resource | None = None  # the release installing the ServiceMonitor CRD
+    # The region's own name (`infra.contracts.regional_hostname`), served besides `config.host` when the
+    # API hostname fails over between regions; Route 53's health check of the region sends it as Host.
+    regional_host: str | None = None
     tags: dict[str, str]
 
 
@@ -123,6 +129,8 @@ class MemoryApi(pulumi.ComponentResource):
     repository_url: pulumi.Output[str]
     namespace: str
     image: pulumi.Output[str] | None
+    # The ALB's DNS name (Ingress status.loadBalancer.ingress[0].hostname); None without an Ingress.
+    load_balancer_hostname: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: MemoryApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("memory-platform:workloads:MemoryApi", name, None, opts)
@@ -210,11 +218,16 @@ class MemoryApi(pulumi.ComponentResource):
         self._network_policies(name, args, labels)
 
         self.image = None
+        self.load_balancer_hostname = None
         if config.image is not None:
             separator = "@" if config.image.startswith("sha256:") else ":"
             self.image = pulumi.Output.concat(repository.repository_url, separator, config.image)
             self._workload(name, args, labels, self.image, child)
-            self._ingress(name, args, labels, service, child)
+            ingress = self._ingress(name, args, labels, service, child)
+            # None until the controller has provisioned the ALB (a real `up` waits for it).
+            self.load_balancer_hostname = cast(
+                pulumi.Output[str], ingress.status.apply(load_balancer_hostname)
+            )
         service_monitor(
             f"{name}-service-monitor",
             object_name=NAME,
@@ -227,7 +240,12 @@ class MemoryApi(pulumi.ComponentResource):
             crds=args.monitoring_crds,
         )
         self.register_outputs(
-            {"repositoryUrl": self.repository_url, "image": self.image, "roleArn": role.arn}
+            {
+                "repositoryUrl": self.repository_url,
+                "image": self.image,
+                "roleArn": role.arn,
+                "loadBalancerHostname": self.load_balancer_hostname,
+            }
         )
 
     def _workload(
@@ -339,8 +357,9 @@ class MemoryApi(pulumi.ComponentResource):
         labels: dict[str, str],
         service: k8s.core.v1.Service,
         child: pulumi.ResourceOptions,
-    ) -> None:
+    ) -> k8s.networking.v1.Ingress:
         config = args.config
+        hosts = [config.host, *([args.regional_host] if args.regional_host else [])]
         annotations = {
             "alb.ingress.kubernetes.io/scheme": "internet-facing",
             "alb.ingress.kubernetes.io/target-type": "ip",
@@ -353,17 +372,17 @@ class MemoryApi(pulumi.ComponentResource):
                 "routing.http.drop_invalid_header_fields.enabled=true"
             ),
         }
-        k8s.networking.v1.Ingress(
+        return k8s.networking.v1.Ingress(
             f"{name}-ingress",
             metadata={"name": NAME, "namespace": NAMESPACE, "labels": labels, "annotations": annotations},
             spec=cast(
                 Any,
                 {
                     "ingressClassName": args.ingress_class,
-                    "tls": [{"hosts": [config.host]}],
+                    "tls": [{"hosts": hosts}],
                     "rules": [
                         {
-                            "host": config.host,
+                            "host": host,
                             "http": {
                                 "paths": [
                                     {
@@ -374,6 +393,7 @@ class MemoryApi(pulumi.ComponentResource):
                                 ]
                             },
                         }
+                        for host in hosts
                     ],
                 },
             ),
@@ -459,6 +479,14 @@ def environment(args: MemoryApiArgs) -> list[dict[str, Any]]:
         }
     )
     return env
+
+
+def load_balancer_hostname(status: Any) -> str | None:
+    """`status.loadBalancer.ingress[0].hostname` of an Ingress (the ALB's DNS name), None until it has one."""
+    load_balancer = getattr(status, "load_balancer", None) if status is not None else None
+    entries = getattr(load_balancer, "ingress", None) or []
+    hostname = getattr(entries[0], "hostname", None) if entries else None
+    return str(hostname) if hostname else None
 
 
 def _probe(path: str, *, failures: int) -> dict[str, Any]:

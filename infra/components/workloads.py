@@ -56,6 +56,7 @@ class WorkloadsArgs(ComponentArgs):
     disaster_recovery: DisasterRecovery | None = None  # the backup bucket Qdrant snapshots go to
     otlp_endpoint: str  # the OTLP/HTTP collector the API sends traces to
     monitoring_crds: pulumi.Resource | None = None  # the release installing the ServiceMonitor CRD
+    api_regional_host: str | None = None  # the region's own API name when DNS fails over (FailoverDns)
     tags: dict[str, str]
 
 
@@ -130,6 +131,7 @@ class Workloads(pulumi.ComponentResource):
                 ingress_controller=self.addons.load_balancer_controller,
                 otlp_endpoint=args.otlp_endpoint,
                 monitoring_crds=args.monitoring_crds,
+                regional_host=args.api_regional_host,
                 tags=args.tags,
             ),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.addons])),
