@@ -21,6 +21,9 @@ OUTPUT_NAME = "disasterRecovery"
 SCHEMA_VERSION = 1
 ACTIVE_REGION_CONFIG_PATH = "dr.activeRegion"
 DNS_KEYS = ("hostedZoneId", "apiHostname", "primaryApiTarget", "drApiTarget")
+# The memory API's readiness path: its pods' readiness probe, the ALB's and Route 53's health checks, and
+# the readiness check of `platform-ops dr failover` all ask it.
+API_READINESS_PATH = "/health/ready"
 
 CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:rds:(?P<region>[a-z0-9-]+):\d{12}:cluster:(?P<id>[A-Za-z0-9-]+)$")
 REGION = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$"

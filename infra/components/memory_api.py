@@ -46,6 +46,7 @@ from infra.components._kubernetes import (
 from infra.components.eks import EksCluster
 from infra.components.eks_nodes import NodePool
 from infra.components.memory_api_config import MemoryApiConfig, lifecycle_rules
+from infra.contracts import API_READINESS_PATH
 from infra.standards import restricted_container_security_context, restricted_pod_security_context, tcp
 from infra.tagging import aws_tags, k8s_labels
 
@@ -60,7 +61,7 @@ READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
 PRE_STOP_SECONDS = 10
 COMMAND = ["memory-api"]
 ARGS = ["serve"]
-PROBE_PATHS = {"startup": "/health/startup", "liveness": "/health/live", "readiness": "/health/ready"}
+PROBE_PATHS = {"startup": "/health/startup", "liveness": "/health/live", "readiness": API_READINESS_PATH}
 OTLP_PORT = 4318  # OTLP over HTTP, which the API exports with
 
 # Every setting the app reads, by role; the one place their names live (prefix MEMORY_API_).

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
-
-import pytest
 
 from offline_plan.document import PlanDocument
 from offline_plan.markers import REDACTED
 from offline_plan.mocks import fake_password
-from offline_plan.project import load_stack
-from offline_plan.runner import run_program
-from tests.conftest import ROOT, by_urn, of_type
+from tests.conftest import by_urn, of_type
 
 DR_COMPONENT = "memory-platform:dr:DisasterRecovery"
 AURORA = "aws:rds/cluster:Cluster"

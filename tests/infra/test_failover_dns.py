@@ -62,7 +62,9 @@ def test_production_fails_the_api_hostname_over_between_regions(production_plan:
     assert found["PRIMARY"]["inputs"]["name"] == found["SECONDARY"]["inputs"]["name"] == API_HOST
     assert found["PRIMARY"]["inputs"]["records"] == ["api-us-east-1.memory.example.com"]
     assert found["SECONDARY"]["inputs"]["records"] == ["api-us-west-2.memory.example.com"]
-    assert resolve(production_plan, "api-us-west-2.memory.example.com").endswith(".us-west-2.elb.amazonaws.com")
+    assert resolve(production_plan, "api-us-west-2.memory.example.com").endswith(
+        ".us-west-2.elb.amazonaws.com"
+    )
 
 
 def test_every_health_check_probes_readiness_with_a_host_the_ingress_accepts(
