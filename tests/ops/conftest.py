@@ -5,13 +5,12 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import botocore.retries.standard
 import pytest
-from moto import mock_aws
-from urllib.parse import urlsplit
-
 from kube_fake import FakeKubernetes
+from moto import mock_aws
 from ops_testkit import PRIMARY_REGION, Clients, Deployment, FakeClock, Result, create_deployment
 
 from ops.cli import main

@@ -123,7 +123,7 @@ class FakeKubernetes:
 
 def _handler(cluster: Cluster) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
         def _reply(self, status: int, body: dict[str, Any]) -> None:
@@ -195,13 +195,13 @@ def _handler(cluster: Cluster) -> type[BaseHTTPRequestHandler]:
                 return
             self._reply(200, {k: v for k, v in obj.items() if not k.startswith("_")})
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             self._route("GET")
 
-        def do_PATCH(self) -> None:  # noqa: N802
+        def do_PATCH(self) -> None:
             self._route("PATCH")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._route("POST")
 
     return Handler
