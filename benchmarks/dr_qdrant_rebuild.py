@@ -49,7 +49,12 @@ def reindex(path: Path, count: int, dimension: int) -> float:
                 VectorPoint(
                     memory_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"m{start + i}")),
                     vector=vector,
-                    payload={"tenant_id": f"t{(start + i) % 50}", "tags": [], "metadata": {}, "created_at": now},
+                    payload={
+                        "tenant_id": f"t{(start + i) % 50}",
+                        "tags": [],
+                        "metadata": {},
+                        "created_at": now,
+                    },
                 )
                 for i, vector in enumerate(vectors)
             ]

@@ -3,7 +3,7 @@
 import pulumi
 
 from infra import config
-from infra.components.aurora import AuroraPostgres, AuroraPostgresArgs
+from infra.components.aurora import AuroraPostgres, AuroraPostgresArgs, SecretReplicaTarget
 from infra.components.ci_runner import CiRunner, CiRunnerArgs, runner_project_name
 from infra.components.disaster_recovery import DisasterRecovery, DisasterRecoveryArgs, dr_stack_output
 from infra.components.eks import EksCluster, EksClusterArgs
@@ -70,6 +70,10 @@ database = AuroraPostgres(
         availability_zones=network.availability_zones,
         client_security_group_id=cluster.security_group_id,
         global_database=stack.dr.enabled,
+        global_rpo_seconds=stack.dr.rpo_seconds if stack.dr.enabled else None,
+        secret_replica=(
+            SecretReplicaTarget(region=stack.dr.region) if stack.dr.enabled and stack.dr.region else None
+        ),
         tags=tags,
     ),
 )
@@ -83,15 +87,6 @@ cache = RedisCache(
         client_security_group_id=cluster.security_group_id,
         tags=tags,
     ),
-)
-pulumi.export(
-    "database",
-    {
-        "writerEndpoint": database.writer_endpoint,
-        "readerEndpoint": database.reader_endpoint,
-        "port": database.port,
-        "secretArn": database.secret_arn,
-    },
 )
 pulumi.export(
     "cache", {"endpoint": cache.endpoint, "port": cache.port, "authSecretArn": cache.auth_secret_arn}
@@ -113,6 +108,21 @@ if stack.dr.enabled:
             tags=tags,
         ),
     )
+pulumi.export(
+    "database",
+    {
+        "writerEndpoint": database.writer_endpoint,
+        "readerEndpoint": database.reader_endpoint,
+        "port": database.port,
+        "secretArn": database.secret_arn,
+        # The host the memory API connects to: the global writer endpoint with DR, which follows the
+        # writer to either region; otherwise the cluster's own writer endpoint.
+        "appEndpointKind": "global-writer" if disaster_recovery is not None else "cluster-writer",
+        "appEndpoint": (
+            disaster_recovery.writer_endpoint if disaster_recovery is not None else database.writer_endpoint
+        ),
+    },
+)
 
 workloads = Workloads(
     prefix,

@@ -22,6 +22,7 @@ from typing import Any
 
 from infra.components.cluster_addons import LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT
 from infra.components.observability import AGENTS_NAMESPACE, LOKI_SERVICE_ACCOUNT
+from infra.components.replicas import DR_COMPONENT_TYPES
 from infra.config import StackConfig, parse_stack_config
 from infra.monitoring_data.log_values import ALLOY_SERVICE_ACCOUNT
 from infra.standards import INSTANCE_FAMILIES
@@ -55,6 +56,7 @@ BARS: dict[str, dict[str, Any]] = {
         "stack-all-resource-disaster-recovery": {
             "enforcementLevel": MANDATORY,
             "requireDisasterRecovery": True,
+            "drComponentTypes": list(DR_COMPONENT_TYPES),
         },
         "kubernetes-workload-multi-replica-pdb": MANDATORY,
         "kubernetes-workload-replicas-spread": MANDATORY,

@@ -19,20 +19,26 @@ Defaults and why:
   Auto Scaling adds readers on average reader CPU above `readerCount`.
 - Backups follow the stack (7 days in staging, 35 in production), tags are copied to snapshots,
   and deletion protection and a final snapshot follow config (on in production).
-- With DR on, `globalClusterIdentifier` is ignored on the cluster: the global cluster is created
-  from this cluster by `DisasterRecovery`, so turning DR on never replaces the primary.
+- With DR on, the cluster ignores `globalClusterIdentifier` and `replicationSourceIdentifier`, as
+  terraform-aws-rds-aurora v10 does: the global cluster is created from this cluster by
+  `DisasterRecovery` (turning DR on never replaces the primary), and after a switchover the cluster
+  replicates from the other region, which the next `pulumi up` must not try to undo (promote it).
+- With DR on, the primary's parameter group also sets `rds.global_db_rpo` (managed RPO, seconds) from
+  `dr.rpoMinutes`: commits block while no secondary is within the RPO. The master secret is replicated
+  to the DR region under a DR-region CMK, so the DR region's pods read it there when this region is gone.
+- The write-only master password's version is derived from the password (a truncated SHA-256, kept
+  secret), so a new password (`pulumi up --replace` of the RandomPassword) reaches RDS on the same `up`.
 """
 
 from __future__ import annotations
 
-import re
+import hashlib
 from collections.abc import Sequence
-from typing import Any, Literal, Self
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
-from pydantic import Field, field_validator, model_validator
 
 from infra.components._base import (
     ComponentArgs,
@@ -41,114 +47,49 @@ from infra.components._base import (
     log_group_key,
     security_group_for_clients,
 )
-from infra.config_types import ConfigModel
+from infra.components.aurora_config import DatabaseConfig, ReaderAutoscalingConfig
+from infra.components.replicas import ReplicaKey
 from infra.tagging import aws_tags
 
-
-class ReaderAutoscalingConfig(ConfigModel):
-    """Application Auto Scaling of Aurora readers on their average CPU."""
-
-    max_readers: int = Field(ge=1, le=15, description="Most readers auto scaling may run.")
-    target_cpu_percent: int = Field(default=60, ge=10, le=90, description="Average reader CPU to hold.")
-    scale_in_cooldown_seconds: int = Field(default=300, ge=0, description="Wait after removing a reader.")
-    scale_out_cooldown_seconds: int = Field(default=120, ge=0, description="Wait after adding a reader.")
-
-
-class DatabaseConfig(ConfigModel):
-    """The Aurora PostgreSQL cluster of the primary region."""
-
-    engine_version: str = Field(
-        default="16.6", description="Aurora PostgreSQL version, pinned (16.x or 17.x); upgrades are explicit."
-    )
-    instance_class: str = Field(
-        default="db.r6g.large", description="Instance class of the writer and every reader."
-    )
-    reader_count: int = Field(default=2, ge=0, le=15, description="Readers besides the writer.")
-    reader_autoscaling: ReaderAutoscalingConfig | None = Field(
-        default=None, description="Scale readers on CPU between readerCount and maxReaders; off if absent."
-    )
-    database_name: str = Field(
-        default="memory", pattern=r"^[a-z][a-z0-9_]{0,62}$", description="Database created in the cluster."
-    )
-    master_username: str = Field(
-        default="memory_admin",
-        pattern=r"^[a-z][a-z0-9_]{0,15}$",
-        description="Master user name; its password lives only in Secrets Manager.",
-    )
-    backup_retention_days: int = Field(
-        default=35, ge=1, le=35, description="Days of automated backups (point-in-time recovery)."
-    )
-    backup_window: str = Field(
-        default="03:00-04:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$", description="Daily UTC backup window."
-    )
-    maintenance_window: str = Field(
-        default="sun:04:30-sun:05:30",
-        pattern=r"^[a-z]{3}:\d{2}:\d{2}-[a-z]{3}:\d{2}:\d{2}$",
-        description="Weekly UTC maintenance window; must not overlap the backup window.",
-    )
-    deletion_protection: bool = Field(default=True, description="Refuse deletion of the cluster.")
-    final_snapshot: bool = Field(default=True, description="Take a snapshot when the cluster is deleted.")
-    performance_insights_retention_days: int = Field(
-        default=7, description="7 (free tier) or a multiple of 31 up to 731."
-    )
-    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = Field(
-        default=60, description="Enhanced monitoring interval."
-    )
-    log_retention_days: int = Field(default=365, ge=1, description="Retention of the postgresql log group.")
-    slow_query_ms: int = Field(
-        default=500, ge=0, description="Statements slower than this are logged (log_min_duration_statement)."
-    )
-
-    @field_validator("engine_version")
-    @classmethod
-    def _pinned_supported_version(cls, value: str) -> str:
-        if not re.fullmatch(r"1[67]\.\d+", value):
-            raise ValueError(f"'{value}' is not a pinned Aurora PostgreSQL 16.x or 17.x version like '16.6'")
-        return value
-
-    @field_validator("instance_class")
-    @classmethod
-    def _db_instance_class(cls, value: str) -> str:
-        if not re.fullmatch(r"db\.[a-z][a-z0-9-]*\.[0-9]*x?[a-z]+", value):
-            raise ValueError(f"'{value}' is not an RDS instance class like 'db.r6g.large'")
-        return value
-
-    @field_validator("performance_insights_retention_days")
-    @classmethod
-    def _insights_retention(cls, value: int) -> int:
-        if value != 7 and not (value % 31 == 0 and 31 <= value <= 731):
-            raise ValueError(f"{value} is not allowed; use 7 or a multiple of 31 between 31 and 731")
-        return value
-
-    @model_validator(mode="after")
-    def _autoscaling_above_readers(self) -> Self:
-        scaling = self.reader_autoscaling
-        if scaling is not None and scaling.max_readers < max(self.reader_count, 1):
-            raise ValueError(
-                f"readerAutoscaling.maxReaders ({scaling.max_readers}) must be at least "
-                f"readerCount ({self.reader_count}) and 1"
-            )
-        return self
-
-    @property
-    def engine_major(self) -> str:
-        return self.engine_version.split(".", 1)[0]
-
-    @property
-    def instance_family(self) -> str:
-        return self.instance_class.split(".")[1]
+__all__ = ["AuroraPostgres", "AuroraPostgresArgs", "DatabaseConfig", "ReaderAutoscalingConfig"]
 
 
 POSTGRES_PORT = 5432
 ENHANCED_MONITORING_POLICY = "arn:{partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+# Both regions' clusters carry this tag; each region's AWS Backup plan selects by it (infra.components.
+# disaster_recovery), so whichever cluster writes is backed up without naming an ARN.
+BACKUP_SELECTION_TAG = "memory-platform:backup"
 
 
-def cluster_parameters(config: DatabaseConfig) -> list[aws.rds.ClusterParameterGroupParameterArgsDict]:
+def backup_selection_tag(name: str) -> dict[str, str]:
+    """The tag both regions' clusters of the stack `name` carry for their AWS Backup plans."""
+    return {BACKUP_SELECTION_TAG: f"{name}-aurora"}
+
+
+# Members of a global database: AWS changes these on switchover/failover; `up` must not undo them.
+GLOBAL_MEMBER_IGNORED = ["replicationSourceIdentifier", "globalClusterIdentifier"]
+# `rds.global_db_rpo` (Aurora PostgreSQL managed RPO), in seconds; AWS accepts 20 to 2,147,483,647.
+GLOBAL_DB_RPO_MIN_SECONDS = 20
+GLOBAL_DB_RPO_MAX_SECONDS = 2_147_483_647
+
+
+def cluster_parameters(
+    config: DatabaseConfig, *, global_rpo_seconds: int | None = None
+) -> list[aws.rds.ClusterParameterGroupParameterArgsDict]:
     """The cluster parameters of every region's Aurora cluster (the DR secondary uses the same set).
 
     TLS only; `pg_stat_statements` preloaded (a static parameter, so `pending-reboot`) and tracking
-    nested statements too; statements slower than `slow_query_ms` logged.
+    nested statements too; statements slower than `slow_query_ms` logged. `global_rpo_seconds` adds
+    `rds.global_db_rpo` (dynamic, applied immediately); it is enforced from the primary cluster's group.
     """
+    rpo: list[aws.rds.ClusterParameterGroupParameterArgsDict] = []
+    if global_rpo_seconds is not None:
+        if not GLOBAL_DB_RPO_MIN_SECONDS <= global_rpo_seconds <= GLOBAL_DB_RPO_MAX_SECONDS:
+            raise ValueError(
+                f"rds.global_db_rpo must be {GLOBAL_DB_RPO_MIN_SECONDS} to {GLOBAL_DB_RPO_MAX_SECONDS} "
+                f"seconds, got {global_rpo_seconds}"
+            )
+        rpo.append({"name": "rds.global_db_rpo", "value": str(global_rpo_seconds)})
     return [
         {"name": "rds.force_ssl", "value": "1"},
         {
@@ -158,7 +99,33 @@ def cluster_parameters(config: DatabaseConfig) -> list[aws.rds.ClusterParameterG
         },
         {"name": "log_min_duration_statement", "value": str(config.slow_query_ms)},
         {"name": "pg_stat_statements.track", "value": "all"},
+        *rpo,
     ]
+
+
+def password_version(password: pulumi.Input[str]) -> pulumi.Output[int]:
+    """The `master_password_wo_version` of `password`: changes whenever the password does.
+
+    A 31-bit prefix of its SHA-256, marked secret so the state holds it encrypted like the password
+    (a digest of a 40-character random password reveals nothing, but it is still derived from it).
+    """
+    return pulumi.Output.secret(
+        pulumi.Output.from_input(password).apply(
+            lambda value: int.from_bytes(hashlib.sha256(value.encode()).digest()[:4], "big") >> 1
+        )
+    )
+
+
+def replica_secret_arn(arn: str, region: str) -> str:
+    """The ARN of a secret's replica in `region`: the same name and suffix, the region swapped."""
+    parts = arn.split(":")
+    return ":".join([*parts[:3], region, *parts[4:]])
+
+
+class SecretReplicaTarget(ComponentArgs):
+    """Where the master secret is replicated: the DR region (its provider makes the replica's CMK)."""
+
+    region: str
 
 
 class AuroraPostgresArgs(ComponentArgs):
@@ -168,6 +135,10 @@ class AuroraPostgresArgs(ComponentArgs):
     availability_zones: Sequence[str]
     client_security_group_id: pulumi.Output[str]
     global_database: bool = False
+    # rds.global_db_rpo of this (the primary) cluster; only with global_database.
+    global_rpo_seconds: int | None = None
+    # Replicate the master secret (global databases only: RDS-managed secrets stay in one region).
+    secret_replica: SecretReplicaTarget | None = None
     tags: dict[str, str]
 
 
@@ -225,7 +196,9 @@ class AuroraPostgres(pulumi.ComponentResource):
             name=f"{cluster_id}-pg{config.engine_major}",
             family=f"aurora-postgresql{config.engine_major}",
             description=f"TLS only, pg_stat_statements and slow-query logging for {cluster_id}",
-            parameters=cluster_parameters(config),
+            parameters=cluster_parameters(
+                config, global_rpo_seconds=args.global_rpo_seconds if args.global_database else None
+            ),
             tags=aws_tags(tags, f"{name}-aurora"),
             opts=child,
         )
@@ -237,6 +210,9 @@ class AuroraPostgres(pulumi.ComponentResource):
             tags=aws_tags(tags, f"{name}-aurora-postgresql"),
             opts=child,
         )
+        self._region = account.region
+        self.secret_replica_arn: pulumi.Output[str] | None = None
+        self.secret_replica_kms_key_arn: pulumi.Output[str] | None = None
         password, own_secret_arn = self._password_settings(name, args, key)
         cluster = aws.rds.Cluster(
             f"{name}-aurora",
@@ -261,11 +237,13 @@ class AuroraPostgres(pulumi.ComponentResource):
             skip_final_snapshot=not config.final_snapshot,
             final_snapshot_identifier=f"{cluster_id}-final" if config.final_snapshot else None,
             enabled_cloudwatch_logs_exports=["postgresql"],
-            tags=aws_tags(tags, cluster_id),
+            tags=aws_tags(
+                tags, cluster_id, **({BACKUP_SELECTION_TAG: cluster_id} if args.global_database else {})
+            ),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[log_group],
-                ignore_changes=["globalClusterIdentifier"] if args.global_database else None,
+                ignore_changes=GLOBAL_MEMBER_IGNORED if args.global_database else None,
             ),
         )
         monitoring_role = aws.iam.Role(
@@ -349,12 +327,26 @@ class AuroraPostgres(pulumi.ComponentResource):
             override_special="!#$%^&*()-_=+[]{}<>:?",
             opts=pulumi.ResourceOptions(parent=self),
         )
+        replicas: list[aws.secretsmanager.SecretReplicaArgsDict] = []
+        if args.secret_replica is not None:
+            region = args.secret_replica.region
+            self.secret_replica_kms_key_arn = ReplicaKey(
+                f"{name}-aurora-replica",
+                region=region,
+                description=f"Encrypts the {region} replica of the {name}-aurora master secret",
+                tags=args.tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            ).arn
+            replicas.append(
+                {"region": args.secret_replica.region, "kms_key_id": self.secret_replica_kms_key_arn}
+            )
         secret = aws.secretsmanager.Secret(
             f"{name}-aurora-master",
             name=f"{name}-aurora/master",
             description=f"Master credentials of {name}-aurora (a global database member)",
             kms_key_id=key.arn,
             recovery_window_in_days=30,
+            replicas=replicas or None,
             tags=aws_tags(args.tags, f"{name}-aurora-master"),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -367,8 +359,21 @@ class AuroraPostgres(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=secret),
         )
-        # Write-only: the provider sends it to RDS and never stores it in the cluster's state.
-        return {"master_password_wo": generated.result, "master_password_wo_version": 1}, secret.arn
+        if args.secret_replica is not None:
+            self.secret_replica_arn = secret.arn.apply(lambda arn: replica_secret_arn(arn, region))
+        # Write-only: the provider sends it to RDS and never stores it in the cluster's state; a new
+        # password gets a new version, which is what makes the provider send it.
+        return {
+            "master_password_wo": generated.result,
+            "master_password_wo_version": password_version(generated.result),
+        }, secret.arn
+
+    def secret_in(self, region: str) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """The master secret's ARN and CMK ARN as read from `region` (its replica outside this region)."""
+        if region != self._region and self.secret_replica_arn is not None:
+            assert self.secret_replica_kms_key_arn is not None
+            return self.secret_replica_arn, self.secret_replica_kms_key_arn
+        return self.secret_arn, self.kms_key_arn
 
     def _reader_autoscaling(
         self, name: str, cluster_id: str, config: DatabaseConfig, tags: dict[str, str]

@@ -17,8 +17,13 @@ What it creates and why:
 - An S3 backup bucket (versioned, SSE-KMS with a CMK, public access blocked, TLS-only policy,
   lifecycle to Standard-IA, Glacier and expiry) replicated to a DR-region twin with Replication
   Time Control (15 minutes, with metrics).
-- AWS Backup: a vault per region (each with its CMK), a daily plan for the primary cluster and a
-  copy action into the DR vault.
+- The global writer endpoint (`writer_endpoint`): Aurora points it at whichever cluster writes, so the
+  API keeps its database host through a switchover or failover.
+- The secondary ignores `replicationSourceIdentifier` and `globalClusterIdentifier` (as
+  terraform-aws-rds-aurora v10 does): AWS changes both when the writer moves.
+- AWS Backup: a vault per region (each with its CMK) and a daily plan per region that selects the
+  stack's clusters by tag (`aurora.BACKUP_SELECTION_TAG`), not by ARN, so whichever cluster writes is backed
+  up; each plan copies into the other region's vault (primary to DR and DR to primary).
 - Not here: the API hostname's Route 53 failover (`FailoverDns`), which needs both regions' load
   balancers and so is created after the workloads.
 """
@@ -39,7 +44,12 @@ from infra.components._base import (
     policy_json,
 )
 from infra.components._buckets import private_bucket
-from infra.components.aurora import DatabaseConfig, cluster_parameters
+from infra.components.aurora import (
+    GLOBAL_MEMBER_IGNORED,
+    DatabaseConfig,
+    backup_selection_tag,
+    cluster_parameters,
+)
 from infra.components.disaster_recovery_config import DisasterRecoveryConfig
 from infra.components.network import Network, NetworkArgs
 from infra.contracts import DisasterRecoveryOutputs, backup_max_age_hours
@@ -72,6 +82,8 @@ class DisasterRecovery(pulumi.ComponentResource):
     dr_provider: aws.Provider
     network: Network
     secondary_cluster: aws.rds.Cluster
+    dr_region: str
+    writer_endpoint: pulumi.Output[str]
     outputs: pulumi.Output[dict[str, Any]]
 
     def __init__(
@@ -83,6 +95,7 @@ class DisasterRecovery(pulumi.ComponentResource):
             raise ValueError("dr.region is required when dr.enabled is true")
         self._tags = tags
         self._primary_region = args.primary_region
+        self.dr_region: str = config.region
         self.primary_provider = aws.Provider(
             f"{name}-primary", region=args.primary_region, opts=pulumi.ResourceOptions(parent=self)
         )
@@ -101,6 +114,9 @@ class DisasterRecovery(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, providers=[self.dr_provider]),
         )
         global_cluster, secondary = self._global_database(name, args, config.region)
+        # The global writer endpoint follows the writer across regions (the regional cluster endpoint
+        # of the original primary would be read-only, or gone, after a switchover or failover).
+        self.writer_endpoint = global_cluster.endpoint
         backup_vault, dr_vault = self._backups(name, args, config)
         self._replicated_bucket(name, args.primary_region, config)
 
@@ -178,6 +194,9 @@ class DisasterRecovery(pulumi.ComponentResource):
             name=f"{cluster_id}-pg{database.engine_major}",
             family=f"aurora-postgresql{database.engine_major}",
             description=f"TLS only and pg_stat_statements for {cluster_id}",
+            # No rds.global_db_rpo: it is enforced from the writer's group, and AWS advises leaving it
+            # unset on the secondary of a two-region global database, so after a failover (no secondary
+            # left until the old primary rejoins) the promoted cluster does not block its own commits.
             parameters=cluster_parameters(database),
             tags=aws_tags(tags, f"{name}-dr-aurora"),
             opts=self._dr,
@@ -210,12 +229,12 @@ class DisasterRecovery(pulumi.ComponentResource):
             # A global secondary cannot take a final snapshot; the data's home is the primary.
             skip_final_snapshot=True,
             enabled_cloudwatch_logs_exports=["postgresql"],
-            tags=aws_tags(tags, cluster_id),
+            tags=aws_tags(tags, cluster_id, **backup_selection_tag(name)),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=self.dr_provider,
                 depends_on=[args.primary_writer, log_group],
-                ignore_changes=["replicationSourceIdentifier"],
+                ignore_changes=GLOBAL_MEMBER_IGNORED,
             ),
         )
         aws.rds.ClusterInstance(
@@ -269,24 +288,6 @@ class DisasterRecovery(pulumi.ComponentResource):
             tags=aws_tags(tags, f"{name}-dr-backup"),
             opts=self._dr,
         )
-        lifecycle: Any = {"delete_after": config.backup_retention_days}
-        plan = aws.backup.Plan(
-            f"{name}-backup",
-            name=f"{name}-aurora-daily",
-            rules=[
-                {
-                    "rule_name": "daily-with-dr-copy",
-                    "target_vault_name": vault.name,
-                    "schedule": config.backup_schedule,
-                    "start_window": BACKUP_START_WINDOW_MINUTES,
-                    "completion_window": BACKUP_COMPLETION_WINDOW_MINUTES,
-                    "lifecycle": lifecycle,
-                    "copy_actions": [{"destination_vault_arn": dr_vault.arn, "lifecycle": lifecycle}],
-                }
-            ],
-            tags=aws_tags(tags, f"{name}-backup"),
-            opts=self._primary,
-        )
         role = aws.iam.Role(
             f"{name}-backup",
             assume_role_policy=assume_role_policy("backup.amazonaws.com"),
@@ -302,15 +303,69 @@ class DisasterRecovery(pulumi.ComponentResource):
             )
             for kind, policy in (("backup", BACKUP_POLICY), ("restore", RESTORE_POLICY))
         ]
+        # One plan per region, each selecting the stack's cluster in its region by tag and copying into
+        # the other region's vault. The names of the primary's plan and selection are unchanged.
+        for suffix, region_vault, other_vault, provider in (
+            ("", vault, dr_vault, self.primary_provider),
+            ("-dr", dr_vault, vault, self.dr_provider),
+        ):
+            self._backup_plan(
+                f"{name}{suffix}",
+                config,
+                vault=region_vault,
+                copy_to=other_vault,
+                role=role,
+                attachments=attachments,
+                selected=backup_selection_tag(name),
+                provider=provider,
+            )
+        return vault, dr_vault
+
+    def _backup_plan(
+        self,
+        name: str,
+        config: DisasterRecoveryConfig,
+        *,
+        vault: aws.backup.Vault,
+        copy_to: aws.backup.Vault,
+        role: aws.iam.Role,
+        attachments: list[aws.iam.RolePolicyAttachment],
+        selected: dict[str, str],
+        provider: aws.Provider,
+    ) -> None:
+        """A daily plan in `provider`'s region: the tagged cluster there into `vault`, copied to `copy_to`."""
+        lifecycle: Any = {"delete_after": config.backup_retention_days}
+        plan = aws.backup.Plan(
+            f"{name}-backup",
+            name=f"{name}-aurora-daily",
+            rules=[
+                {
+                    "rule_name": "daily-with-dr-copy",
+                    "target_vault_name": vault.name,
+                    "schedule": config.backup_schedule,
+                    "start_window": BACKUP_START_WINDOW_MINUTES,
+                    "completion_window": BACKUP_COMPLETION_WINDOW_MINUTES,
+                    "lifecycle": lifecycle,
+                    "copy_actions": [{"destination_vault_arn": copy_to.arn, "lifecycle": lifecycle}],
+                }
+            ],
+            tags=aws_tags(self._tags, f"{name}-backup"),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
         aws.backup.Selection(
             f"{name}-backup-aurora",
             name=f"{name}-aurora",
             plan_id=plan.id,
             iam_role_arn=role.arn,
-            resources=[args.primary_cluster_arn],
-            opts=pulumi.ResourceOptions(parent=plan, provider=self.primary_provider, depends_on=attachments),
+            # Whichever cluster of the global database is in this region, writer or not (never an ARN).
+            selection_tags=[
+                {"type": "STRINGEQUALS", "key": key, "value": value} for key, value in selected.items()
+            ],
+            # Selections cannot be updated; the next backup is hours away, so no overlap is needed.
+            opts=pulumi.ResourceOptions(
+                parent=plan, provider=provider, depends_on=attachments, delete_before_replace=True
+            ),
         )
-        return vault, dr_vault
 
     def _replicated_bucket(self, name: str, primary_region: str, config: DisasterRecoveryConfig) -> None:
         primary_key, dr_key = self._bucket_keys

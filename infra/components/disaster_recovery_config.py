@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from infra.components.aurora import GLOBAL_DB_RPO_MAX_SECONDS, GLOBAL_DB_RPO_MIN_SECONDS
 from infra.components.network import NatStrategy, NetworkConfig
 from infra.config_types import Cidr, ConfigModel
+
+# rpoMinutes becomes rds.global_db_rpo (seconds); its range is the parameter's, capped at a day.
+RPO_MINUTES_MIN = math.ceil(GLOBAL_DB_RPO_MIN_SECONDS / 60)
+RPO_MINUTES_MAX = min(1440, GLOBAL_DB_RPO_MAX_SECONDS // 60)
 
 
 class FailoverDnsConfig(ConfigModel):
@@ -53,9 +59,9 @@ class DisasterRecoveryConfig(ConfigModel):
     flow_log_retention_days: int = Field(default=90, ge=1, description="Retention of the DR VPC flow logs.")
     rpo_minutes: int = Field(
         default=15,
-        ge=1,
-        le=1440,
-        description="Recovery point objective the operator tooling checks replication lag against.",
+        description="Recovery point objective: the primary's rds.global_db_rpo (commits block while no "
+        "secondary is within it) and what the operator tooling checks replication lag against; 1 to 1440.",
+        json_schema_extra={"minimum": RPO_MINUTES_MIN, "maximum": RPO_MINUTES_MAX},
     )
     backup_retention_days: int = Field(
         default=35, ge=1, description="Days AWS Backup keeps recovery points in either vault."
@@ -76,6 +82,22 @@ class DisasterRecoveryConfig(ConfigModel):
         description="Region that serves traffic (aws:region or dr.region; aws:region if unset). "
         "`platform-ops dr failover|switchover` prints the `pulumi config set` that updates it.",
     )
+
+    @field_validator("rpo_minutes")
+    @classmethod
+    def _managed_rpo_range(cls, value: int) -> int:
+        if not (RPO_MINUTES_MIN <= value <= RPO_MINUTES_MAX):
+            raise ValueError(
+                f"{value} minutes is outside 1 to {RPO_MINUTES_MAX}: it sets rds.global_db_rpo "
+                f"({value * 60} s), which Aurora accepts from {GLOBAL_DB_RPO_MIN_SECONDS} s, and a day "
+                "is the most this platform allows; use e.g. 15"
+            )
+        return value
+
+    @property
+    def rpo_seconds(self) -> int:
+        """`rpoMinutes` as the value of `rds.global_db_rpo` (seconds)."""
+        return self.rpo_minutes * 60
 
     @model_validator(mode="after")
     def _lifecycle_ordered(self) -> Self:

@@ -46,6 +46,7 @@ from infra.components._kubernetes import (
 from infra.components.eks import EksCluster
 from infra.components.eks_nodes import NodePool
 from infra.components.memory_api_config import MemoryApiConfig, lifecycle_rules
+from infra.components.replicas import ImageReplica, ImageReplication, ImageReplicationArgs
 from infra.contracts import API_READINESS_PATH
 from infra.standards import restricted_container_security_context, restricted_pod_security_context, tcp
 from infra.tagging import aws_tags, k8s_labels
@@ -121,6 +122,7 @@ class MemoryApiArgs(ComponentArgs):
     # The region's own name (`infra.contracts.regional_hostname`), served besides `config.host` when the
     # API hostname fails over between regions; Route 53's health check of the region sends it as Host.
     regional_host: str | None = None
+    image_replica: ImageReplica | None = None  # replicate the image repository there (DR region)
     tags: dict[str, str]
 
 
@@ -159,6 +161,20 @@ class MemoryApi(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=repository),
         )
         self.repository_url = repository.repository_url
+        # The same images in the DR region (ECR replication), for the pods there.
+        self.replica_repository_url: pulumi.Output[str] | None = None
+        if args.image_replica is not None:
+            self.replica_repository_url = ImageReplication(
+                f"{name}-images",
+                ImageReplicationArgs(
+                    repository=repository,
+                    prefix=name,
+                    target=args.image_replica,
+                    lifecycle=lifecycle_rules(config.kept_images),
+                    tags=args.tags,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            ).replica_repository_url
 
         # The load balancer controller adds a readiness gate to pods of labelled namespaces: with
         # target-type ip a rollout then waits until new pods are healthy targets before old ones go.

@@ -38,6 +38,7 @@ from infra.components.qdrant import GRPC_PORT, HTTP_PORT, ClientPods, QdrantClus
 from infra.components.qdrant_config import QdrantConfig
 from infra.components.qdrant_snapshots import SnapshotTarget
 from infra.components.redis import RedisCache
+from infra.components.replicas import ImageReplica
 
 # Where the children lived before `Workloads` existed; their aliases keep the history of a real stack.
 _FORMERLY_TOP_LEVEL = [pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]
@@ -101,6 +102,16 @@ class Workloads(pulumi.ComponentResource):
             opts=child,
         )
         qdrant = self.qdrant
+        # With DR: the global writer endpoint (it follows the writer to either region) and the master
+        # secret as read in this region (its replica in the DR region).
+        database_host = dr.writer_endpoint if dr is not None else database.writer_endpoint
+        database_secret_arn, database_key_arn = database.secret_in(args.region)
+        # The images are replicated from the primary region's repository only.
+        image_replica = (
+            ImageReplica(region=dr.dr_region, provider=dr.dr_provider)
+            if dr is not None and args.region != dr.dr_region
+            else None
+        )
         self.memory_api = MemoryApi(
             f"{name}-api",
             MemoryApiArgs(
@@ -111,13 +122,13 @@ class Workloads(pulumi.ComponentResource):
                 node_pool=pools["application"],
                 vpc_cidr=args.network.vpc_cidr,
                 load_balancer_cidrs=tuple(args.network.public_subnet_cidrs),
-                database_writer_endpoint=database.writer_endpoint,
+                database_writer_endpoint=database_host,
                 database_port=database.port.apply(str),
-                database_secret_arn=database.secret_arn,
+                database_secret_arn=database_secret_arn,
                 redis_endpoint=cache.endpoint,
                 redis_port=cache.port.apply(str),
                 redis_auth_secret_arn=cache.auth_secret_arn,
-                secrets_kms_key_arns=(database.kms_key_arn, cache.kms_key_arn),
+                secrets_kms_key_arns=(database_key_arn, cache.kms_key_arn),
                 qdrant=QdrantEndpoint(
                     url=qdrant.url,
                     namespace=qdrant.namespace,
@@ -132,6 +143,7 @@ class Workloads(pulumi.ComponentResource):
                 otlp_endpoint=args.otlp_endpoint,
                 monitoring_crds=args.monitoring_crds,
                 regional_host=args.api_regional_host,
+                image_replica=image_replica,
                 tags=args.tags,
             ),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.addons])),

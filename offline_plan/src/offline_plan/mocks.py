@@ -227,7 +227,9 @@ _AWS_OUTPUTS: dict[str, Callable[[str, str, dict[str, Any], str], dict[str, Any]
         "endpoint": f"{s.get('identifier') or p}.c0ffee.{r}.rds.amazonaws.com",
     },
     "aws:rds/globalCluster:GlobalCluster": lambda p, i, s, r: {
-        "arn": f"arn:aws:rds::{ACCOUNT_ID}:global-cluster:{s.get('globalClusterIdentifier') or p}"
+        "arn": f"arn:aws:rds::{ACCOUNT_ID}:global-cluster:{s.get('globalClusterIdentifier') or p}",
+        # The global writer endpoint: <global cluster name>.global-<id>.global.rds.amazonaws.com
+        "endpoint": f"{s.get('globalClusterIdentifier') or p}.global-c0ffee.global.rds.amazonaws.com",
     },
     "aws:elasticache/replicationGroup:ReplicationGroup": lambda p, i, s, r: {
         "primaryEndpointAddress": f"master.{i}.c0ffee.{r[:3]}1.cache.amazonaws.com",
