@@ -27,7 +27,21 @@ from memory_api.services.embedder import HashingEmbedder
 from memory_api.services.vector_store import QdrantEdge, VectorPoint
 
 BATCH = 256  # outbox.reindex's page size
-WORDS = "memory agent user prefers dark mode meeting notes project deadline vector search recall".split()
+WORDS = [
+    "memory",
+    "agent",
+    "user",
+    "prefers",
+    "dark",
+    "mode",
+    "meeting",
+    "notes",
+    "project",
+    "deadline",
+    "vector",
+    "search",
+    "recall",
+]
 
 
 def texts(count: int) -> list[str]:
