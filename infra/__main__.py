@@ -8,10 +8,12 @@ from infra.components.ci_runner import CiRunner, CiRunnerArgs, runner_project_na
 from infra.components.disaster_recovery import DisasterRecovery, DisasterRecoveryArgs, dr_stack_output
 from infra.components.dr_region import DrRegion, DrRegionArgs
 from infra.components.eks import EksCluster, EksClusterArgs
+from infra.components.failover_dns import FailoverDns, FailoverDnsArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.observability import Observability, ObservabilityArgs
 from infra.components.redis import RedisCache, RedisCacheArgs
 from infra.components.workloads import Workloads, WorkloadsArgs, primary_database_client
+from infra.contracts import regional_hostname
 from infra.monitoring_data.rule_settings import memory_api_rule_settings
 
 stack = config.load()
@@ -123,6 +125,14 @@ pulumi.export(
     },
 )
 
+
+def api_regional_host(region: str) -> str | None:
+    """The API's own name in `region`, which Route 53 health-checks, when DNS fails over between regions."""
+    if stack.dr.dns is None or stack.memory_api.host is None:
+        return None
+    return regional_hostname(stack.memory_api.host, region)
+
+
 workloads = Workloads(
     prefix,
     WorkloadsArgs(
@@ -138,6 +148,7 @@ workloads = Workloads(
         disaster_recovery=disaster_recovery,
         otlp_endpoint=observability.otlp_http_endpoint,
         monitoring_crds=observability.prometheus_operator,
+        api_regional_host=api_regional_host(stack.primary_region),
         tags=tags,
     ),
 )
@@ -146,6 +157,7 @@ pulumi.export("memoryApiRepositoryUrl", workloads.memory_api.repository_url)
 if disaster_recovery is not None:
     assert stack.dr.region is not None  # StackConfig requires it when dr.enabled
     dr_parts = [disaster_recovery.output_values]
+    dr_load_balancer: pulumi.Input[str] | None = None
     if stack.dr.compute.enabled:
         replica_repository_url = workloads.memory_api.replica_repository_url
         assert replica_repository_url is not None  # the primary's MemoryApi replicates when DR is on
@@ -163,10 +175,32 @@ if disaster_recovery is not None:
                 memory_api=stack.memory_api,
                 database=primary_database_client(database, stack.dr.region, disaster_recovery),
                 image_repository_url=replica_repository_url,
+                api_regional_host=api_regional_host(stack.dr.region),
                 primary_cluster=cluster,
                 primary_nat_addresses=network.nat_public_ips,
                 tags=tags,
             ),
         )
         dr_parts.append(dr_region.output_values)
+        dr_load_balancer = dr_region.api_load_balancer_hostname
+    if stack.dr.dns is not None and stack.memory_api.host is not None:
+        dns_config = stack.dr.dns
+        failover_dns = FailoverDns(
+            f"{prefix}-dns",
+            FailoverDnsArgs(
+                config=dns_config,
+                api_hostname=stack.memory_api.host,
+                primary_region=stack.primary_region,
+                dr_region=stack.dr.region,
+                active_region=stack.dr.active_region or stack.primary_region,
+                primary_load_balancer=(
+                    dns_config.primary_load_balancer_hostname
+                    or workloads.memory_api.load_balancer_hostname
+                    or ""
+                ),
+                dr_load_balancer=dns_config.dr_load_balancer_hostname or dr_load_balancer or "",
+                tags=tags,
+            ),
+        )
+        dr_parts.append(failover_dns.output_values)
     pulumi.export("disasterRecovery", dr_stack_output(*dr_parts))

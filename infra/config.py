@@ -121,6 +121,11 @@ class StackConfig(ConfigModel):
         self._workloads_fit()
         if self.dr.enabled:
             self._disaster_recovery_consistent()
+        if self.dr.dns is not None and (not self.dr.enabled or self.memory_api.host is None):
+            raise ValueError(
+                "dr.dns fails the API hostname over between two regions: it needs dr.enabled true and "
+                "memoryApi.host (the hostname its failover records publish)"
+            )
         return self
 
     def _workloads_fit(self) -> None:

@@ -21,6 +21,9 @@ OUTPUT_NAME = "disasterRecovery"
 SCHEMA_VERSION = 1
 ACTIVE_REGION_CONFIG_PATH = "dr.activeRegion"
 DNS_KEYS = ("hostedZoneId", "apiHostname", "primaryApiTarget", "drApiTarget")
+# The memory API's readiness path: its pods' readiness probe, the ALB's and Route 53's health checks, and
+# the readiness check of `platform-ops dr failover` all ask it.
+API_READINESS_PATH = "/health/ready"
 
 CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:rds:(?P<region>[a-z0-9-]+):\d{12}:cluster:(?P<id>[A-Za-z0-9-]+)$")
 REGION = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$"
@@ -181,6 +184,20 @@ class DisasterRecoveryOutputs(BaseModel):
         key = f"{self.project}:{ACTIVE_REGION_CONFIG_PATH}" if self.project else ACTIVE_REGION_CONFIG_PATH
         stack = f" --stack {self.stack}" if self.stack else ""
         return f"pulumi config set{stack} --path '{key}' {region}"
+
+
+def regional_hostname(api_hostname: str, region: str) -> str:
+    """`api.memory.example.com`, `us-west-2` -> `api-us-west-2.memory.example.com`: the region's own name.
+
+    Each region's load balancer answers for the API hostname and for this name (its Ingress has a rule
+    for both); Route 53's health check of the region probes this name, so the Host header it sends
+    (HealthCheckConfig.FullyQualifiedDomainName, port 443) matches an Ingress rule. The failover records
+    of the API hostname point at these names, and each region's name is a CNAME to its load balancer.
+    """
+    first, _, rest = api_hostname.partition(".")
+    if not rest:
+        raise ValueError(f"{api_hostname!r} has no parent domain to put a regional name under")
+    return f"{first}-{region}.{rest}"
 
 
 def failover_targets(active_region: str, primary_region: str, primary: str, dr: str) -> tuple[str, str]:

@@ -1,13 +1,14 @@
 """`platform-ops`: the on-call operator's command line for the data tier's DR and backups.
 
     platform-ops --outputs outputs.json dr status [--json]
-    platform-ops --outputs outputs.json dr switchover [--to dr|primary] [--dry-run] [--yes]
-    platform-ops --outputs outputs.json dr failover [--to dr|primary] [--dry-run] [--yes]
+    platform-ops --outputs outputs.json dr switchover [--to dr|primary] [--qdrant reindex|skip] [--dry-run]
+    platform-ops --outputs outputs.json dr failover [--to dr|primary] [--qdrant reindex|skip] [--dry-run]
     platform-ops --outputs outputs.json backup verify [--region primary|dr] [--restore-test] [--json]
 
-Identifiers come from `pulumi stack output --json > outputs.json` (the `disasterRecovery` output) and/or
-flags named after its keys (`--rpo-minutes`, `--dr-region`, ...). Exit codes: 0 ok, 1 a check or step
-failed, 2 bad configuration or usage. Logs go to stderr, results to stdout.
+`--yes` skips the confirmation prompt. Identifiers come from `pulumi stack output --json > outputs.json`
+(the `disasterRecovery` output) and/or flags named after its keys (`--rpo-minutes`, `--dr-region`, ...).
+Exit codes: 0 ok, 1 a check or step failed, 2 bad configuration or usage. Logs go to stderr, results to
+stdout.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from typing import Any
 from ops.aws import DEFAULT_MAX_ATTEMPTS, BotoClients
 from ops.backups import inventory, restore_network, restore_test, verify_checks
 from ops.config import DrConfig, config_aliases, flag_for, load_config
-from ops.dr import DrRun, build_steps, execute
+from ops.dr import DrRun, build_steps, execute, render_step_log
 from ops.errors import OpsError
 from ops.runtime import Runtime
 from ops.status import collect_status, render_status
+from ops.workloads import target_workloads
 
 log = logging.getLogger("ops")
 
@@ -73,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
             "--timeout-minutes", type=float, default=30.0, help="give up waiting after this long"
         )
         cmd.add_argument("--poll-seconds", type=float, default=15.0, help="seconds between status polls")
+        cmd.add_argument(
+            "--qdrant",
+            choices=["reindex", "skip"],
+            default="reindex",
+            help="rebuild the target region's Qdrant from the database (default), or leave it (after a "
+            "manual snapshot restore, docs/runbooks/qdrant-snapshot-restore.md)",
+        )
 
     backup = areas.add_parser("backup", help="backups of the Aurora clusters")
     backup_commands = backup.add_subparsers(dest="command", required=True)
@@ -122,13 +131,22 @@ def _confirm(runtime: Runtime, config: DrConfig, args: argparse.Namespace) -> No
 
 def run_dr_move(runtime: Runtime, config: DrConfig, args: argparse.Namespace) -> int:
     target_arn = config.secondary_cluster_arn if args.to == "dr" else config.primary_cluster_arn
+    timeout_seconds, interval_seconds = args.timeout_minutes * 60, args.poll_seconds
     dr_run = DrRun(
         operation=args.command,
         config=config,
         runtime=runtime,
         target_arn=target_arn,
-        timeout_seconds=args.timeout_minutes * 60,
-        interval_seconds=args.poll_seconds,
+        timeout_seconds=timeout_seconds,
+        interval_seconds=interval_seconds,
+        workloads=target_workloads(
+            runtime,
+            config,
+            config.region_of(args.to),
+            timeout_seconds=timeout_seconds,
+            interval_seconds=interval_seconds,
+            reindex=args.qdrant == "reindex",
+        ),
     )
     steps = build_steps(dr_run)
     mode = "DRY RUN of " if args.dry_run else ""
@@ -141,7 +159,17 @@ def run_dr_move(runtime: Runtime, config: DrConfig, args: argparse.Namespace) ->
         )
     _confirm(runtime, config, args)
     runtime.echo("running:" if not args.dry_run else "dry run (read steps only, nothing is changed):")
-    execute(dr_run, steps, dry_run=args.dry_run)
+    try:
+        execute(dr_run, steps, dry_run=args.dry_run)
+    finally:
+        for line in render_step_log(dr_run):
+            runtime.echo(line)
+    if dr_run.workloads is None:
+        runtime.echo(
+            f"note: the outputs name no EKS cluster and workloads for {dr_run.target_region} "
+            "(drClusterName/primaryClusterName, apiNamespace, apiDeployment, qdrantNamespace, "
+            "qdrantStatefulSet): scale them and rebuild Qdrant by hand (docs/runbooks/dr-failover.md)"
+        )
     for note in dr_run.notes:
         runtime.echo(f"note: {note}")
     if args.dry_run:

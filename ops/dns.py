@@ -1,14 +1,15 @@
 """Points the API hostname at the region that now holds the Aurora writer, the way the program would.
 
-The Pulumi program publishes the API hostname as a Route 53 failover pair built by
-`infra.contracts.failover_targets` from the stack config `dr.activeRegion`: the PRIMARY record (with the
-one health check, which probes the PRIMARY target) points at the active region's load balancer, the
-SECONDARY record at the other one. After moving the writer the operator makes the new region active: the
-two records exchange their targets (TTL and alias with them, the health check stays on PRIMARY) in one
-atomic change batch, and the health check's FQDN follows the PRIMARY target. That is exactly the state
-`pulumi up` produces once `dr.activeRegion` names the new region, which `platform-ops` prints as the
-`pulumi config set` to run, so the next `up` keeps the failover instead of undoing it. A zone without a
-failover pair but with a plain CNAME for the hostname gets that CNAME UPSERTed instead.
+The Pulumi program (`FailoverDns`) publishes the API hostname as a Route 53 failover pair built by
+`infra.contracts.failover_targets` from the stack config `dr.activeRegion`: the PRIMARY record points at
+the active region's own name (`api-<region>.<zone>`, a CNAME to that region's ALB), the SECONDARY record
+at the other region's, and each record carries the health check of the region it points at. After moving
+the writer the operator makes the new region active: the two records exchange their targets together
+with their health checks (TTL and alias too) in one atomic change batch; the health checks themselves
+never change, since each probes its own region. That is exactly the state `pulumi up` produces once
+`dr.activeRegion` names the new region, which `platform-ops` prints as the `pulumi config set` to run, so
+the next `up` keeps the failover instead of undoing it. A zone without a failover pair but with a plain
+CNAME for the hostname gets that CNAME UPSERTed instead.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from ops.config import DrConfig
 from ops.errors import OpsError
 from ops.runtime import Runtime, wait_until
 
-PAYLOAD_KEYS = ("ResourceRecords", "TTL", "AliasTarget")  # the health check stays with its role
+# What moves with a target: a health check belongs to the region it probes, not to a failover role.
+PAYLOAD_KEYS = ("ResourceRecords", "TTL", "AliasTarget", "HealthCheckId")
 FIX_BY_HAND = "fix the records in the Route 53 console (see docs/runbooks/dr-failover.md, 'DNS by hand')"
 
 
@@ -46,7 +48,6 @@ class DnsPlan:
     desired_target: str
     changes: list[dict[str, Any]]
     summary: str
-    health_check_id: str | None = None  # the PRIMARY record's health check, re-pointed at desired_target
 
     @property
     def already_done(self) -> bool:
@@ -81,11 +82,7 @@ def plan_dns_flip(runtime: Runtime, config: DrConfig, writer_region: str) -> Dns
     if primary is not None and secondary is not None:
         if record_target(primary) == desired:
             return DnsPlan(
-                config.api_hostname,
-                desired,
-                [],
-                f"PRIMARY record of {where} already points at {desired}",
-                health_check_id=primary.get("HealthCheckId"),
+                config.api_hostname, desired, [], f"PRIMARY record of {where} already points at {desired}"
             )
         if record_target(secondary) != desired:
             raise OpsError(
@@ -102,12 +99,7 @@ def plan_dns_flip(runtime: Runtime, config: DrConfig, writer_region: str) -> Dns
                 {"Action": "UPSERT", "ResourceRecordSet": new_secondary},
             ],
             f"swap the failover pair of {where}: PRIMARY -> {desired}, SECONDARY -> {record_target(primary)}"
-            + (
-                f"; health check {primary['HealthCheckId']} probes {desired}"
-                if "HealthCheckId" in primary
-                else ""
-            ),
-            health_check_id=primary.get("HealthCheckId"),
+            " (each with its target's health check)",
         )
 
     plain = [r for r in records if "SetIdentifier" not in r]
@@ -169,28 +161,6 @@ def apply_dns_flip(
         timeout_seconds=timeout_seconds,
         interval_seconds=interval_seconds,
         next_step="Route 53 accepted the change but has not propagated it; check it in the console",
-    )
-    if plan.health_check_id:
-        point_health_check(runtime, plan.health_check_id, plan.desired_target)
-
-
-def point_health_check(runtime: Runtime, health_check_id: str, target: str) -> None:
-    """Make the PRIMARY record's health check probe `target` (as the program's health check does)."""
-    route53 = runtime.client("route53", None)
-    current = call(
-        route53,
-        "get_health_check",
-        HealthCheckId=health_check_id,
-        next_step="check the health check in the Route 53 console",
-    )["HealthCheck"]["HealthCheckConfig"]
-    if _fqdn(current.get("FullyQualifiedDomainName") or "") == _fqdn(target):
-        return
-    call(
-        route53,
-        "update_health_check",
-        HealthCheckId=health_check_id,
-        FullyQualifiedDomainName=target.rstrip("."),
-        next_step=f"set the FQDN of health check {health_check_id} to {target} by hand: " + FIX_BY_HAND,
     )
 
 

@@ -1,7 +1,16 @@
-"""Moves the Aurora global database's writer to the other region, then moves the API hostname with it.
+"""Moves the service to the other region: the Aurora writer, the workloads, Qdrant's data, the API hostname.
 
-Two operations, both built as an explicit list of steps so `--dry-run` can print the whole plan, every
-step is logged, and a failed step stops the run with what to do next:
+The evacuation, in order: promote the target cluster, scale the target region's workloads up (Qdrant
+StatefulSet, memory API Deployment), rebuild Qdrant from the database (`memory-api reindex` Job), point
+the API hostname at the target region, verify (writer region, DNS, API readiness). The workload steps
+(`ops.workloads`) run when the outputs name the region's EKS cluster and workloads; the DNS steps when
+they name the hosted zone. Each write step first reads the real state (writer, replica counts, the Job,
+the records) and is skipped when already done, so re-running the command resumes an interrupted run;
+`--dry-run` runs the reads and shows which writes would run and which are already done. Every step is
+logged with its duration, and the run ends with the step log.
+
+Two ways to move the writer, both built as an explicit list of steps, and a failed step stops the run
+with what to do next:
 
 - switchover (planned, no data loss): `switchover_global_cluster`, which waits for the secondary to catch
   up before promoting it and keeps the global topology. If the API is unavailable to the caller, the
@@ -17,17 +26,20 @@ step is logged, and a failed step stops the run with what to do next:
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from ops.aurora import GlobalTopology, read_topology, replication_lag
 from ops.aws import call, error_code
 from ops.config import DrConfig, cluster_arn_region
-from ops.dns import DnsPlan, apply_dns_flip, current_target, plan_dns_flip, point_health_check
+from ops.dns import DnsPlan, apply_dns_flip, current_target, plan_dns_flip
 from ops.errors import OpsError
 from ops.runtime import Runtime, wait_until
+from ops.workloads import RegionWorkloads
 
 log = logging.getLogger("ops.dr")
 
@@ -44,6 +56,20 @@ class Step:
     title: str
     kind: StepKind
     run: Callable[[], str]
+    # For write steps: why the step is already done (read from real state), or None. Run first, in
+    # dry runs too, so a re-run skips finished steps and a dry run shows them.
+    done: Callable[[], str | None] | None = None
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One line of the step log: what ran, how long it took, and its outcome."""
+
+    number: int
+    title: str
+    outcome: str  # ok, skipped, would run, failed
+    seconds: float
+    note: str
 
 
 @dataclass
@@ -56,9 +82,11 @@ class DrRun:
     target_arn: str
     timeout_seconds: float
     interval_seconds: float
+    workloads: RegionWorkloads | None = None
     dns_plan: DnsPlan | None = None
     writer_already_target: bool = False
     notes: list[str] = field(default_factory=list)
+    log: list[StepRecord] = field(default_factory=list)
 
     @property
     def target_region(self) -> str:
@@ -73,12 +101,16 @@ def build_steps(run: DrRun) -> list[Step]:
     """The full, ordered plan of a switchover or failover."""
     cfg = run.config
     gid = cfg.global_cluster_identifier
+    already_writer = lambda: (  # noqa: E731
+        f"{run.target_id} is already the writer" if run.writer_already_target else None
+    )
     if run.operation == "switchover":
         promote = Step(
             f"switch over global cluster {gid} to {run.target_arn} (rds.switchover_global_cluster in "
             f"{run.target_region}; fallback rds.failover_global_cluster Switchover=True)",
             "write",
             lambda: _switchover(run),
+            already_writer,
         )
     else:
         promote = Step(
@@ -86,6 +118,7 @@ def build_steps(run: DrRun) -> list[Step]:
             f"(rds.failover_global_cluster AllowDataLoss=True in {run.target_region})",
             "write",
             lambda: _failover(run),
+            already_writer,
         )
     steps = [
         Step(
@@ -102,6 +135,8 @@ def build_steps(run: DrRun) -> list[Step]:
             lambda: _wait_for_writer(run),
         ),
     ]
+    if run.workloads is not None:
+        steps += workload_steps(run.workloads)
     if cfg.dns_configured:
         steps += [
             Step(
@@ -116,6 +151,9 @@ def build_steps(run: DrRun) -> list[Step]:
                 "INSYNC",
                 "write",
                 lambda: _apply_dns(run),
+                lambda: (
+                    "the records already point there" if run.dns_plan and run.dns_plan.already_done else None
+                ),
             ),
         ]
     else:
@@ -128,36 +166,112 @@ def build_steps(run: DrRun) -> list[Step]:
                 lambda: "skipped",
             )
         )
+    checks = [f"{run.target_id} writes"]
+    if cfg.dns_configured:
+        checks.append(f"{cfg.api_hostname} points at its region")
+    if run.workloads is not None:
+        checks.append(
+            f"the memory API is ready there ({run.workloads.api.label} ready replicas"
+            + (f", GET https://{run.workloads.api_name}/health/ready" if run.workloads.api_name else "")
+            + ")"
+        )
+    steps.append(Step("verify: " + ", ".join(checks), "verify", lambda: _verify(run)))
+    return steps
+
+
+def workload_steps(target: RegionWorkloads) -> list[Step]:
+    """Scale up, wait for Qdrant, rebuild its data, wait for the API (each resumable)."""
+    where = f"in EKS cluster {target.cluster_name} ({target.region})"
+    steps: list[Step] = []
+    for workload in (target.qdrant, target.api):
+        if workload.replicas is not None:
+            steps.append(
+                Step(
+                    f"scale {workload.label} to {workload.replicas} replicas {where}",
+                    "write",
+                    functools.partial(target.scale, workload),
+                    functools.partial(target.scaled, workload),
+                )
+            )
     steps.append(
         Step(
-            f"verify: {run.target_id} writes"
-            + (f" and {cfg.api_hostname} points at its region" if cfg.dns_configured else ""),
-            "verify",
-            lambda: _verify(run),
+            f"wait until {target.qdrant.label} is ready {where}",
+            "wait",
+            lambda: target.wait_ready(target.qdrant),
         )
+    )
+    if target.reindex:
+        steps.append(
+            Step(
+                f"rebuild Qdrant from the database: Job {target.api.namespace}/{target.job_name} runs "
+                "`memory-api reindex` from the API's pod template; wait until it completes",
+                "write",
+                target.run_reindex,
+                target.reindexed,
+            )
+        )
+    steps.append(
+        Step(f"wait until {target.api.label} is ready {where}", "wait", lambda: target.wait_ready(target.api))
     )
     return steps
 
 
 def execute(run: DrRun, steps: list[Step], *, dry_run: bool) -> None:
-    """Run the steps in order; in a dry run only read steps execute and writes are printed."""
+    """Run the steps in order, skipping finished ones; in a dry run only reads execute."""
     total = len(steps)
     for number, step in enumerate(steps, start=1):
         label = f"step {number}/{total}"
-        if dry_run and step.kind != "read":
-            log.info("%s [dry-run, not executed] %s", label, step.title)
-            run.runtime.echo(f"  {label} [dry-run: would {step.kind}] {step.title}")
-            continue
-        log.info("%s start: %s", label, step.title)
         started = run.runtime.now()
         try:
-            note = step.run()
+            outcome, note = _execute_one(run, step, label, dry_run=dry_run)
         except OpsError as exc:
+            _record(run, number, step, started, "failed", exc.message)
             log.error("%s failed: %s", label, exc.message)
             raise OpsError(f"{label} ({step.title}) failed: {exc.message}", exc.next_step) from exc
-        seconds = (run.runtime.now() - started).total_seconds()
-        log.info("%s done in %.0fs: %s", label, seconds, note)
-        run.runtime.echo(f"  {label} ok ({seconds:.0f}s): {step.title}\n      -> {note}")
+        seconds = _record(run, number, step, started, outcome, note)
+        if outcome == "would run":
+            log.info("%s [dry-run, not executed] %s", label, step.title)
+            run.runtime.echo(f"  {label} [dry-run: would {step.kind}] {step.title}")
+        elif outcome == "skipped":
+            log.info("%s skipped in %.0fs, already done: %s", label, seconds, note)
+            run.runtime.echo(
+                f"  {label} skipped ({seconds:.0f}s): {step.title}\n      -> already done: {note}"
+            )
+        else:
+            log.info("%s done in %.0fs: %s", label, seconds, note)
+            run.runtime.echo(f"  {label} ok ({seconds:.0f}s): {step.title}\n      -> {note}")
+
+
+def _execute_one(run: DrRun, step: Step, label: str, *, dry_run: bool) -> tuple[str, str]:
+    if step.done is not None:
+        try:
+            already = step.done()
+        except OpsError:
+            if not dry_run:
+                raise
+            already = None  # a dry run shows the write it cannot judge
+        if already:
+            return "skipped", already
+    if dry_run and step.kind != "read":
+        return "would run", ""
+    log.info("%s start: %s", label, step.title)
+    return "ok", step.run()
+
+
+def _record(run: DrRun, number: int, step: Step, started: datetime, outcome: str, note: str) -> float:
+    seconds = (run.runtime.now() - started).total_seconds()
+    run.log.append(StepRecord(number, step.title, outcome, seconds, note))
+    return seconds
+
+
+def render_step_log(run: DrRun) -> list[str]:
+    """The step log: each step's outcome and duration, and the total."""
+    lines = ["step log (outcome, duration):"]
+    for entry in run.log:
+        lines.append(f"  [{entry.number}] {entry.outcome:9} {entry.seconds:6.0f}s  {entry.title}")
+    total = sum(entry.seconds for entry in run.log)
+    lines.append(f"  total {total:.0f}s over {len(run.log)} steps")
+    return lines
 
 
 def _preflight(run: DrRun) -> str:
@@ -292,8 +406,6 @@ def _apply_dns(run: DrRun) -> str:
     if plan is None:
         raise OpsError("the DNS change was not planned", "re-run the command")
     if plan.already_done:
-        if plan.health_check_id:
-            point_health_check(run.runtime, plan.health_check_id, plan.desired_target)
         return "nothing to change"
     apply_dns_flip(
         run.runtime,
@@ -320,4 +432,6 @@ def _verify(run: DrRun) -> str:
                 "re-run the command to retry the DNS step, or fix the record in the Route 53 console",
             )
         note += f"; {run.config.api_hostname} -> {actual}"
+    if run.workloads is not None:
+        note += "; " + run.workloads.api_ready()
     return note

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from ops.aws import BotoClients, ClientFactory
 from ops.errors import OpsError
+from ops.kube import KubeFactory, eks_kube, http_status
 
 log = logging.getLogger("ops")
 
@@ -22,7 +23,7 @@ def _utc_now() -> datetime:
 
 @dataclass
 class Runtime:
-    """AWS clients, clock, sleep, prompt and output stream of one CLI invocation."""
+    """AWS and Kubernetes clients, clock, sleep, prompt, HTTP probe and output of one CLI invocation."""
 
     clients: ClientFactory = field(default_factory=BotoClients)
     now: Callable[[], datetime] = _utc_now
@@ -30,6 +31,8 @@ class Runtime:
     prompt: Callable[[str], str] = input
     out: TextIO = field(default_factory=lambda: sys.stdout)
     stdin_is_tty: Callable[[], bool] = field(default_factory=lambda: sys.stdin.isatty)
+    kube: KubeFactory = eks_kube  # (runtime, region, EKS cluster name) -> Kubernetes API client
+    http_get: Callable[[str], int] = http_status  # GET url -> HTTP status (0: no answer)
 
     def client(self, service: str, region: str | None = None) -> Any:
         return self.clients(service, region)

@@ -24,7 +24,8 @@ What it creates and why:
 - AWS Backup: a vault per region (each with its CMK) and a daily plan per region that selects the
   stack's clusters by tag (`aurora.BACKUP_SELECTION_TAG`), not by ARN, so whichever cluster writes is backed
   up; each plan copies into the other region's vault (primary to DR and DR to primary).
-- Optional Route 53 failover records and an HTTPS health check for the API hostname.
+- Not here: the API hostname's Route 53 failover (`FailoverDns`), which needs both regions' load
+  balancers and so is created after the workloads.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from infra.components.aurora import (
 )
 from infra.components.disaster_recovery_config import DisasterRecoveryConfig
 from infra.components.network import Network, NetworkArgs
-from infra.contracts import DisasterRecoveryOutputs, backup_max_age_hours, failover_targets
+from infra.contracts import DisasterRecoveryOutputs, backup_max_age_hours
 from infra.tagging import aws_tags
 
 REPLICATION_TIME_MINUTES = 15
@@ -75,7 +76,7 @@ class DisasterRecoveryArgs(ComponentArgs):
 
 
 class DisasterRecovery(pulumi.ComponentResource):
-    """Global database secondary, replicated backup bucket, cross-region backups, failover DNS."""
+    """Global database secondary, replicated backup bucket, cross-region backups."""
 
     primary_provider: aws.Provider
     dr_provider: aws.Provider
@@ -141,8 +142,6 @@ class DisasterRecovery(pulumi.ComponentResource):
             "drDbSubnetGroupName": self._dr_subnet_group.name,
             "drDbSecurityGroupId": self._dr_security_group.id,
         }
-        if config.dns is not None:
-            outputs.update(self._failover_dns(name, config, config.active_region or args.primary_region))
         self.secondary_cluster = secondary
         # The component's own part of the `disasterRecovery` stack output; other components in the DR
         # region add theirs, and `dr_stack_output` validates the union once.
@@ -470,51 +469,6 @@ class DisasterRecovery(pulumi.ComponentResource):
                 depends_on=[source.versioning, target.versioning],
             ),
         )
-
-    def _failover_dns(
-        self, name: str, config: DisasterRecoveryConfig, active_region: str
-    ) -> Mapping[str, Any]:
-        """Route 53 failover: the active region answers while its health check passes, then the other.
-
-        The active region is `dr.activeRegion` (stack config), so `pulumi up` after a failover keeps the
-        records `platform-ops` set; `infra.contracts.failover_targets` is the one mapping both use.
-        """
-        dns = config.dns
-        assert dns is not None
-        primary_record, secondary_record = failover_targets(
-            active_region, self._primary_region, dns.primary_api_target, dns.dr_api_target
-        )
-        health_check = aws.route53.HealthCheck(
-            f"{name}-api-primary",
-            type="HTTPS",
-            fqdn=primary_record,
-            port=443,
-            resource_path=dns.health_check_path,
-            request_interval=30,
-            failure_threshold=3,
-            enable_sni=True,
-            tags=aws_tags(self._tags, f"{name}-api-primary"),
-            opts=self._primary,
-        )
-        for role, target in (("PRIMARY", primary_record), ("SECONDARY", secondary_record)):
-            aws.route53.Record(
-                f"{name}-api-{role.lower()}",
-                zone_id=dns.hosted_zone_id,
-                name=dns.api_hostname,
-                type="CNAME",
-                ttl=60,
-                records=[target],
-                set_identifier=f"{name}-{role.lower()}",
-                failover_routing_policies=[{"type": role}],
-                health_check_id=health_check.id if role == "PRIMARY" else None,
-                opts=self._primary,
-            )
-        return {
-            "hostedZoneId": dns.hosted_zone_id,
-            "apiHostname": dns.api_hostname,
-            "primaryApiTarget": dns.primary_api_target,
-            "drApiTarget": dns.dr_api_target,
-        }
 
 
 def dr_stack_output(*parts: Mapping[str, Any]) -> pulumi.Output[dict[str, Any]]:

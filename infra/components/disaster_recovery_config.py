@@ -18,15 +18,32 @@ RPO_MINUTES_MAX = min(1440, GLOBAL_DB_RPO_MAX_SECONDS // 60)
 
 
 class FailoverDnsConfig(ConfigModel):
-    """Route 53 failover records for the API hostname."""
+    """Route 53 failover of the API hostname (`memoryApi.host`) between the two regions' load balancers.
 
-    hosted_zone_id: str = Field(pattern=r"^Z[A-Z0-9]{1,31}$", description="Route 53 hosted zone id.")
-    api_hostname: str = Field(
-        pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$", description="Public API name, e.g. 'api.memory.example.com'."
+    Each region gets its own name, `<first label>-<region>.<rest of memoryApi.host>` (e.g.
+    `api-us-west-2.memory.example.com`, `infra.contracts.regional_hostname`), a CNAME to that region's
+    ALB; its Ingress answers for both names. The ACM certificate of each region (`memoryApi.certificateArn`
+    and the DR region's) must cover the API hostname and that region's name (add it as a subject
+    alternative name), so clients and operators can reach a region directly. One HTTPS health check per
+    region probes `/health/ready` on the regional name; both failover records carry their target's check.
+    The load balancers' DNS names come from the Ingresses' status; the two fields below are for a region
+    whose Ingress this program does not (yet) manage.
+    """
+
+    hosted_zone_id: str = Field(
+        pattern=r"^Z[A-Z0-9]{1,31}$",
+        description="Route 53 public hosted zone of memoryApi.host (and of the regional names beside it).",
     )
-    primary_api_target: str = Field(description="DNS name of the primary region's API load balancer.")
-    dr_api_target: str = Field(description="DNS name of the DR region's API load balancer.")
-    health_check_path: str = Field(default="/health", pattern=r"^/", description="HTTPS path probed.")
+    primary_load_balancer_hostname: str | None = Field(
+        default=None,
+        pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$",
+        description="DNS name of the primary region's ALB; default: the memory API Ingress's status.",
+    )
+    dr_load_balancer_hostname: str | None = Field(
+        default=None,
+        pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$",
+        description="DNS name of the DR region's ALB; default: the DR region's memory API Ingress status.",
+    )
 
 
 class DisasterRecoveryConfig(ConfigModel):

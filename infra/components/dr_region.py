@@ -65,6 +65,7 @@ class DrRegionArgs(ComponentArgs):
     memory_api: MemoryApiConfig
     database: DatabaseClient  # from `primary_database_client(..., dr.region, ...)`
     image_repository_url: pulumi.Output[str]  # the primary's image repository's replica in this region
+    api_regional_host: str | None = None  # the API's own name in this region, when DNS fails over
     primary_cluster: EksCluster  # creates the account-wide Auto Scaling role the DR volume key names
     # The primary VPC's NAT addresses: the primary's CI runner deploys the DR cluster through them.
     primary_nat_addresses: Sequence[pulumi.Output[str]]
@@ -77,7 +78,7 @@ class DrRegion(pulumi.ComponentResource):
     cluster: EksCluster
     workloads: Workloads
     cache: RedisCache
-    api_load_balancer_hostname: pulumi.Output[str | None]
+    api_load_balancer_hostname: pulumi.Output[str] | None  # the DR ALB, from the Ingress status
     output_values: dict[str, Any]
 
     def __init__(self, name: str, args: DrRegionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -169,16 +170,12 @@ class DrRegion(pulumi.ComponentResource):
                 api_replicas=config.api_replicas,
                 qdrant_replicas=config.qdrant_replicas,
                 image_repository_url=args.image_repository_url,
+                api_regional_host=args.api_regional_host,
                 tags=tags,
             ),
             opts=child,
         )
-        ingress = self.workloads.memory_api.ingress
-        self.api_load_balancer_hostname = (
-            ingress.status.apply(_load_balancer_hostname)
-            if ingress is not None
-            else pulumi.Output.from_input(None)
-        )
+        self.api_load_balancer_hostname = self.workloads.memory_api.load_balancer_hostname
         # This component's part of the `disasterRecovery` stack output (`dr_stack_output`).
         self.output_values = {
             "primaryClusterName": args.primary_cluster.cluster_name,
@@ -196,10 +193,3 @@ class DrRegion(pulumi.ComponentResource):
                 "apiLoadBalancerHostname": self.api_load_balancer_hostname,
             }
         )
-
-
-def _load_balancer_hostname(status: Any) -> str | None:
-    """`status.loadBalancer.ingress[0].hostname` of an Ingress, once the controller has set it."""
-    balancer = getattr(status, "load_balancer", None) if status is not None else None
-    entries = getattr(balancer, "ingress", None) or []
-    return getattr(entries[0], "hostname", None) if entries else None

@@ -18,7 +18,10 @@ Defaults and why:
   targets) and Prometheus; egress only to DNS, Aurora, Redis, Qdrant, the OTLP collector and
   AWS APIs over HTTPS (Secrets Manager, STS).
 - Exposure: an ALB Ingress (AWS Load Balancer Controller) with the configured ACM certificate, TLS 1.3
-  policy, and HTTP redirected to HTTPS; a ServiceMonitor for /metrics.
+  policy, and HTTP redirected to HTTPS; a ServiceMonitor for /metrics. With DNS failover the Ingress
+  also answers for the region's own name (`regional_host`), the name Route 53's health check sends as
+  Host; `load_balancer_hostname` is the ALB's DNS name from the Ingress's status, which that regional
+  name points at.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from infra.components.eks import EksCluster
 from infra.components.eks_nodes import NodePool
 from infra.components.memory_api_config import MemoryApiConfig, lifecycle_rules
 from infra.components.replicas import ImageReplica, ImageReplication, ImageReplicationArgs
+from infra.contracts import API_READINESS_PATH
 from infra.standards import restricted_container_security_context, restricted_pod_security_context, tcp
 from infra.tagging import aws_tags, k8s_labels
 
@@ -58,7 +62,7 @@ READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
 PRE_STOP_SECONDS = 10
 COMMAND = ["memory-api"]
 ARGS = ["serve"]
-PROBE_PATHS = {"startup": "/health/startup", "liveness": "/health/live", "readiness": "/health/ready"}
+PROBE_PATHS = {"startup": "/health/startup", "liveness": "/health/live", "readiness": API_READINESS_PATH}
 OTLP_PORT = 4318  # OTLP over HTTP, which the API exports with
 
 # Every setting the app reads, by role; the one place their names live (prefix MEMORY_API_).
@@ -115,6 +119,9 @@ class MemoryApiArgs(ComponentArgs):
     ingress_controller: pulumi.Resource | None = None
     otlp_endpoint: str | None  # the OTLP/HTTP collector the API sends traces to; None: no tracing
     monitoring_crds: pulumi.Resource | None = None  # the release installing the ServiceMonitor CRD
+    # The region's own name (`infra.contracts.regional_hostname`), served besides `config.host` when the
+    # API hostname fails over between regions; Route 53's health check of the region sends it as Host.
+    regional_host: str | None = None
     image_replica: ImageReplica | None = None  # replicate the image repository there (DR region)
     # False where no Prometheus operator runs (the DR region's pilot light): no ServiceMonitor.
     monitoring: bool = True
@@ -131,6 +138,8 @@ class MemoryApi(pulumi.ComponentResource):
     repository_url: pulumi.Output[str]
     namespace: str
     image: pulumi.Output[str] | None
+    # The ALB's DNS name (Ingress status.loadBalancer.ingress[0].hostname); None without an Ingress.
+    load_balancer_hostname: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: MemoryApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("memory-platform:workloads:MemoryApi", name, None, opts)
@@ -205,12 +214,16 @@ class MemoryApi(pulumi.ComponentResource):
         self._network_policies(name, args, labels)
 
         self.image = None
-        self.ingress: k8s.networking.v1.Ingress | None = None
+        self.load_balancer_hostname = None
         if config.image is not None:
             separator = "@" if config.image.startswith("sha256:") else ":"
             self.image = pulumi.Output.concat(self.repository_url, separator, config.image)
             self._workload(name, args, labels, self.image, child)
-            self._ingress(name, args, labels, service, child)
+            ingress = self._ingress(name, args, labels, service, child)
+            # None until the controller has provisioned the ALB (a real `up` waits for it).
+            self.load_balancer_hostname = cast(
+                pulumi.Output[str], ingress.status.apply(load_balancer_hostname)
+            )
         if args.monitoring:
             service_monitor(
                 f"{name}-service-monitor",
@@ -224,7 +237,12 @@ class MemoryApi(pulumi.ComponentResource):
                 crds=args.monitoring_crds,
             )
         self.register_outputs(
-            {"repositoryUrl": self.repository_url, "image": self.image, "roleArn": role.arn}
+            {
+                "repositoryUrl": self.repository_url,
+                "image": self.image,
+                "roleArn": role.arn,
+                "loadBalancerHostname": self.load_balancer_hostname,
+            }
         )
 
     def _repository(self, name: str, args: MemoryApiArgs) -> pulumi.Output[str]:
@@ -372,8 +390,9 @@ class MemoryApi(pulumi.ComponentResource):
         labels: dict[str, str],
         service: k8s.core.v1.Service,
         child: pulumi.ResourceOptions,
-    ) -> None:
+    ) -> k8s.networking.v1.Ingress:
         config = args.config
+        hosts = [config.host, *([args.regional_host] if args.regional_host else [])]
         annotations = {
             "alb.ingress.kubernetes.io/scheme": "internet-facing",
             "alb.ingress.kubernetes.io/target-type": "ip",
@@ -386,17 +405,17 @@ class MemoryApi(pulumi.ComponentResource):
                 "routing.http.drop_invalid_header_fields.enabled=true"
             ),
         }
-        self.ingress = k8s.networking.v1.Ingress(
+        return k8s.networking.v1.Ingress(
             f"{name}-ingress",
             metadata={"name": NAME, "namespace": NAMESPACE, "labels": labels, "annotations": annotations},
             spec=cast(
                 Any,
                 {
                     "ingressClassName": args.ingress_class,
-                    "tls": [{"hosts": [config.host]}],
+                    "tls": [{"hosts": hosts}],
                     "rules": [
                         {
-                            "host": config.host,
+                            "host": host,
                             "http": {
                                 "paths": [
                                     {
@@ -407,6 +426,7 @@ class MemoryApi(pulumi.ComponentResource):
                                 ]
                             },
                         }
+                        for host in hosts
                     ],
                 },
             ),
@@ -492,6 +512,14 @@ def environment(args: MemoryApiArgs) -> list[dict[str, Any]]:
         }
     )
     return env
+
+
+def load_balancer_hostname(status: Any) -> str | None:
+    """`status.loadBalancer.ingress[0].hostname` of an Ingress (the ALB's DNS name), None until it has one."""
+    load_balancer = getattr(status, "load_balancer", None) if status is not None else None
+    entries = getattr(load_balancer, "ingress", None) or []
+    hostname = getattr(entries[0], "hostname", None) if entries else None
+    return str(hostname) if hostname else None
 
 
 def _probe(path: str, *, failures: int) -> dict[str, Any]:

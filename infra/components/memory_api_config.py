@@ -30,7 +30,9 @@ class MemoryApiConfig(ConfigModel):
         description="Public DNS name of the API, e.g. 'api.memory.example.com'.",
     )
     certificate_arn: str | None = Field(
-        default=None, description="ACM certificate (same region) serving `host` on the load balancer."
+        default=None,
+        description="ACM certificate (same region) serving `host` on the load balancer; with dr.dns it must "
+        "also cover the region's own name, api-<region>.<rest of host> (a subject alternative name).",
     )
     min_replicas: int = Field(default=3, ge=1, le=100, description="HPA lower bound; also the initial size.")
     max_replicas: int = Field(default=10, ge=1, le=200, description="HPA upper bound.")

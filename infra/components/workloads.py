@@ -87,6 +87,7 @@ class WorkloadsArgs(ComponentArgs):
     api_replicas: int | None = None
     qdrant_replicas: int | None = None
     image_repository_url: StrInput | None = None
+    api_regional_host: str | None = None  # the region's own API name when DNS fails over (FailoverDns)
     tags: dict[str, str]
 
 
@@ -174,6 +175,7 @@ class Workloads(pulumi.ComponentResource):
                 ingress_controller=self.addons.load_balancer_controller,
                 otlp_endpoint=args.otlp_endpoint,
                 monitoring_crds=args.monitoring_crds,
+                regional_host=args.api_regional_host,
                 image_replica=image_replica,
                 monitoring=args.monitoring,
                 initial_replicas=args.api_replicas,

@@ -21,6 +21,25 @@ CHARTS = ROOT.parent / "shared" / "charts"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
+DR_SCOPE = "memory-platform:dr:DrRegion"
+
+
+def _clusters(plan: PlanDocument) -> list[tuple[PlanDocument, tuple[Any, ...]]]:
+    """Each EKS cluster's part of the plan (the primary's; the DR region's pilot light, if any) with the
+    node pools the stack file gives it: every cluster must scale and tear down the same way."""
+    config = stack_config(plan.stack)
+    views = [
+        (
+            plan.model_copy(update={"resources": [r for r in plan.resources if DR_SCOPE not in r["urn"]]}),
+            config.node_pools,
+        )
+    ]
+    dr = [r for r in plan.resources if DR_SCOPE in r["urn"]]
+    if dr:
+        views.append((plan.model_copy(update={"resources": dr}), config.dr.compute.node_pools))
+    return views
+
+
 def _release(plan: PlanDocument, chart: str) -> dict[str, Any]:
     [found] = [r for r in of_type(plan, RELEASE) if r["inputs"]["chart"] == chart]
     return found
@@ -55,6 +74,13 @@ def _asg_tags(plan: PlanDocument) -> dict[str, dict[str, str]]:
 def test_cluster_autoscaler_policy_is_upstreams_with_writes_limited_to_this_clusters_groups(
     stack_plan: PlanDocument,
 ) -> None:
+    for cluster_plan, _ in _clusters(stack_plan):
+        _cluster_autoscaler_policy_is_upstreams_with_writes_limited_to_this_clusters_groups(cluster_plan)
+
+
+def _cluster_autoscaler_policy_is_upstreams_with_writes_limited_to_this_clusters_groups(
+    stack_plan: PlanDocument,
+) -> None:
     addons = importlib.import_module("infra.components.cluster_addons")
     upstream = getattr(addons, "CLUSTER_AUTOSCALER_POLICY", None)
     assert upstream is not None, "the autoscaler's policy must be upstream's, kept as data with its source"
@@ -84,6 +110,11 @@ def test_cluster_autoscaler_policy_is_upstreams_with_writes_limited_to_this_clus
 
 
 def test_cluster_autoscaler_runs_with_its_own_role_and_finds_this_cluster(stack_plan: PlanDocument) -> None:
+    for cluster_plan, _ in _clusters(stack_plan):
+        _cluster_autoscaler_runs_with_its_own_role_and_finds_this_cluster(cluster_plan)
+
+
+def _cluster_autoscaler_runs_with_its_own_role_and_finds_this_cluster(stack_plan: PlanDocument) -> None:
     release = _release(stack_plan, "cluster-autoscaler")
     values = release["inputs"]["values"]
     [cluster] = of_type(stack_plan, "aws:eks/cluster:Cluster")
@@ -100,7 +131,14 @@ def test_cluster_autoscaler_runs_with_its_own_role_and_finds_this_cluster(stack_
 def test_node_groups_leave_their_size_to_the_autoscaler_within_the_stack_files_bounds(
     stack_plan: PlanDocument,
 ) -> None:
-    pools = {pool.name: pool for pool in stack_config(stack_plan.stack).node_pools}
+    for cluster_plan, node_pools in _clusters(stack_plan):
+        _node_groups_leave_their_size_to_the_autoscaler(cluster_plan, node_pools)
+
+
+def _node_groups_leave_their_size_to_the_autoscaler(
+    stack_plan: PlanDocument, node_pools: tuple[Any, ...]
+) -> None:
+    pools = {pool.name: pool for pool in node_pools}
     groups = of_type(stack_plan, "aws:eks/nodeGroup:NodeGroup")
     assert {g["inputs"]["labels"]["memory-platform.io/pool"] for g in groups} == set(pools)
     tags = _asg_tags(stack_plan)
@@ -139,6 +177,11 @@ def _deleted_after(plan: PlanDocument, start: str) -> set[str]:
 
 
 def test_destroy_removes_ingresses_then_the_lb_controller_then_the_nodes(stack_plan: PlanDocument) -> None:
+    for cluster_plan, _ in _clusters(stack_plan):
+        _destroy_removes_ingresses_then_the_lb_controller_then_the_nodes(cluster_plan)
+
+
+def _destroy_removes_ingresses_then_the_lb_controller_then_the_nodes(stack_plan: PlanDocument) -> None:
     """On destroy Pulumi deletes dependents first. Every Ingress (and TargetGroupBinding) depends on the
     load balancer controller, so the controller is still running to remove its finalizer and the ALB; the
     controller depends on the node groups, so its pods still have nodes while it does."""

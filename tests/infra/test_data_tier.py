@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
-
-import pytest
 
 from offline_plan.document import PlanDocument
 from offline_plan.markers import REDACTED
 from offline_plan.mocks import fake_password
-from offline_plan.project import load_stack
-from offline_plan.runner import run_program
-from tests.conftest import ROOT, by_urn, of_type
+from tests.conftest import by_urn, of_type
 
 DR_COMPONENT = "memory-platform:dr:DisasterRecovery"
 DR_REGION_COMPONENT = "memory-platform:dr:DrRegion"  # the DR region's pilot light (test_dr_region.py)
@@ -78,21 +73,6 @@ def depends_on_rotated_key(plan: PlanDocument, resource: dict[str, Any], field: 
 def eks_security_group_source(plan: PlanDocument) -> str:
     [cluster] = in_primary(plan, "aws:eks/cluster:Cluster")
     return cluster["urn"]
-
-
-@pytest.fixture(scope="module")
-def dns_plan() -> PlanDocument:
-    """Production with a hosted zone named in `dr.dns`."""
-    settings = load_stack(ROOT, "production")
-    dr = json.loads(settings.config["memory-platform:dr"])
-    dr["dns"] = {
-        "hostedZoneId": "Z0123456789ABC",
-        "apiHostname": "api.memory.example.com",
-        "primaryApiTarget": "primary-alb.us-east-1.elb.amazonaws.com",
-        "drApiTarget": "dr-alb.us-west-2.elb.amazonaws.com",
-    }
-    config = {**settings.config, "memory-platform:dr": json.dumps(dr)}
-    return run_program(dataclasses.replace(settings, config=config), preview=False)
 
 
 def test_aurora_storage_insights_and_secret_use_a_rotated_customer_key(stack_plan: PlanDocument) -> None:
@@ -273,7 +253,7 @@ def test_stack_outputs_for_the_workloads_and_operator_tooling(
         assert set(plan.outputs["cache"]) == {"endpoint", "port", "authSecretArn"}
         assert plan.outputs["database"]["port"] == 5432
     dr = production_plan.outputs["disasterRecovery"]
-    assert set(dr) == DR_OUTPUT_KEYS
+    assert set(dr) == DR_OUTPUT_KEYS | DNS_OUTPUT_KEYS
     assert (dr["primaryRegion"], dr["drRegion"], dr["rpoMinutes"]) == ("us-east-1", "us-west-2", 15)
     assert dr["secondaryClusterArn"].startswith("arn:aws:rds:us-west-2:")
     assert dr["primaryClusterArn"].startswith("arn:aws:rds:us-east-1:")
@@ -413,22 +393,3 @@ def test_backup_buckets_are_private_encrypted_and_replicated_with_rtc(production
     assert buckets[source]["inputs"]["bucket"].endswith("us-east-1")
     assert buckets[target]["inputs"]["bucket"].endswith("us-west-2")
     assert resources[source]["provider"] != resources[target]["provider"]
-
-
-def test_failover_dns_when_a_hosted_zone_is_named(
-    dns_plan: PlanDocument, production_plan: PlanDocument
-) -> None:
-    [check] = of_type(dns_plan, "aws:route53/healthCheck:HealthCheck")
-    assert (check["inputs"]["type"], check["inputs"]["fqdn"]) == (
-        "HTTPS",
-        "primary-alb.us-east-1.elb.amazonaws.com",
-    )
-    records = {
-        r["inputs"]["failoverRoutingPolicies"][0]["type"]: r
-        for r in of_type(dns_plan, "aws:route53/record:Record")
-    }
-    assert set(records) == {"PRIMARY", "SECONDARY"}
-    assert records["PRIMARY"]["propertyDependencies"]["healthCheckId"] == [check["urn"]]
-    assert records["SECONDARY"]["inputs"]["records"] == ["dr-alb.us-west-2.elb.amazonaws.com"]
-    assert set(dns_plan.outputs["disasterRecovery"]) == DR_OUTPUT_KEYS | DNS_OUTPUT_KEYS
-    assert of_type(production_plan, "aws:route53/record:Record") == []

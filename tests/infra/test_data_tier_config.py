@@ -91,10 +91,15 @@ def test_no_nat_for_the_primary_network(production: dict[str, Any]) -> None:
     assert "EKS nodes without egress" in only_problem(production)
 
 
-def test_partial_failover_dns(production: dict[str, Any]) -> None:
-    production["dr"]["dns"] = {"hostedZoneId": "Z0123456789ABC", "apiHostname": "api.memory.example.com"}
-    problems = problems_of(production)
-    assert {p.split(":", 2)[1] for p in problems} == {"dr.dns.primaryApiTarget", "dr.dns.drApiTarget"}
+def test_failover_dns_needs_the_api_hostname(production: dict[str, Any]) -> None:
+    for key in ("host", "image", "certificateArn"):
+        del production["memoryApi"][key]
+    assert "dr.dns fails the API hostname over between two regions" in only_problem(production)
+
+
+def test_failover_dns_names_its_zone(production: dict[str, Any]) -> None:
+    production["dr"]["dns"] = {"drLoadBalancerHostname": "dr-alb.us-west-2.elb.amazonaws.com"}
+    assert only_problem(production).split(":", 2)[1] == "dr.dns.hostedZoneId"
 
 
 def test_no_password_key_exists(production: dict[str, Any]) -> None:

@@ -103,8 +103,11 @@ def test_dr_cluster_runs_the_load_balancer_controller_and_an_alb_ingress(
     production_plan: PlanDocument,
 ) -> None:
     cluster = dr_cluster(production_plan)
-    [controller] = in_cluster(production_plan, cluster, RELEASE)
-    assert controller["inputs"]["chart"] == "aws-load-balancer-controller"
+    [controller] = [
+        r
+        for r in in_cluster(production_plan, cluster, RELEASE)
+        if r["inputs"]["chart"] == "aws-load-balancer-controller"
+    ]
     assert controller["inputs"]["values"]["region"] == DR_REGION
     assert controller["inputs"]["values"]["clusterName"] == cluster["inputs"]["name"]
     [ingress] = in_cluster(production_plan, cluster, "kubernetes:networking.k8s.io/v1:Ingress")
@@ -112,6 +115,8 @@ def test_dr_cluster_runs_the_load_balancer_controller_and_an_alb_ingress(
     assert ingress["inputs"]["spec"]["ingressClassName"] == "alb"
     assert f":acm:{DR_REGION}:" in annotations["alb.ingress.kubernetes.io/certificate-arn"]
     assert ingress["inputs"]["spec"]["rules"][0]["host"] == "api.memory.example.com"
+    # ...and its own regional name, which Route 53 health-checks (FailoverDns).
+    assert ingress["inputs"]["spec"]["rules"][1]["host"] == f"api-{DR_REGION}.memory.example.com"
 
 
 def test_dr_workloads_run_at_the_pilot_light_sizes_and_failover_owns_them(

@@ -5,13 +5,16 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import botocore.retries.standard
 import pytest
+from kube_fake import FakeKubernetes
 from moto import mock_aws
 from ops_testkit import PRIMARY_REGION, Clients, Deployment, FakeClock, Result, create_deployment
 
 from ops.cli import main
+from ops.kube import HttpKube, KubeApi, cluster_connection, eks_token, http_status
 from ops.runtime import Runtime
 
 
@@ -47,8 +50,37 @@ def deployment(aws: None, tmp_path: Path) -> Deployment:
 
 
 @pytest.fixture
-def run_cli(clients: Clients, clock: FakeClock, capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
-    """Run `platform-ops` in-process with the test clients, fake clock and a scripted prompt."""
+def kubernetes() -> Iterator[FakeKubernetes]:
+    """The clusters' Kubernetes API servers (and the ALBs' /health/ready), on loopback ports."""
+    fake = FakeKubernetes()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def run_cli(
+    clients: Clients, clock: FakeClock, kubernetes: FakeKubernetes, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Result]:
+    """Run `platform-ops` in-process with the test clients, fake clock and a scripted prompt.
+
+    Kubernetes: the real connection code (eks:DescribeCluster in the cluster's region, an `aws eks
+    get-token` token) with the endpoint swapped for the fake server's loopback URL. The API readiness
+    probe is the real `http_status`, sent to the fake server with the API name as Host.
+    """
+
+    def kube(runtime: Runtime, region: str, cluster_name: str) -> KubeApi:
+        connection = cluster_connection(runtime, region, cluster_name)
+        return HttpKube(
+            kubernetes.url(connection.name),
+            None,
+            lambda: eks_token(runtime, region, cluster_name),
+            f"EKS cluster {cluster_name} ({region})",
+        )
+
+    def http_get(url: str) -> int:
+        parts = urlsplit(url)
+        cluster = kubernetes.cluster_for_api_name(parts.hostname or "")
+        return http_status(kubernetes.url(cluster) + parts.path, host=parts.hostname) if cluster else 0
 
     def run(*argv: str, answer: str | None = None) -> Result:
         out = io.StringIO()
@@ -59,6 +91,8 @@ def run_cli(clients: Clients, clock: FakeClock, capsys: pytest.CaptureFixture[st
             prompt=lambda _: answer or "",
             out=out,
             stdin_is_tty=lambda: answer is not None,
+            kube=kube,
+            http_get=http_get,
         )
         code = main(list(argv), runtime)
         captured = capsys.readouterr()

@@ -36,8 +36,23 @@ SECONDARY_ID = "memory-dr"
 PRIMARY_ARN = f"arn:aws:rds:{PRIMARY_REGION}:{ACCOUNT}:cluster:{PRIMARY_ID}"
 SECONDARY_ARN = f"arn:aws:rds:{DR_REGION}:{ACCOUNT}:cluster:{SECONDARY_ID}"
 HOSTNAME = "api.memory.example.com"
-PRIMARY_TARGET = "api-use1.elb.example.net"
-DR_TARGET = "api-usw2.elb.example.net"
+PRIMARY_TARGET = f"api-{PRIMARY_REGION}.memory.example.com"  # each region's own API name
+DR_TARGET = f"api-{DR_REGION}.memory.example.com"
+PRIMARY_ALB = "k8s-memory-memoryap-1111111111-1111111111.us-east-1.elb.amazonaws.com"
+DR_ALB = "k8s-memory-memoryap-2222222222-2222222222.us-west-2.elb.amazonaws.com"
+PRIMARY_EKS = "memory-production"
+DR_EKS = "memory-production-dr"
+# The DR compute part of the `disasterRecovery` output (infra/contracts.py).
+COMPUTE = {
+    "primaryClusterName": PRIMARY_EKS,
+    "drClusterName": DR_EKS,
+    "apiNamespace": "memory",
+    "apiDeployment": "memory-api",
+    "qdrantNamespace": "qdrant",
+    "qdrantStatefulSet": "qdrant",
+    "drApiReplicas": 3,
+    "drQdrantReplicas": 3,
+}
 VAULT = "memory-backups"
 DR_VAULT = "memory-backups-dr"
 VAULT_ARN = f"arn:aws:backup:{PRIMARY_REGION}:{ACCOUNT}:backup-vault:{VAULT}"
@@ -289,7 +304,13 @@ def create_deployment(
         "HostedZone"
     ]["Id"]
     zone_id = zone_id.rsplit("/", 1)[-1]
-    health_check = create_failover_records(zone_id, PRIMARY_TARGET, DR_TARGET)
+    checks = create_failover_records(zone_id)
+    for region, cluster in ((PRIMARY_REGION, PRIMARY_EKS), (DR_REGION, DR_EKS)):
+        boto3.client("eks", region_name=region).create_cluster(
+            name=cluster,
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/{cluster}-cluster",
+            resourcesVpcConfig={"subnetIds": [f"subnet-{region}"]},
+        )
     subnet_groups = {region: subnet_group(region) for region in (PRIMARY_REGION, DR_REGION)}
     outputs = tmp_path / "outputs.json"
     outputs.write_text(
@@ -321,7 +342,7 @@ def create_deployment(
             }
         )
     )
-    return Deployment(outputs, zone_id, health_check, health_check)
+    return Deployment(outputs, zone_id, checks[PRIMARY_TARGET], checks[DR_TARGET])
 
 
 def subnet_group(region: str) -> str:
@@ -341,23 +362,38 @@ def subnet_group(region: str) -> str:
     return name
 
 
-def create_failover_records(zone_id: str, primary_target: str, secondary_target: str) -> str:
-    """The failover pair as the Pulumi program registers it: one HTTPS health check, on PRIMARY."""
+def create_failover_records(zone_id: str) -> dict[str, str]:
+    """The records as the program's `FailoverDns` registers them with the primary active: each region's
+    name a CNAME to its ALB with an HTTPS check of /health/ready, and the API hostname's failover pair
+    pointing at the regional names, each with its target's check. Returns {regional name: check id}."""
     route53 = boto3.client("route53")
-    health_check = route53.create_health_check(
-        CallerReference=f"hc-{zone_id}",
-        HealthCheckConfig={
-            "Type": "HTTPS",
-            "FullyQualifiedDomainName": primary_target,
-            "Port": 443,
-            "ResourcePath": "/health/ready",
-            "RequestInterval": 30,
-            "FailureThreshold": 3,
-            "EnableSNI": True,
-        },
-    )["HealthCheck"]["Id"]
+    checks: dict[str, str] = {}
     changes = []
-    for role, target in (("PRIMARY", primary_target), ("SECONDARY", secondary_target)):
+    for regional, alb in ((PRIMARY_TARGET, PRIMARY_ALB), (DR_TARGET, DR_ALB)):
+        checks[regional] = route53.create_health_check(
+            CallerReference=f"hc-{zone_id}-{regional}",
+            HealthCheckConfig={
+                "Type": "HTTPS",
+                "FullyQualifiedDomainName": regional,
+                "Port": 443,
+                "ResourcePath": "/health/ready",
+                "RequestInterval": 30,
+                "FailureThreshold": 3,
+                "EnableSNI": True,
+            },
+        )["HealthCheck"]["Id"]
+        changes.append(
+            {
+                "Action": "CREATE",
+                "ResourceRecordSet": {
+                    "Name": regional,
+                    "Type": "CNAME",
+                    "TTL": 60,
+                    "ResourceRecords": [{"Value": alb}],
+                },
+            }
+        )
+    for role, target in (("PRIMARY", PRIMARY_TARGET), ("SECONDARY", DR_TARGET)):
         record: dict[str, Any] = {
             "Name": HOSTNAME,
             "Type": "CNAME",
@@ -365,12 +401,11 @@ def create_failover_records(zone_id: str, primary_target: str, secondary_target:
             "Failover": role,
             "TTL": 60,
             "ResourceRecords": [{"Value": target}],
+            "HealthCheckId": checks[target],
         }
-        if role == "PRIMARY":
-            record["HealthCheckId"] = health_check
         changes.append({"Action": "CREATE", "ResourceRecordSet": record})
     route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
-    return health_check
+    return checks
 
 
 @dataclass

@@ -76,25 +76,32 @@ def failover_records(deployment: Deployment) -> dict[str, dict[str, Any]]:
 
 
 def assert_dns_points_at_dr(deployment: Deployment) -> None:
-    """What the program registers with dr.activeRegion = the DR region (one health check, on PRIMARY)."""
+    """What the program registers with dr.activeRegion = the DR region: each record keeps the health
+    check of the region it points at, and the checks themselves still probe their own regions."""
     records = failover_records(deployment)
     assert records["PRIMARY"]["ResourceRecords"] == [{"Value": DR_TARGET}]
-    assert records["PRIMARY"]["HealthCheckId"] == deployment.primary_health_check
+    assert records["PRIMARY"]["HealthCheckId"] == deployment.dr_health_check
     assert records["SECONDARY"]["ResourceRecords"] == [{"Value": PRIMARY_TARGET}]
-    assert "HealthCheckId" not in records["SECONDARY"]
-    assert health_check_fqdn(deployment) == DR_TARGET
+    assert records["SECONDARY"]["HealthCheckId"] == deployment.primary_health_check
+    assert health_check_fqdns(deployment) == (PRIMARY_TARGET, DR_TARGET)
 
 
 def assert_dns_untouched(deployment: Deployment) -> None:
     records = failover_records(deployment)
     assert records["PRIMARY"]["ResourceRecords"] == [{"Value": PRIMARY_TARGET}]
+    assert records["PRIMARY"]["HealthCheckId"] == deployment.primary_health_check
     assert records["SECONDARY"]["ResourceRecords"] == [{"Value": DR_TARGET}]
-    assert health_check_fqdn(deployment) == PRIMARY_TARGET
+    assert health_check_fqdns(deployment) == (PRIMARY_TARGET, DR_TARGET)
 
 
-def health_check_fqdn(deployment: Deployment) -> str:
-    check = boto3.client("route53").get_health_check(HealthCheckId=deployment.primary_health_check)
-    return str(check["HealthCheck"]["HealthCheckConfig"]["FullyQualifiedDomainName"])
+def health_check_fqdns(deployment: Deployment) -> tuple[str, str]:
+    route53 = boto3.client("route53")
+    return tuple(  # type: ignore[return-value]
+        route53.get_health_check(HealthCheckId=check)["HealthCheck"]["HealthCheckConfig"][
+            "FullyQualifiedDomainName"
+        ]
+        for check in (deployment.primary_health_check, deployment.dr_health_check)
+    )
 
 
 def writer() -> str:

@@ -82,7 +82,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         if not args.custom:
             return None, state
         if args.typ.startswith("kubernetes:"):
-            return resource_id, _kubernetes_state(args.name, state)
+            return resource_id, _kubernetes_state(args.name, state, self._default_region)
         if args.typ.startswith("aws:"):
             region = state.get("region") or self._region(args.provider)
             self._note_zones(args.typ, args.name, resource_id, state, region)
@@ -137,12 +137,14 @@ def _aws_state(typ: str, name: str, resource_id: str, state: dict[str, Any], reg
     return state
 
 
-def _kubernetes_state(name: str, state: dict[str, Any]) -> dict[str, Any]:
+def _kubernetes_state(name: str, state: dict[str, Any], default_region: str) -> dict[str, Any]:
     metadata = dict(state.get("metadata") or {})
     if state.get("kind") not in {None, "Namespace", "StorageClass", "ClusterRole", "ClusterRoleBinding"}:
         metadata.setdefault("namespace", "default")
     metadata.setdefault("name", f"{name}-{short_hash(name)[:8]}")
     state["metadata"] = metadata
+    if state.get("kind") == "Ingress":
+        state.setdefault("status", _ingress_status(name, metadata, default_region))
     if "chart" in state:  # helm.sh/v3 Release: the provider installs into "default" unless told otherwise
         state.setdefault("namespace", "default")
         state.setdefault(
@@ -157,6 +159,22 @@ def _kubernetes_state(name: str, state: dict[str, Any]) -> dict[str, Any]:
             },
         )
     return state
+
+
+def _ingress_status(name: str, metadata: dict[str, Any], default_region: str) -> dict[str, Any]:
+    """What the provider's await reads back once a load balancer controller served the Ingress.
+
+    An ALB's DNS name is `k8s-<namespace>-<name>-<hash>-<id>.<region>.elb.amazonaws.com` under the AWS
+    Load Balancer Controller; the region is the certificate's (an ALB's ACM certificate is in its region).
+    """
+    annotations = metadata.get("annotations") or {}
+    certificate = str(annotations.get("alb.ingress.kubernetes.io/certificate-arn") or "")
+    parts = certificate.split(":")
+    region = parts[3] if len(parts) > 3 and parts[3] else default_region
+    namespace, object_name = str(metadata["namespace"])[:8], str(metadata["name"])[:8]
+    digest = short_hash("ingress", name)
+    hostname = f"k8s-{namespace}-{object_name}-{digest[:10]}-{int(digest, 16) % 10**10:010d}"
+    return {"loadBalancer": {"ingress": [{"hostname": f"{hostname}.{region}.elb.amazonaws.com"}]}}
 
 
 def _eks_cluster(physical: str, _id: str, state: dict[str, Any], region: str) -> dict[str, Any]:
