@@ -143,3 +143,37 @@ def test_the_pipelined_connection_works_on_both_event_loops_uvicorn_uses(
     runner = uvloop.run if loop == "uvloop" else asyncio.run
     replies = runner(exercise())
     assert replies == [f"reply-{i}".encode() for i in range(50)] + [b"\x00binary\r\n", b"scripted"]
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_cache_writes_wait_for_no_reply_and_leave_the_other_replies_in_order(
+    redis_server: RedisServer, loop: str
+) -> None:
+    """A search's result (and a missed get's document) is stored without the request waiting a round
+    trip: the write goes out before the response, its reply (even an error) is dropped, and every
+    command someone waits for still gets its own reply."""
+
+    async def exercise() -> list[object]:
+        pipe = PipelinedRedis(redis_server.url, timeout_seconds=2)
+        try:
+            assert not pipe.send_nowait([("SET", "memory-api:nowait", b"x")])  # not connected yet
+            await pipe.call("PING")
+            echoes = [asyncio.ensure_future(pipe.call("ECHO", f"before-{i}")) for i in range(5)]
+            assert pipe.send_nowait(
+                [
+                    ("SET", "memory-api:nowait", b"stored", "EX", 60),
+                    ("INCR", "memory-api:nowait"),  # an error reply nobody reads
+                ]
+            )
+            replies: list[object] = list(await asyncio.gather(*echoes))
+            replies += await asyncio.gather(*(pipe.call("ECHO", f"after-{i}") for i in range(5)))
+            replies.append(await pipe.call("GET", "memory-api:nowait"))
+            return replies
+        finally:
+            pipe.close()
+
+    runner = uvloop.run if loop == "uvloop" else asyncio.run
+    replies = runner(exercise())
+    assert replies == [f"before-{i}".encode() for i in range(5)] + [
+        f"after-{i}".encode() for i in range(5)
+    ] + [b"stored"]

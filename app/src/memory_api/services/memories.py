@@ -79,7 +79,7 @@ def memory_json(memory: dict[str, Any]) -> bytes:
 
 def search_results_json(hits: list[tuple[bytes, float]]) -> bytes:
     """``{"results": [...]}`` from memory documents (``MemoryOut`` JSON), each with its score spliced in."""
-    items = (b'{"score":' + json.dumps(score).encode() + b"," + document[1:] for document, score in hits)
+    items = (b'{"score":' + repr(score).encode() + b"," + document[1:] for document, score in hits)
     return b'{"results":[' + b",".join(items) + b"]}"
 
 

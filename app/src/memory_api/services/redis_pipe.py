@@ -38,7 +38,8 @@ def pack(command: Command) -> bytes:
 class _Protocol(asyncio.Protocol):
     def __init__(self) -> None:
         self.reader = hiredis.Reader()
-        self.waiting: deque[asyncio.Future[Any]] = deque()
+        # One entry per command sent, in order: its waiter, or None if nobody waits for the reply.
+        self.waiting: deque[asyncio.Future[Any] | None] = deque()
         self.transport: asyncio.Transport | None = None
         self.outgoing: list[bytes] = []  # commands issued in this event-loop turn, written at its end
 
@@ -48,7 +49,13 @@ class _Protocol(asyncio.Protocol):
             asyncio.get_running_loop().call_soon(self._flush)
         self.outgoing.append(data)
 
+    def flush(self) -> None:
+        """Write what this turn queued now (the scheduled flush then finds nothing)."""
+        self._flush()
+
     def _flush(self) -> None:
+        if not self.outgoing:
+            return
         data, self.outgoing = b"".join(self.outgoing), []
         if self.transport is not None:
             self.transport.write(data)
@@ -63,14 +70,15 @@ class _Protocol(asyncio.Protocol):
             if not self.waiting:
                 break  # (cannot happen: Redis sends nothing unasked on this connection)
             waiter = self.waiting.popleft()
-            if not waiter.done():  # a command that timed out keeps its place; its reply is dropped
+            # A command that timed out keeps its place (so does one nobody waits for): reply dropped
+            if waiter is not None and not waiter.done():
                 waiter.set_result(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
         while self.waiting:
             waiter = self.waiting.popleft()
-            if not waiter.done():
+            if waiter is not None and not waiter.done():
                 waiter.set_exception(ConnectionResetError("Redis closed the connection"))
 
 
@@ -141,6 +149,18 @@ class PipelinedRedis:
         for reply in replies:
             _raise_error(reply)
         return replies
+
+    def send_nowait(self, commands: list[Command]) -> bool:
+        """Write the commands now, nobody waiting for their replies (dropped as they come, errors
+        too); False, sending nothing, if the connection is not up. For writes whose outcome changes
+        nothing for the request, such as filling the cache: the request need not wait a round trip."""
+        protocol = self._protocol
+        if protocol is None or protocol.transport is None:
+            return False
+        protocol.waiting.extend([None] * len(commands))
+        protocol.outgoing.append(b"".join(pack(command) for command in commands))
+        protocol.flush()  # now, before the response goes out: a client's next request finds the entry
+        return True
 
     async def call(self, *command: str | bytes | int) -> Any:
         return (await self.pipeline([command]))[0]
