@@ -25,6 +25,7 @@ from redis.connection import parse_url
 from redis.exceptions import NoScriptError, ResponseError
 
 Command = tuple[str | bytes | int, ...]
+LATE_LOOP_GRACE_SECONDS = 0.005  # after a timeout, how long to wait for replies the loop has not read
 
 
 def pack(command: Command) -> bytes:
@@ -130,18 +131,18 @@ class PipelinedRedis:
         waiters = [loop.create_future() for _ in commands]
         protocol.waiting.extend(waiters)
         protocol.write_soon(b"".join(pack(command) for command in commands))
+        deadline = loop.call_later(self.timeout_seconds, _expire, loop, transport, waiters, True)
         try:
-            async with asyncio.timeout(self.timeout_seconds):
-                return [await waiter for waiter in waiters]
-        except BaseException as error:
+            return [await waiter for waiter in waiters]
+        except BaseException:
             for waiter in waiters:  # the rest of this batch is not awaited: settle it quietly
                 if not waiter.done():
                     waiter.cancel()
                 elif not waiter.cancelled():
                     waiter.exception()
-            if isinstance(error, TimeoutError):
-                transport.close()  # its answers may never come: the next command reconnects
             raise
+        finally:
+            deadline.cancel()
 
     async def pipeline(self, commands: list[Command]) -> list[Any]:
         """Send the commands together and return their replies (error replies raise)."""
@@ -180,6 +181,30 @@ class PipelinedRedis:
     def close(self) -> None:
         if self._protocol is not None and self._protocol.transport is not None:
             self._protocol.transport.close()
+
+
+def _expire(
+    loop: asyncio.AbstractEventLoop,
+    transport: asyncio.Transport,
+    waiters: list[asyncio.Future[Any]],
+    first: bool,
+) -> None:
+    """A batch's timeout: unless its replies came, fail the batch and drop the connection (its
+    answers may never come: the next command reconnects).
+
+    The first time, it looks again after the loop next read its sockets: when the event loop itself
+    was busy past the deadline (a burst of CPU work on a loaded machine), timers run before sockets
+    are read (uvloop) or in the same turn, so a reply already received counted as missing; that
+    failed every command on the connection and opened the breaker on a Redis that had answered."""
+    if waiters[-1].done():  # (replies come in order: the last one done means all are)
+        return
+    if first:
+        loop.call_later(LATE_LOOP_GRACE_SECONDS, _expire, loop, transport, waiters, False)
+        return
+    transport.close()
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_exception(TimeoutError("Redis did not answer in time"))
 
 
 def _raise_error(reply: Any) -> None:
