@@ -37,7 +37,7 @@ async def get_state(request: Request) -> AppState:
 
 
 State = Annotated[AppState, Depends(get_state)]
-API_KEY_HEADER = "x-api-key"  # the security scheme's header (names arrive lowercased)
+API_KEY_HEADER = "X-API-Key"  # the security scheme's header
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ async def _search_lookup(
 
 
 _SCHEME: dict[str, Any] = {
-    "name": "X-API-Key",
+    "name": API_KEY_HEADER,
     "scheme_name": "APIKeyHeader",
     "auto_error": False,
     "description": "Tenant API key from `memory-api keys create`.",

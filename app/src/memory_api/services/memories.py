@@ -420,7 +420,7 @@ class MemoryService:
 
         Only a model's embeddings are cached: the hashing embedder takes ~30 µs a query, less than a
         cache round trip."""
-        embedding_key = self._embedding_key(request.query)
+        embedding_key = self._embedding_key(request.query) if self.embedder.blocking else ""
         if not self.embedder.blocking:
             cached = None
         elif not looked_up:
