@@ -87,3 +87,26 @@ def test_a_second_process_on_the_same_store_is_refused_by_name(tmp_path: Path) -
     first.close()
     second.ensure_collection(DIMENSION)  # free once the first one closed
     second.close()
+
+
+def test_search_threads_are_a_setting_one_by_default_and_results_do_not_depend_on_them(
+    tmp_path: Path,
+) -> None:
+    # One thread costs a third of the CPU a search took with one per CPU (each search hands its
+    # segments to the pool and waits for them), at the corpus sizes the embedded store serves.
+    assert Settings(_env_file=None).qdrant_edge_search_threads == 1  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="qdrant_edge_search_threads"):
+        Settings(_env_file=None, qdrant_edge_search_threads=0)  # type: ignore[call-arg]
+    points = [point("t1", i % DIMENSION) for i in range(4 * DIMENSION)]  # four exact matches each
+    answers = []
+    for threads in (1, 4):
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, data_dir=tmp_path / str(threads), qdrant_edge_search_threads=threads
+        )
+        store = VectorStore.from_settings(settings)
+        store.ensure_collection(DIMENSION)
+        store.upsert(points)
+        answers.append({index: set(search(store, "t1", index)[:4]) for index in range(DIMENSION)})
+        store.close()
+    expected = {i: {p.memory_id for p in points[i::DIMENSION]} for i in range(DIMENSION)}
+    assert answers == [expected, expected]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -143,3 +144,76 @@ def test_the_pipelined_connection_works_on_both_event_loops_uvicorn_uses(
     runner = uvloop.run if loop == "uvloop" else asyncio.run
     replies = runner(exercise())
     assert replies == [f"reply-{i}".encode() for i in range(50)] + [b"\x00binary\r\n", b"scripted"]
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_cache_writes_wait_for_no_reply_and_leave_the_other_replies_in_order(
+    redis_server: RedisServer, loop: str
+) -> None:
+    """A search's result (and a missed get's document) is stored without the request waiting a round
+    trip: the write goes out before the response, its reply (even an error) is dropped, and every
+    command someone waits for still gets its own reply."""
+
+    async def exercise() -> list[object]:
+        pipe = PipelinedRedis(redis_server.url, timeout_seconds=2)
+        try:
+            assert not pipe.send_nowait([("SET", "memory-api:nowait", b"x")])  # not connected yet
+            await pipe.call("PING")
+            echoes = [asyncio.ensure_future(pipe.call("ECHO", f"before-{i}")) for i in range(5)]
+            assert pipe.send_nowait(
+                [
+                    ("SET", "memory-api:nowait", b"stored", "EX", 60),
+                    ("INCR", "memory-api:nowait"),  # an error reply nobody reads
+                ]
+            )
+            replies: list[object] = list(await asyncio.gather(*echoes))
+            replies += await asyncio.gather(*(pipe.call("ECHO", f"after-{i}") for i in range(5)))
+            replies.append(await pipe.call("GET", "memory-api:nowait"))
+            return replies
+        finally:
+            pipe.close()
+
+    runner = uvloop.run if loop == "uvloop" else asyncio.run
+    replies = runner(exercise())
+    assert replies == [f"before-{i}".encode() for i in range(5)] + [
+        f"after-{i}".encode() for i in range(5)
+    ] + [b"stored"]
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_a_busy_event_loop_does_not_count_a_received_reply_as_a_timeout(
+    redis_server: RedisServer, loop: str
+) -> None:
+    """Under load the event loop can be late past a command's deadline while Redis has long answered.
+    That reply must be read, not counted as a timeout: a timeout fails every command on the shared
+    connection and opens the breaker (seconds of cache misses and per-replica limits)."""
+
+    async def exercise() -> object:
+        pipe = PipelinedRedis(redis_server.url, timeout_seconds=0.1)
+        try:
+            await pipe.call("PING")
+            call = asyncio.ensure_future(pipe.call("ECHO", "late"))
+            await asyncio.sleep(0)  # the command is queued
+            await asyncio.sleep(0)  # and written
+            time.sleep(0.3)  # the loop is busy with other work while Redis answers
+            return await call
+        finally:
+            pipe.close()
+
+    runner = uvloop.run if loop == "uvloop" else asyncio.run
+    assert runner(exercise()) == b"late"
+
+
+def test_a_redis_that_does_not_answer_still_times_out(redis_server: RedisServer) -> None:
+    async def exercise() -> float:
+        pipe = PipelinedRedis(redis_server.url, timeout_seconds=0.1)
+        try:
+            await pipe.call("PING")
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                await pipe.call("BLPOP", "memory-api:never", 2)  # blocks for 2 s on the server
+            return time.monotonic() - started
+        finally:
+            pipe.close()
+
+    assert uvloop.run(exercise()) < 0.5

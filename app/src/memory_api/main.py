@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from memory_api import __version__
+from memory_api.api.fast_reads import FastReads
 from memory_api.api.routes import health, memories
 from memory_api.core.config import Settings, get_settings
 from memory_api.core.errors import install_error_handlers
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(memories.router)
     app.include_router(health.router)
+    app.add_middleware(FastReads)  # innermost: inside CORS and the request middleware
     if settings.cors_allow_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -37,6 +37,7 @@ async def get_state(request: Request) -> AppState:
 
 
 State = Annotated[AppState, Depends(get_state)]
+API_KEY_HEADER = "X-API-Key"  # the security scheme's header
 
 
 @dataclass(frozen=True)
@@ -72,29 +73,35 @@ class TenantKey(APIKeyHeader):
         self.lookup = lookup
 
     async def __call__(self, request: HTTPConnection) -> Caller:  # type: ignore[override]
-        state: AppState = request.app.state.memory_api
-        address = request_address(state, request)
-        principal = await _authenticate(state, request.headers.get(self.model.name), address)
-        request.state.tenant_id = principal.tenant_id
-        tenant_id_var.set(principal.tenant_id)
-        lookup = None
-        if self.lookup is not None and state.limiter.gate is not None:  # (in-process: no trip to save)
-            lookup = await self.lookup(request, state.memories, principal.tenant_id)
-        decision, prefetch = await state.limiter.check(principal.key_id, address, lookup)
-        # The middleware adds these to whatever response goes out, the 429 included.
-        setattr(request.state, RESPONSE_HEADERS_STATE, decision.headers())
-        if not decision.allowed:
-            window = decision.exceeded_window or "minute"
-            metrics.RATE_LIMIT_EXCEEDED.labels(window).inc()
-            whose = "this client address" if decision.exceeded_scope == "address" else "this API key"
-            raise ApiError(
-                429,
-                "rate_limited",
-                f"Rate limit of {decision.limit} requests per {window} for {whose} exceeded; retry "
-                f"after {decision.reset_seconds} s.",
-                {"Retry-After": str(decision.reset_seconds)},
-            )
-        return Caller(principal.tenant_id, state.memories, prefetch)
+        return await authorize(request, self.lookup)
+
+
+async def authorize(request: HTTPConnection, lookup_for: LookupFor | None = None) -> Caller:
+    """Authenticate the request's key and count it against its key's and address's limits (raising
+    401/429/503 as ``ApiError``); with ``lookup_for``, the count also reads the route's cache entry."""
+    state: AppState = request.app.state.memory_api
+    address = request_address(state, request)
+    principal = await _authenticate(state, request.headers.get(API_KEY_HEADER), address)
+    request.state.tenant_id = principal.tenant_id
+    tenant_id_var.set(principal.tenant_id)
+    lookup = None
+    if lookup_for is not None and state.limiter.gate is not None:  # (in-process: no trip to save)
+        lookup = await lookup_for(request, state.memories, principal.tenant_id)
+    decision, prefetch = await state.limiter.check(principal.key_id, address, lookup)
+    # The middleware adds these to whatever response goes out, the 429 included.
+    setattr(request.state, RESPONSE_HEADERS_STATE, decision.headers())
+    if not decision.allowed:
+        window = decision.exceeded_window or "minute"
+        metrics.RATE_LIMIT_EXCEEDED.labels(window).inc()
+        whose = "this client address" if decision.exceeded_scope == "address" else "this API key"
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"Rate limit of {decision.limit} requests per {window} for {whose} exceeded; retry "
+            f"after {decision.reset_seconds} s.",
+            {"Retry-After": str(decision.reset_seconds)},
+        )
+    return Caller(principal.tenant_id, state.memories, prefetch)
 
 
 MAX_KEY_CHARS = 256  # issued keys have 47
@@ -171,7 +178,7 @@ async def _search_lookup(
 
 
 _SCHEME: dict[str, Any] = {
-    "name": "X-API-Key",
+    "name": API_KEY_HEADER,
     "scheme_name": "APIKeyHeader",
     "auto_error": False,
     "description": "Tenant API key from `memory-api keys create`.",
@@ -181,3 +188,17 @@ Authorized = Annotated[Caller, Depends(tenant_key)]
 # The same scheme for the cached reads: the count reads the cache in the same round trip.
 AuthorizedGet = Annotated[Caller, Depends(TenantKey(lookup=_memory_lookup, **_SCHEME))]
 AuthorizedSearch = Annotated[Caller, Depends(TenantKey(lookup=_search_lookup, **_SCHEME))]
+
+
+async def authorize_get(request: HTTPConnection) -> Caller:
+    """What ``AuthorizedGet`` does, for a caller outside FastAPI's dependency solving."""
+    return await authorize(request, _memory_lookup)
+
+
+async def authorize_search(request: HTTPConnection, body: SearchRequest) -> Caller:
+    """What ``AuthorizedSearch`` does, for a body validated already."""
+
+    async def lookup(_: HTTPConnection, memories: MemoryService, tenant_id: str) -> CacheLookup:
+        return memories.search_lookup(tenant_id, body)
+
+    return await authorize(request, lookup)

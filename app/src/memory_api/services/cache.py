@@ -103,11 +103,14 @@ class RedisCache:
         ]
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
-        with contextlib.suppress(RedisUnavailableError):
-            await self.gate.call("SET", self.prefix + key, value, "EX", ttl_seconds)
+        await self.set_many([(key, value, ttl_seconds)])
 
     async def set_many(self, items: list[tuple[str, bytes, int]]) -> None:
+        """Filling the cache waits for no reply (a lost write costs a later miss, nothing else);
+        only while the connection is down does it go the breaker's way, to notice the outage."""
         commands: list[Command] = [("SET", self.prefix + key, value, "EX", ttl) for key, value, ttl in items]
+        if self.gate.send_nowait(commands):
+            return
         with contextlib.suppress(RedisUnavailableError):
             await self.gate.pipeline(commands)
 

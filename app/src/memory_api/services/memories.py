@@ -79,7 +79,7 @@ def memory_json(memory: dict[str, Any]) -> bytes:
 
 def search_results_json(hits: list[tuple[bytes, float]]) -> bytes:
     """``{"results": [...]}`` from memory documents (``MemoryOut`` JSON), each with its score spliced in."""
-    items = (b'{"score":' + json.dumps(score).encode() + b"," + document[1:] for document, score in hits)
+    items = (b'{"score":' + repr(score).encode() + b"," + document[1:] for document, score in hits)
     return b'{"results":[' + b",".join(items) + b"]}"
 
 
@@ -420,7 +420,7 @@ class MemoryService:
 
         Only a model's embeddings are cached: the hashing embedder takes ~30 µs a query, less than a
         cache round trip."""
-        embedding_key = self._embedding_key(request.query)
+        embedding_key = self._embedding_key(request.query) if self.embedder.blocking else ""
         if not self.embedder.blocking:
             cached = None
         elif not looked_up:

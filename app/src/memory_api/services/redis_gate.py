@@ -67,6 +67,11 @@ class RedisGate:
     async def pipeline(self, commands: list[Command]) -> list[Any]:
         return await self.run(lambda _: self.pipe.pipeline(commands))
 
+    def send_nowait(self, commands: list[Command]) -> bool:
+        """Send without waiting for the replies (see ``PipelinedRedis.send_nowait``); False while the
+        breaker is open or the connection is down (nothing is sent then)."""
+        return self.available and self.pipe.send_nowait(commands)
+
     async def script(self, source: str, keys: list[str], args: list[str | int]) -> Any:
         return await self.run(lambda _: self.pipe.run_script(source, keys, args))
 

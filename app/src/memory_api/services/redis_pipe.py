@@ -25,6 +25,7 @@ from redis.connection import parse_url
 from redis.exceptions import NoScriptError, ResponseError
 
 Command = tuple[str | bytes | int, ...]
+LATE_LOOP_GRACE_SECONDS = 0.005  # after a timeout, how long to wait for replies the loop has not read
 
 
 def pack(command: Command) -> bytes:
@@ -38,7 +39,8 @@ def pack(command: Command) -> bytes:
 class _Protocol(asyncio.Protocol):
     def __init__(self) -> None:
         self.reader = hiredis.Reader()
-        self.waiting: deque[asyncio.Future[Any]] = deque()
+        # One entry per command sent, in order: its waiter, or None if nobody waits for the reply.
+        self.waiting: deque[asyncio.Future[Any] | None] = deque()
         self.transport: asyncio.Transport | None = None
         self.outgoing: list[bytes] = []  # commands issued in this event-loop turn, written at its end
 
@@ -48,7 +50,13 @@ class _Protocol(asyncio.Protocol):
             asyncio.get_running_loop().call_soon(self._flush)
         self.outgoing.append(data)
 
+    def flush(self) -> None:
+        """Write what this turn queued now (the scheduled flush then finds nothing)."""
+        self._flush()
+
     def _flush(self) -> None:
+        if not self.outgoing:
+            return
         data, self.outgoing = b"".join(self.outgoing), []
         if self.transport is not None:
             self.transport.write(data)
@@ -63,14 +71,15 @@ class _Protocol(asyncio.Protocol):
             if not self.waiting:
                 break  # (cannot happen: Redis sends nothing unasked on this connection)
             waiter = self.waiting.popleft()
-            if not waiter.done():  # a command that timed out keeps its place; its reply is dropped
+            # A command that timed out keeps its place (so does one nobody waits for): reply dropped
+            if waiter is not None and not waiter.done():
                 waiter.set_result(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
         while self.waiting:
             waiter = self.waiting.popleft()
-            if not waiter.done():
+            if waiter is not None and not waiter.done():
                 waiter.set_exception(ConnectionResetError("Redis closed the connection"))
 
 
@@ -122,18 +131,18 @@ class PipelinedRedis:
         waiters = [loop.create_future() for _ in commands]
         protocol.waiting.extend(waiters)
         protocol.write_soon(b"".join(pack(command) for command in commands))
+        deadline = loop.call_later(self.timeout_seconds, _expire, loop, transport, waiters, True)
         try:
-            async with asyncio.timeout(self.timeout_seconds):
-                return [await waiter for waiter in waiters]
-        except BaseException as error:
+            return [await waiter for waiter in waiters]
+        except BaseException:
             for waiter in waiters:  # the rest of this batch is not awaited: settle it quietly
                 if not waiter.done():
                     waiter.cancel()
                 elif not waiter.cancelled():
                     waiter.exception()
-            if isinstance(error, TimeoutError):
-                transport.close()  # its answers may never come: the next command reconnects
             raise
+        finally:
+            deadline.cancel()
 
     async def pipeline(self, commands: list[Command]) -> list[Any]:
         """Send the commands together and return their replies (error replies raise)."""
@@ -141,6 +150,18 @@ class PipelinedRedis:
         for reply in replies:
             _raise_error(reply)
         return replies
+
+    def send_nowait(self, commands: list[Command]) -> bool:
+        """Write the commands now, nobody waiting for their replies (dropped as they come, errors
+        too); False, sending nothing, if the connection is not up. For writes whose outcome changes
+        nothing for the request, such as filling the cache: the request need not wait a round trip."""
+        protocol = self._protocol
+        if protocol is None or protocol.transport is None:
+            return False
+        protocol.waiting.extend([None] * len(commands))
+        protocol.outgoing.append(b"".join(pack(command) for command in commands))
+        protocol.flush()  # now, before the response goes out: a client's next request finds the entry
+        return True
 
     async def call(self, *command: str | bytes | int) -> Any:
         return (await self.pipeline([command]))[0]
@@ -160,6 +181,30 @@ class PipelinedRedis:
     def close(self) -> None:
         if self._protocol is not None and self._protocol.transport is not None:
             self._protocol.transport.close()
+
+
+def _expire(
+    loop: asyncio.AbstractEventLoop,
+    transport: asyncio.Transport,
+    waiters: list[asyncio.Future[Any]],
+    first: bool,
+) -> None:
+    """A batch's timeout: unless its replies came, fail the batch and drop the connection (its
+    answers may never come: the next command reconnects).
+
+    The first time, it looks again after the loop next read its sockets: when the event loop itself
+    was busy past the deadline (a burst of CPU work on a loaded machine), timers run before sockets
+    are read (uvloop) or in the same turn, so a reply already received counted as missing; that
+    failed every command on the connection and opened the breaker on a Redis that had answered."""
+    if waiters[-1].done():  # (replies come in order: the last one done means all are)
+        return
+    if first:
+        loop.call_later(LATE_LOOP_GRACE_SECONDS, _expire, loop, transport, waiters, False)
+        return
+    transport.close()
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_exception(TimeoutError("Redis did not answer in time"))
 
 
 def _raise_error(reply: Any) -> None:

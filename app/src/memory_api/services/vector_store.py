@@ -75,7 +75,12 @@ class VectorStore:
                 check_compatibility=False,
             )
             return cls(QdrantServer(client, settings.qdrant_collection))
-        return cls(QdrantEdge(settings.qdrant_local_path() / settings.qdrant_collection))
+        return cls(
+            QdrantEdge(
+                settings.qdrant_local_path() / settings.qdrant_collection,
+                search_threads=settings.qdrant_edge_search_threads,
+            )
+        )
 
     @contextmanager
     def _operation(self, name: str) -> Iterator[None]:
@@ -201,16 +206,19 @@ class QdrantEdge:
     CONFIG_FILE = "edge_config.json"
     blocking = False  # in-process CPU work (~0.1 ms a search at 1,000 memories), no I/O to wait on
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, search_threads: int | None = None) -> None:
         self.path = path
+        # None: one per CPU. Each search hands its segments to this pool and waits: more threads cost
+        # CPU in wake-ups, which only pays off on corpora far larger than a developer's.
+        self.search_threads = search_threads
         self._lock = threading.Lock()  # the shard is opened, replaced and closed under this lock
         self._shard: edge.EdgeShard | None = None
         self._lock_file: int | None = None
 
-    @staticmethod
-    def _config(dimension: int) -> edge.EdgeConfig:
+    def _config(self, dimension: int) -> edge.EdgeConfig:
         return edge.EdgeConfig(
-            vectors={"": edge.EdgeVectorParams(size=dimension, distance=edge.Distance.Cosine)}
+            vectors={"": edge.EdgeVectorParams(size=dimension, distance=edge.Distance.Cosine)},
+            max_search_threads=self.search_threads,
         )
 
     def _claim_directory(self) -> None:
