@@ -43,6 +43,7 @@ from offline_plan import (
     crds,
     helm,
     helm_releases,
+    gc_tuning,
     helm_v4,
     mocks,
     policy_check,
@@ -353,6 +354,7 @@ class Phases:
 
 
 def main(argv: list[str] | None = None) -> int:
+    gc_tuning.tune()
     args = parse_args(argv)
     err = sys.stderr
     phases = Phases()

@@ -141,4 +141,7 @@ def _serve(requests: IO[bytes], results: IO[bytes]) -> None:
 
 
 if __name__ == "__main__":
+    from offline_plan import gc_tuning  # noqa: PLC0415 (the worker process only)
+
+    gc_tuning.tune()
     _serve(sys.stdin.buffer, sys.stdout.buffer)
