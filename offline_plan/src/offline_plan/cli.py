@@ -41,9 +41,9 @@ from typing import Any, TextIO
 from offline_plan import (
     alertmanager,
     crds,
+    gc_tuning,
     helm,
     helm_releases,
-    gc_tuning,
     helm_v4,
     mocks,
     policy_check,

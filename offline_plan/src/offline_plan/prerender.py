@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import queue
 import subprocess
 import sys
 import threading
@@ -116,18 +117,46 @@ class Prerenderer:
             self._process.stdout.close()
 
 
+def _warm_first(cache: Any) -> list[Any]:
+    """The cache's verified charts (`ChartArchive`), largest archive first: what the worker warms while
+    it waits for the program's first release (`helm.warm`), the one that saves most first."""
+    from offline_plan.charts import ChartArchive  # noqa: PLC0415
+
+    archives = [cache.locate(name, version, None) for name, version in cache.charts()]
+    found = [archive for archive in archives if isinstance(archive, ChartArchive)]
+    return sorted(found, key=lambda archive: -archive.path.stat().st_size)
+
+
 def _serve(requests: IO[bytes], results: IO[bytes]) -> None:
-    """The worker: the chart cache folder, then release keys; answers (key, Prerendered or None)."""
+    """The worker: the chart cache folder, then release keys; answers (key, Prerendered or None).
+
+    Until a key arrives it warms the cache's charts, one at a time; a key waiting is served first.
+    """
     from offline_plan import helm  # noqa: PLC0415 (the worker's imports, not the plan's)
     from offline_plan.charts import ChartCache  # noqa: PLC0415
     from offline_plan.prerender import Prerendered as Result  # noqa: PLC0415 (not __main__'s class)
 
     cache_dir = pickle.load(requests)  # noqa: S301 (the plan's process, through our pipe)
     cache = ChartCache(Path(cache_dir)) if cache_dir is not None else None
+    keys: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        while True:
+            try:
+                keys.put(pickle.load(requests))  # noqa: S301
+            except EOFError:
+                keys.put(None)
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    to_warm = _warm_first(cache) if cache is not None else []
     while True:
         try:
-            key = pickle.load(requests)  # noqa: S301
-        except EOFError:
+            key = keys.get_nowait() if to_warm else keys.get()
+        except queue.Empty:
+            helm.warm(to_warm.pop(0))
+            continue
+        if key is None:
             return
         urn, name, inputs = json.loads(key)
         result: Prerendered | None
@@ -141,7 +170,7 @@ def _serve(requests: IO[bytes], results: IO[bytes]) -> None:
 
 
 if __name__ == "__main__":
-    from offline_plan import gc_tuning  # noqa: PLC0415 (the worker process only)
+    from offline_plan import gc_tuning
 
     gc_tuning.tune()
     _serve(sys.stdin.buffer, sys.stdout.buffer)
