@@ -432,5 +432,13 @@ def _plan(args: argparse.Namespace, err: TextIO, phases: Phases, prerenderer: Pr
     return outcome(err, problems, plan.file_check_problems, policy, releases.errors)
 
 
+def command() -> None:
+    """The `offline-plan` command (and `python -m offline_plan.cli`): `main` in a process of its own,
+    which exits without collecting the plan's objects one last time (`gc_tuning.before_exit`)."""
+    code = main()
+    gc_tuning.before_exit()
+    raise SystemExit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    command()

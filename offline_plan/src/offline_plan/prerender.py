@@ -174,3 +174,4 @@ if __name__ == "__main__":
 
     gc_tuning.tune()
     _serve(sys.stdin.buffer, sys.stdout.buffer)
+    gc_tuning.before_exit()  # the plan's process waits for this one to exit
