@@ -1,9 +1,10 @@
-"""The `offline-plan` command does not spend its time collecting garbage.
+"""The `offline-plan` command does not spend its time collecting garbage, nor waiting for the chart worker.
 
 A plan allocates millions of objects that live until it ends; under CPython's default thresholds full
 collections over them were a fifth of the production plan's CPU, and the interpreter's last collection at
 exit took seconds more (`offline_plan.gc_tuning`). The command plans with mypy's thresholds and leaves its
-objects out of that last collection; a program's own plan is the same either way.
+objects out of that last collection; a program's own plan is the same either way. While the worker
+finishes the Helm releases, the command loads the policy pack (and reports a pack that fails as before).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from tiny_programs import write_program
 
-from offline_plan import gc_tuning
+from offline_plan import cli, gc_tuning
 
 PROGRAM = """\
 import pulumi
@@ -56,3 +58,19 @@ def test_the_command_plans_with_tuned_collection_and_leaves_its_objects_out_of_t
         "aws:s3/bucket:Bucket",
         "pulumi:providers:aws",
     ]
+
+
+def test_a_pack_that_cannot_load_still_fails_the_plan_with_its_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pack loads while the chart worker finishes the releases; its failure is reported as before."""
+    program = write_program(tmp_path / "program", PROGRAM)
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    out = tmp_path / "out"
+    code = cli.main(
+        ["--stack", "dev", "--program", str(program), "--out", str(out), "--policy-pack", str(pack)]
+    )
+    assert code == cli.EXIT_PROGRAM_FAILED
+    assert "has no __main__.py; pass the policy pack folder" in capsys.readouterr().err
+    assert not (out / "dev" / "resources.json").exists()
