@@ -3,7 +3,9 @@
 Rendering a release (load, values check, Helm's render, parsing the chart's CRDs and templates, and
 dumping each object's manifest) needs only the release's record, which is complete when the program
 registers it. `Prerenderer` hands each release to one worker process as soon as it is registered, so on
-a machine with a spare core the charts render alongside the rest of the program.
+a machine with a spare core the charts render alongside the rest of the program. Until the first release
+arrives (most programs register theirs late) the worker warms the cache's charts (`helm.warm`: the load,
+the values model and the CRD parse, none of which depends on the values), so what is left is the render.
 
 `helm_releases.plan_releases` takes a worker's result only where it is the result a render in the plan's own
 process would give: the record (URN, name, inputs) it was rendered from equals the plan's final one, and
