@@ -168,3 +168,50 @@ def test_policies_that_do_not_read_a_large_record_do_not_pay_for_it() -> None:
     evaluate(LoadedPack("pack", skip), [record(big)])
     # The analyzer-style eager walk of 40 copies of this record takes several seconds.
     assert time.perf_counter() - started < 2.0
+
+
+def test_each_policy_sees_the_records_options_afresh_as_the_analyzer_builds_them() -> None:
+    """Options are parsed once per evaluation; a policy that changes its `opts` changes only its own."""
+    options = {
+        "protect": True,
+        "ignoreChanges": ["tags"],
+        "aliases": ["urn:pulumi:dev::p::kubernetes:apps/v1:Deployment::old"],
+        "customTimeouts": {"create": "1h30m", "delete": "500ms"},
+        "additionalSecretOutputs": ["token"],
+    }
+    seen: list[Any] = []
+
+    def meddle(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        args.opts.ignore_changes.append("spec")
+        args.opts.aliases.clear()
+        args.opts.custom_timeouts.create_seconds = 0.0
+        args.opts.additional_secret_outputs.append("password")
+
+    def look(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        opts = args.opts
+        timeouts = opts.custom_timeouts
+        seen.append(
+            (
+                opts.protect,
+                opts.ignore_changes,
+                opts.aliases,
+                (timeouts.create_seconds, timeouts.update_seconds, timeouts.delete_seconds),
+                opts.additional_secret_outputs,
+                opts.parent,
+            )
+        )
+
+    resource = {**record({}), "options": options, "parent": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev"}
+    evaluate(
+        LoadedPack("pack", [policy("look", look), policy("meddle", meddle), policy("again", look)]),
+        [resource],
+    )
+    expected = (
+        True,
+        ["tags"],
+        ["urn:pulumi:dev::p::kubernetes:apps/v1:Deployment::old"],
+        (5400.0, 0.0, 0.5),
+        ["token"],
+        "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev",
+    )
+    assert seen == [expected, expected]

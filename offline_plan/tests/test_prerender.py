@@ -10,7 +10,7 @@ from typing import Any
 from test_helm_releases import CRD, DEPLOYMENT, OPAQUE_OBJECT, REPO, WIDGET, make_chart
 
 from offline_plan import helm, helm_releases
-from offline_plan.charts import ChartCache
+from offline_plan.charts import ChartArchive, ChartCache
 from offline_plan.prerender import Prerenderer
 
 
@@ -127,3 +127,42 @@ def test_a_program_crd_making_a_kind_cluster_scoped_is_honoured_for_prerendered_
     finally:
         worker.close()
     assert "shop/_cluster/widget-shop-widget.yaml" in files
+
+
+def test_a_chart_warmed_before_its_release_arrives_renders_exactly_as_a_cold_one(tmp_path: Path) -> None:
+    """The worker loads each cached chart, learns its values model and parses its CRDs while the program
+    runs (`helm.warm`); the render that then takes the warm chart gives what a cold render gives, and a
+    later release of the same chart (cold again: a warm chart serves one render) too."""
+    repo = chart(tmp_path)
+    record = release({"token": "[secret]", "widget": {"size": 2}, "unknownKey": True})
+    cache = ChartCache(repo)
+    archive = cache.locate("web", "1.0.0", REPO)
+    assert isinstance(archive, ChartArchive)
+
+    def rendered() -> Any:
+        done = helm.render(record, cache)
+        return done.objects, done.unredacted, done.values_problems, done.notes, done.problems
+
+    cold = rendered()
+    helm.warm(archive)
+    assert archive.path in helm._WARM
+    warm = rendered()
+    assert archive.path not in helm._WARM  # the render took the warm chart
+    assert warm == cold
+    assert rendered() == cold
+    assert any(kind == "CustomResourceDefinition" for kind in (body["kind"] for body in cold[0]))
+    assert any("unknownKey" in problem for problem in cold[2])
+
+
+def test_the_worker_warms_every_chart_of_the_cache_largest_archive_first(tmp_path: Path) -> None:
+    """Which charts the program will install is known only when it registers them: the worker warms the
+    cache's charts, the one that saves most first, until a release arrives (then serves it first)."""
+    from offline_plan.prerender import _warm_first  # noqa: PLC0415
+
+    make_chart(tmp_path, version="1.0.0", templates={"deployment.yaml": DEPLOYMENT})
+    templates = {"deployment.yaml": DEPLOYMENT, "secret.yaml": OPAQUE_OBJECT, "widget.yaml": WIDGET}
+    repo = make_chart(tmp_path, version="2.0.0", templates=templates, crds={"widgets.yaml": CRD})
+    assert [(a.name, a.version) for a in _warm_first(ChartCache(repo))] == [
+        ("web", "2.0.0"),
+        ("web", "1.0.0"),
+    ]

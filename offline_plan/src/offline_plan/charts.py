@@ -93,6 +93,12 @@ class ChartCache:
             self._provenance = json.loads(provenance_file.read_text()).get("charts") or {}
         self._verified: dict[tuple[str, str], str] = {}
 
+    def charts(self) -> list[tuple[str, str]]:
+        """Every (chart, version) the index lists."""
+        return [
+            (name, str(entry.get("version"))) for name, listed in self._entries.items() for entry in listed
+        ]
+
     def versions(self, name: str) -> list[str]:
         return [str(entry.get("version")) for entry in self._entries.get(name) or []]
 

@@ -41,6 +41,7 @@ from typing import Any, TextIO
 from offline_plan import (
     alertmanager,
     crds,
+    gc_tuning,
     helm,
     helm_releases,
     helm_v4,
@@ -131,12 +132,27 @@ class Progress:
         self._stream.write(f"{prefix}  registered {count} resources in {seconds:.1f}s\n")
 
 
+@dataclass(frozen=True)
+class Policies:
+    """The policy pack of `--policy-pack` and its `--policy-config`, loaded."""
+
+    pack: policy_check.LoadedPack
+    config: dict[str, Any] | None
+
+
+def load_policies(args: argparse.Namespace) -> Policies | None:
+    """None without `--policy-pack`; raises PolicyPackLoadError or PolicyConfigError."""
+    if not args.policy_pack:
+        return None
+    pack = policy_check.load_policy_pack(args.policy_pack)
+    return Policies(pack, policy_check.load_policy_config(args.policy_config) if args.policy_config else None)
+
+
 def check_policies(
-    args: argparse.Namespace, settings: StackSettings, plan: PlanDocument, rendered: list[dict[str, Any]]
+    policies: Policies, settings: StackSettings, plan: PlanDocument, rendered: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], str]:
     """Run the pack over the plan, objects rendered from Helm releases included; JSON verdicts and report."""
-    pack = policy_check.load_policy_pack(args.policy_pack)
-    config = policy_check.load_policy_config(args.policy_config) if args.policy_config else None
+    pack, config = policies.pack, policies.config
     violations = policy_check.evaluate(
         pack,
         # verdicts in resources.json order
@@ -252,10 +268,15 @@ def plan_program(
 
 
 def validate_all(
-    out: Path, manifests: list[Manifest], releases: helm_releases.ReleasesPlan, kubernetes_version: str
+    out: Path,
+    manifests: list[Manifest],
+    releases: helm_releases.ReleasesPlan,
+    kubernetes_version: str,
+    own_problems: list[str],
 ) -> list[str]:
-    """Kubernetes schema problems of every manifest, then custom resources against the plan's CRDs."""
-    problems = validate([*manifests, *releases.manifests], kubernetes_version)
+    """Kubernetes schema problems of every manifest (`own_problems`: those of the program's own
+    `manifests`, validated already), then custom resources against the plan's CRDs."""
+    problems = own_problems + validate(releases.manifests, kubernetes_version)
     every_object = [(str(m.path.relative_to(out)), m.body) for m in manifests]
     every_object += [(str(m.path.relative_to(out)), m.body) for m in releases.manifests]
     crd_problems, _checked = crds.validate_custom_resources(every_object, crds.crd_schemas(every_object))
@@ -354,6 +375,7 @@ class Phases:
 
 
 def main(argv: list[str] | None = None) -> int:
+    gc_tuning.tune()
     args = parse_args(argv)
     err = sys.stderr
     phases = Phases()
@@ -385,6 +407,18 @@ def _plan(args: argparse.Namespace, err: TextIO, phases: Phases, prerenderer: Pr
     out.mkdir(parents=True)
     manifests = write_manifests([body for _, body in pairs], out / "manifests", [urn for urn, _ in pairs])
     phases.done("manifests")
+    # What needs no Helm release, while the chart worker renders what is left of them: loading the pack,
+    # validating the program's own manifests.
+    policies: Policies | None = None
+    policies_error: Exception | None = None
+    try:
+        policies = load_policies(args)
+    except (policy_check.PolicyPackLoadError, policy_check.PolicyConfigError) as error:
+        policies_error = error
+    phases.done("policies")
+    kubernetes_version = args.kubernetes_version or cluster_version(plan)
+    own_problems = validate(manifests, kubernetes_version)
+    phases.done("validation")
     releases = helm_releases.plan_releases(
         plan.resources,
         cache,
@@ -399,17 +433,18 @@ def _plan(args: argparse.Namespace, err: TextIO, phases: Phases, prerenderer: Pr
     err.write(helm_releases.timings(releases.releases))
     phases.done("charts")
 
-    policy: list[dict[str, Any]] | None = None
-    policy_text = ""
-    if args.policy_pack:
-        try:
-            policy, policy_text = check_policies(args, settings, plan, releases.records)
-        except (policy_check.PolicyPackLoadError, policy_check.PolicyConfigError) as error:
-            err.write(f"error: {error}\n")
-            return EXIT_PROGRAM_FAILED
+    try:
+        if policies_error is not None:
+            raise policies_error
+        policy, policy_text = (
+            check_policies(policies, settings, plan, releases.records) if policies else (None, "")
+        )
+    except (policy_check.PolicyPackLoadError, policy_check.PolicyConfigError) as error:
+        err.write(f"error: {error}\n")
+        return EXIT_PROGRAM_FAILED
     phases.done("policies")
 
-    problems = validate_all(out, manifests, releases, args.kubernetes_version or cluster_version(plan))
+    problems = validate_all(out, manifests, releases, kubernetes_version, own_problems)
     phases.done("validation")
     text = write_plan(out, plan, PlanParts(manifests, releases, problems, policy, policy_text, cache))
     phases.done("files")
@@ -432,5 +467,13 @@ def _plan(args: argparse.Namespace, err: TextIO, phases: Phases, prerenderer: Pr
     return outcome(err, problems, plan.file_check_problems, policy, releases.errors)
 
 
+def command() -> None:
+    """The `offline-plan` command (and `python -m offline_plan.cli`): `main` in a process of its own,
+    which exits without collecting the plan's objects one last time (`gc_tuning.before_exit`)."""
+    code = main()
+    gc_tuning.before_exit()
+    raise SystemExit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    command()

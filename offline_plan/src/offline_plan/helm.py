@@ -177,8 +177,11 @@ def _objects(documents: Iterable[Any], source: str) -> Iterator[dict[str, Any]]:
             raise ValueError(f"{source} rendered a YAML document that is not a Kubernetes object")
 
 
-def _crd_documents(chart: helm_python.Chart, merged: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """`crds/` of the chart and of its enabled subcharts (Helm installs those before the templates)."""
+def _crd_documents(
+    chart: helm_python.Chart, merged: dict[str, Any], parsed: _ParsedCrds | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """`crds/` of the chart and of its enabled subcharts (Helm installs those before the templates);
+    `parsed`: the documents of each file, where `warm` parsed them already."""
     enabled = _enabled_subcharts(chart, merged)
     root = chart.name
     for crd in chart.crds:
@@ -188,8 +191,45 @@ def _crd_documents(chart: helm_python.Chart, merged: dict[str, Any]) -> Iterator
             continue
         if parts[0] != root:
             continue
-        for document in _documents(crd["data"], crd["filename"]):
+        documents = parsed.get(crd["filename"]) if parsed is not None else None
+        for document in documents if documents is not None else _documents(crd["data"], crd["filename"]):
             yield crd["filename"], document
+
+
+# The documents of each `crds/` file of a chart, by file name.
+_ParsedCrds = dict[str, list[dict[str, Any]]]
+# Charts `warm` loaded ahead of their render, by archive path; each is taken (and closed) by one render.
+_WARM: dict[Path, tuple[helm_python.Chart, _ParsedCrds | None]] = {}
+
+
+def warm(archive: ChartArchive) -> None:
+    """Do for a verified chart archive what its next `render` does whatever the values: load the chart,
+    learn its values model (`chart_values`) and parse its `crds/` files. The prerender worker warms the
+    cache's charts while the program has not yet registered a release, so the render is what is left."""
+    import helm_python  # noqa: PLC0415
+
+    from offline_plan.chart_values import _model  # noqa: PLC0415
+
+    if archive.path in _WARM:
+        return
+    try:
+        chart = helm_python.Chart.load(archive.path)
+    except helm_python.HelmError:
+        return  # the render meets the same error and reports it
+    parsed: _ParsedCrds | None = None
+    try:
+        _model(chart)
+        parsed = {crd["filename"]: list(_documents(crd["data"], crd["filename"])) for crd in chart.crds}
+    except Exception:  # noqa: S110 - the render meets the same problem and reports it
+        pass
+    _WARM[archive.path] = (chart, parsed)
+
+
+def _load(path: Path) -> tuple[helm_python.Chart, _ParsedCrds | None]:
+    """The chart at `path`: the one `warm` loaded (with its parsed CRDs), else freshly loaded."""
+    import helm_python  # noqa: PLC0415
+
+    return _WARM.pop(path, None) or (helm_python.Chart.load(path), None)
 
 
 def _is_test_hook(body: dict[str, Any]) -> bool:
@@ -238,7 +278,8 @@ def render(
     values, result.notes = release_values(inputs)
     started = time.perf_counter()
     try:
-        with helm_python.Chart.load(located.path) as chart:
+        chart, parsed_crds = _load(located.path)
+        with chart:
             loaded = time.perf_counter()
             result.values_problems = check_values(name, chart, values)
             checked = time.perf_counter()
@@ -246,7 +287,7 @@ def render(
             result.load_seconds, result.render_seconds = loaded - started, time.perf_counter() - checked
             documents: list[tuple[str, dict[str, Any]]] = []
             if not inputs.get("skipCrds"):
-                documents.extend(_crd_documents(chart, chart.merge_values(values)))
+                documents.extend(_crd_documents(chart, chart.merge_values(values), parsed_crds))
     except helm_python.HelmError as error:
         result.problems.append(f"Helm could not render chart {chart_name} {result.version}: {error}")
         return result

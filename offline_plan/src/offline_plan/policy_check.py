@@ -32,7 +32,6 @@ import pulumi_policy.policy
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
-    PolicyCustomTimeouts,
     PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
@@ -43,13 +42,12 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+from offline_plan.policy_options import OptionFields, option_fields
+from offline_plan.policy_options import resource_options as _options
 from offline_plan.policy_props import policy_props
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "unspecified")
 _PACK_NAME_RE = re.compile(r"^[a-zA-Z0-9-_.]{1,100}$")
-# Go duration strings (`customTimeouts`): longest unit first, so "500ms" is not read as 500 minutes.
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|h|m|s)")
-_DURATION_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 
 
 class PolicyPackLoadError(RuntimeError):
@@ -226,46 +224,30 @@ def reconcile_config(  # noqa: PLR0912 (mirrors the engine's steps one by one)
     return result
 
 
-def _seconds(value: Any) -> float:
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str) and value:
-        return sum(float(n) * _DURATION_SECONDS[unit] for n, unit in _DURATION_RE.findall(value))
-    return 0.0
-
-
-def _options(resource: Mapping[str, Any]) -> PolicyResourceOptions:
-    options = resource.get("options") or {}
-    timeouts = options.get("customTimeouts") or {}
-    return PolicyResourceOptions(
-        protect=bool(options.get("protect", False)),
-        ignore_changes=list(options.get("ignoreChanges") or []),
-        delete_before_replace=options.get("deleteBeforeReplace"),
-        aliases=[str(a) for a in options.get("aliases") or []],
-        custom_timeouts=PolicyCustomTimeouts(
-            _seconds(timeouts.get("create")),
-            _seconds(timeouts.get("update")),
-            _seconds(timeouts.get("delete")),
-        ),
-        additional_secret_outputs=list(options.get("additionalSecretOutputs") or []),
-        parent=resource.get("parent") or None,
-    )
-
-
 class _Props:
     """A resource's inputs as a policy sees them: a fresh unknown-checking view per policy, as the analyzer
     deserializes the request's properties once per policy and wraps them in the SDK's proxy. Each record's
     inputs are parsed from their JSON once per evaluation and shared; `policy_props` builds each policy's
-    proxies lazily over that parse, never mutating it (see `offline_plan.policy_props`)."""
+    proxies lazily over that parse, never mutating it (see `offline_plan.policy_props`). Its resource
+    options, likewise, are parsed once and built afresh for each policy (`options`)."""
 
     def __init__(self) -> None:
         self._parsed: dict[str, Any] = {}
+        self._options: dict[str, OptionFields] = {}
 
     def __call__(self, resource: Mapping[str, Any]) -> Any:
         urn = str(resource["urn"])
         if urn not in self._parsed:
             self._parsed[urn] = json.loads(json.dumps(dict(resource.get("inputs") or {})))
         return policy_props(self._parsed[urn])
+
+    def options(self, resource: Mapping[str, Any]) -> PolicyResourceOptions:
+        """The record's options for one policy: parsed once per evaluation, a fresh object per policy."""
+        urn = str(resource["urn"])
+        fields = self._options.get(urn)
+        if fields is None:
+            fields = self._options[urn] = option_fields(resource)
+        return _options(resource, fields)
 
 
 def _providers(resources: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
@@ -295,7 +277,7 @@ def _stack_resources(
             props(r),
             r["urn"],
             r["name"],
-            _options(r),
+            props.options(r),
             _provider(r.get("provider"), providers, props),
             None,
             [],
@@ -411,7 +393,7 @@ def _evaluate_policy(
                 props(record),
                 record["urn"],
                 record["name"],
-                _options(record),
+                props.options(record),
                 _provider(record.get("provider"), providers, props),
                 dict(properties) or None,
                 stack_tags,

@@ -3,7 +3,9 @@
 Rendering a release (load, values check, Helm's render, parsing the chart's CRDs and templates, and
 dumping each object's manifest) needs only the release's record, which is complete when the program
 registers it. `Prerenderer` hands each release to one worker process as soon as it is registered, so on
-a machine with a spare core the charts render alongside the rest of the program.
+a machine with a spare core the charts render alongside the rest of the program. Until the first release
+arrives (most programs register theirs late) the worker warms the cache's charts (`helm.warm`: the load,
+the values model and the CRD parse, none of which depends on the values), so what is left is the render.
 
 `helm_releases.plan_releases` takes a worker's result only where it is the result a render in the plan's own
 process would give: the record (URN, name, inputs) it was rendered from equals the plan's final one, and
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import queue
 import subprocess
 import sys
 import threading
@@ -116,18 +119,46 @@ class Prerenderer:
             self._process.stdout.close()
 
 
+def _warm_first(cache: Any) -> list[Any]:
+    """The cache's verified charts (`ChartArchive`), largest archive first: what the worker warms while
+    it waits for the program's first release (`helm.warm`), the one that saves most first."""
+    from offline_plan.charts import ChartArchive  # noqa: PLC0415
+
+    archives = [cache.locate(name, version, None) for name, version in cache.charts()]
+    found = [archive for archive in archives if isinstance(archive, ChartArchive)]
+    return sorted(found, key=lambda archive: -archive.path.stat().st_size)
+
+
 def _serve(requests: IO[bytes], results: IO[bytes]) -> None:
-    """The worker: the chart cache folder, then release keys; answers (key, Prerendered or None)."""
+    """The worker: the chart cache folder, then release keys; answers (key, Prerendered or None).
+
+    Until a key arrives it warms the cache's charts, one at a time; a key waiting is served first.
+    """
     from offline_plan import helm  # noqa: PLC0415 (the worker's imports, not the plan's)
     from offline_plan.charts import ChartCache  # noqa: PLC0415
     from offline_plan.prerender import Prerendered as Result  # noqa: PLC0415 (not __main__'s class)
 
     cache_dir = pickle.load(requests)  # noqa: S301 (the plan's process, through our pipe)
     cache = ChartCache(Path(cache_dir)) if cache_dir is not None else None
+    keys: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        while True:
+            try:
+                keys.put(pickle.load(requests))  # noqa: S301
+            except EOFError:
+                keys.put(None)
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    to_warm = _warm_first(cache) if cache is not None else []
     while True:
         try:
-            key = pickle.load(requests)  # noqa: S301
-        except EOFError:
+            key = keys.get_nowait() if to_warm else keys.get()
+        except queue.Empty:
+            helm.warm(to_warm.pop(0))
+            continue
+        if key is None:
             return
         urn, name, inputs = json.loads(key)
         result: Prerendered | None
@@ -141,4 +172,8 @@ def _serve(requests: IO[bytes], results: IO[bytes]) -> None:
 
 
 if __name__ == "__main__":
+    from offline_plan import gc_tuning
+
+    gc_tuning.tune()
     _serve(sys.stdin.buffer, sys.stdout.buffer)
+    gc_tuning.before_exit()  # the plan's process waits for this one to exit
