@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from infra.config import parse_stack_config
+from offline_plan.document import PlanDocument
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -181,3 +182,24 @@ def test_every_workflow_config_set_is_accepted_by_the_stack_config_parser(stack:
     ours = {key.removeprefix(prefix): value for key, value in config.items() if key.startswith(prefix)}
     parsed = parse_stack_config(ours, primary_region=config["aws:region"], stack_file=stack_file)
     assert parsed.memory_api.image == COMMIT
+
+
+def test_the_release_workflow_pushes_the_image_to_every_repository_a_stack_pulls_from(
+    staging_plan: PlanDocument, production_plan: PlanDocument
+) -> None:
+    """Each stack pulls from its own region's repository (`memoryApiRepositoryUrl`); an image pushed to one
+    registry only would leave the other stack's pods in ImagePullBackOff."""
+    release = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
+    pushes = [
+        step
+        for step in release["jobs"]["image"]["steps"]
+        if "docker push" in step.get("run", "") and "REPOSITORIES" in step.get("env", {})
+    ]
+    assert len(pushes) == 1, "one step pushes the scanned image to every stack's repository"
+    targets = {tuple(t.split("=", 1)) for t in pushes[0]["env"]["REPOSITORIES"].split()}
+    pulled = set()
+    for plan in (staging_plan, production_plan):
+        registry, _, repository = plan.outputs["memoryApiRepositoryUrl"].partition("/")
+        region = registry.split(".")[3]  # <account>.dkr.ecr.<region>.amazonaws.com
+        pulled.add((region, repository))
+    assert targets == pulled
