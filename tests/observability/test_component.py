@@ -31,7 +31,13 @@ COMPONENT = "memory-platform:observability:Observability"
 
 
 def _of_type(plan: PlanDocument, resource_type: str) -> list[dict[str, Any]]:
-    return [resource for resource in plan.resources if resource["type"] == resource_type]
+    """The primary region's resources of a type: the monitoring stack runs in the primary cluster only
+    (the DR region's pilot light has none, `infra/components/dr_region.py`)."""
+    return [
+        resource
+        for resource in plan.resources
+        if resource["type"] == resource_type and ":dr:DrRegion" not in resource["urn"]
+    ]
 
 
 def _loki(plan: PlanDocument, resource_type: str) -> list[dict[str, Any]]:
@@ -125,8 +131,8 @@ def test_the_service_monitor_scrapes_the_memory_api_as_the_rules_expect(stack_pl
     assert spec["selector"]["matchLabels"]["app.kubernetes.io/name"] == "memory-api"
     # The job label of a ServiceMonitor target is the Service name; the rules select job="memory-api".
     services = [
-        r["inputs"] for r in stack_plan.resources
-        if r["type"] == "kubernetes:core/v1:Service" and r["inputs"]["metadata"].get("namespace") == "memory"
+        r["inputs"] for r in _of_type(stack_plan, "kubernetes:core/v1:Service")
+        if r["inputs"]["metadata"].get("namespace") == "memory"
     ]  # fmt: skip
     assert [service["metadata"]["name"] for service in services] == ["memory-api"]
     assert spec["endpoints"][0]["path"] == "/metrics"
