@@ -19,6 +19,7 @@ from tests.plan.test_platform_charts import CACHE, ROOT
 
 METRICS_API = "metrics.k8s.io"
 AUTO_DISCOVERY = "--node-group-auto-discovery=asg:tag="
+DR_SCOPE = "memory-platform:dr:DrRegion"
 
 
 @pytest.fixture(scope="module", params=["staging", "production"])
@@ -39,22 +40,58 @@ def planned(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         "document": document,
         "manifests": out / stack / "manifests",
         "region": stack_file["config"]["aws:region"],
+        "dr_region": (stack_file["config"].get("memory-platform:dr") or {}).get("region"),
     }
 
 
-def _rendered(planned: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    manifests: Path = planned["manifests"]
-    found = [yaml.safe_load(path.read_text()) for path in sorted(manifests.rglob("*.yaml"))]
+def _clusters(planned: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each EKS cluster's part of the plan: its rendered manifests (a second cluster's are under
+    manifests/<its Kubernetes provider's name>/), its resources and its region. Every cluster,
+    the DR region's pilot light included, must serve the HPA's metrics and autoscale its node groups."""
+    root: Path = planned["manifests"]
+    resources = planned["document"]["resources"]
+    others = [
+        root / p["name"]
+        for p in resources
+        if p["type"] == "pulumi:providers:kubernetes" and DR_SCOPE in p["urn"]
+    ]
+    views = [
+        {
+            "files": [p for p in sorted(root.rglob("*.yaml")) if not any(o in p.parents for o in others)],
+            "resources": [r for r in resources if DR_SCOPE not in r["urn"]],
+            "region": planned["region"],
+        }
+    ]
+    assert len(others) <= 1, others
+    for other in others:
+        assert other.is_dir(), f"the DR cluster's manifests are not under {other}"
+        views.append(
+            {
+                "files": sorted(other.rglob("*.yaml")),
+                "resources": [r for r in resources if DR_SCOPE in r["urn"]],
+                "region": planned["dr_region"],
+            }
+        )
+    return views
+
+
+def _rendered(cluster: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    found = [yaml.safe_load(path.read_text()) for path in cluster["files"]]
     return [m for m in found if isinstance(m, dict) and m.get("kind") == kind]
 
 
-def _of_type(planned: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
-    return [r for r in planned["document"]["resources"] if r["type"] == resource_type]
+def _of_type(cluster: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return [r for r in cluster["resources"] if r["type"] == resource_type]
 
 
 def test_the_hpas_resource_metrics_are_served_by_a_metrics_server_in_the_plan(
     planned: dict[str, Any],
 ) -> None:
+    for cluster in _clusters(planned):
+        _hpa_metrics_are_served(cluster)
+
+
+def _hpa_metrics_are_served(planned: dict[str, Any]) -> None:
     hpas = _of_type(planned, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
     assert hpas, "the memory API scales with an HPA"
     metric_types = {metric["type"] for hpa in hpas for metric in hpa["inputs"]["spec"]["metrics"]}
@@ -90,6 +127,11 @@ def _discovery_tags(deployment: dict[str, Any]) -> set[str]:
 
 
 def test_the_cluster_autoscaler_discovers_every_node_group_of_this_cluster(planned: dict[str, Any]) -> None:
+    for cluster in _clusters(planned):
+        _autoscaler_discovers_the_node_groups(cluster)
+
+
+def _autoscaler_discovers_the_node_groups(planned: dict[str, Any]) -> None:
     [cluster] = _of_type(planned, "aws:eks/cluster:Cluster")
     autoscalers = [
         d
@@ -104,7 +146,7 @@ def test_the_cluster_autoscaler_discovers_every_node_group_of_this_cluster(plann
     region = {e["name"]: e.get("value") for e in container["env"]}["AWS_REGION"]
     assert region == planned["region"]
 
-    by_urn = {r["urn"]: r for r in planned["document"]["resources"]}
+    by_urn = {r["urn"]: r for r in planned["resources"]}
     tags: dict[str, set[str]] = {}
     for tag in _of_type(planned, "aws:autoscaling/tag:Tag"):
         group = by_urn[tag["parent"]]

@@ -27,14 +27,21 @@ def test_price_table_is_dated_sourced_and_covers_every_stack_region() -> None:
 
 def test_production_node_groups_cost_instance_price_times_desired_size(production_plan: Any) -> None:
     estimate = monthly_estimate(production_plan.resources)
-    prices = PRICES["regions"]["us-east-1"]["ec2OnDemandHourly"]
+    by_urn = {r["urn"]: r for r in production_plan.resources}
+    groups = of_type(production_plan, "aws:eks/nodeGroup:NodeGroup")
+    assert {region_of(g, by_urn, "us-east-1") for g in groups} == {"us-east-1", "us-west-2"}  # and DR
     expected = sum(
-        prices[group["inputs"]["instanceTypes"][0]] * group["inputs"]["scalingConfig"]["desiredSize"] * HOURS
-        for group in of_type(production_plan, "aws:eks/nodeGroup:NodeGroup")
+        PRICES["regions"][region_of(group, by_urn, "us-east-1")]["ec2OnDemandHourly"][
+            group["inputs"]["instanceTypes"][0]
+        ]
+        * group["inputs"]["scalingConfig"]["desiredSize"]
+        * HOURS
+        for group in groups
     )
     ec2 = sum(line.monthly_usd for line in estimate.lines if line.item.startswith("EC2 "))
     assert ec2 == pytest.approx(expected)
-    assert not estimate.unpriced
+    # Only the DR region's CI runner is unpriced: CodeBuild rates are transcribed for us-east-1 only.
+    assert [u.urn for u in estimate.unpriced if ":codebuild/project:" not in u.urn] == []
     assert any(name.startswith("EksCluster") for name in estimate.by_component)
     assert sum(estimate.by_component.values()) == pytest.approx(estimate.total_usd, abs=0.01)
 
@@ -208,7 +215,11 @@ def test_the_dr_regions_monthly_cost_is_shown_apart_from_the_primary_regions(pro
 
 def test_the_in_vpc_ci_runner_is_priced_per_build_minute(production_plan: Any) -> None:
     estimate = monthly_estimate(production_plan.resources)
-    [project] = [r for r in production_plan.resources if r["type"] == "aws:codebuild/project:Project"]
+    [project] = [
+        r
+        for r in production_plan.resources
+        if r["type"] == "aws:codebuild/project:Project" and ":dr:DrRegion" not in r["urn"]
+    ]
     compute = project["inputs"]["environment"]["computeType"]
     price = PRICES["regions"]["us-east-1"]["codebuildLinuxPerMinute"][compute]
     minutes = PRICES["assumptions"]["ciRunnerBuildMinutesPerMonth"]["value"]
