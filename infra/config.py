@@ -126,6 +126,15 @@ class StackConfig(ConfigModel):
                 "dr.dns fails the API hostname over between two regions: it needs dr.enabled true and "
                 "memoryApi.host (the hostname its failover records publish)"
             )
+        if (
+            self.dr.dns is not None
+            and not self.dr.compute.enabled
+            and self.dr.dns.dr_load_balancer_hostname is None
+        ):
+            raise ValueError(
+                "dr.dns needs a load balancer in the DR region to fail over to: turn on dr.compute "
+                "(its Ingress provides one) or set dr.dns.drLoadBalancerHostname"
+            )
         return self
 
     def _workloads_fit(self) -> None:

@@ -97,6 +97,14 @@ def test_failover_dns_needs_the_api_hostname(production: dict[str, Any]) -> None
     assert "dr.dns fails the API hostname over between two regions" in only_problem(production)
 
 
+def test_failover_dns_without_a_dr_load_balancer_is_refused_before_up(production: dict[str, Any]) -> None:
+    """Without DR compute there is no DR Ingress; a record to nowhere would fail mid-`up`."""
+    production["dr"]["compute"] = {"enabled": False}
+    assert "dr.dns needs a load balancer in the DR region" in only_problem(production)
+    production["dr"]["dns"]["drLoadBalancerHostname"] = "dr-alb.us-west-2.elb.amazonaws.com"
+    assert parse(production).dr.dns is not None
+
+
 def test_failover_dns_names_its_zone(production: dict[str, Any]) -> None:
     production["dr"]["dns"] = {"drLoadBalancerHostname": "dr-alb.us-west-2.elb.amazonaws.com"}
     assert only_problem(production).split(":", 2)[1] == "dr.dns.hostedZoneId"
