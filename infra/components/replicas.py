@@ -30,7 +30,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.components._base import ComponentArgs, assume_role_policy, encryption_key, policy_json
+from infra.components._base import (
+    ComponentArgs,
+    assume_role_policy,
+    encryption_key,
+    in_region,
+    policy_json,
+)
 from infra.tagging import aws_tags
 
 # The component types whose resources are DR resources (with `DisasterRecovery` itself).
@@ -121,9 +127,7 @@ def _replicate(
     )
     # The repository's ARN with the DR region and the whole prefix: arn:<partition>:ecr:<region>:<account>:...
     replicas = repository.arn.apply(
-        lambda arn: ":".join(
-            [*arn.split(":")[:3], target.region, arn.split(":")[4], f"repository/{prefix}/*"]
-        )
+        lambda arn: in_region(arn, target.region).rsplit(":", 1)[0] + f":repository/{prefix}/*"
     )
     role_policy = aws.iam.RolePolicy(
         f"{name}-images-dr",
